@@ -1,0 +1,39 @@
+/**
+ * Writing command output: to stdout, or atomically to `--output-file` (a temp
+ * file in the same folder renamed into place, so a failed run never leaves a
+ * half-written file).
+ */
+import { randomBytes } from "node:crypto";
+import { rename, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { stringify } from "yaml";
+
+export async function writeAtomically(file: string, content: string): Promise<void> {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString("hex")}.tmp`);
+  try {
+    await writeFile(tmp, content);
+    await rename(tmp, file);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+}
+
+export async function emit(content: string, outputFile?: string): Promise<void> {
+  if (outputFile) {
+    await writeAtomically(outputFile, content);
+    return;
+  }
+  await new Promise<void>((resolve, reject) => {
+    process.stdout.write(content, (err) => (err ? reject(err) : resolve()));
+  });
+}
+
+/** YAML in the layout flux-local printed (PyYAML style: lists not indented). */
+export function toYaml(value: unknown): string {
+  return stringify(value, { lineWidth: 0, indentSeq: false, aliasDuplicateObjects: false });
+}
+
+export function toJson(value: unknown): string {
+  return JSON.stringify(value, null, 4);
+}

@@ -1,0 +1,46 @@
+/**
+ * The `flux-local` command line. Parses arguments, runs a command, maps errors
+ * to exit codes: 0 success, 1 something failed to render, 2 bad usage.
+ */
+import { Command, CommanderError } from "commander";
+import { FluxLocalError, UsageError } from "../util/errors.js";
+import { buildCommand } from "./commands/build.js";
+import { getCommand } from "./commands/get.js";
+import { EXIT_FAILED, EXIT_USAGE } from "./run.js";
+
+export async function main(argv: readonly string[]): Promise<number> {
+  let exitCode = 0;
+  const setExit = (code: number) => {
+    exitCode = Math.max(exitCode, code);
+  };
+  const program = new Command("flux-local")
+    .description("Render a Flux CD repository offline: every Kustomization built, every HelmRelease templated.")
+    .version("0.1.0")
+    .showHelpAfterError()
+    .exitOverride();
+  program.addCommand(getCommand(setExit));
+  program.addCommand(buildCommand(setExit));
+  for (const cmd of program.commands) {
+    cmd.exitOverride();
+    for (const sub of cmd.commands) sub.exitOverride();
+  }
+  try {
+    await program.parseAsync(argv, { from: "user" });
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === "commander.helpDisplayed" || err.code === "commander.version" || err.code === "commander.help") return 0;
+      return EXIT_USAGE;
+    }
+    if (err instanceof UsageError) {
+      process.stderr.write(`flux-local: ${err.message}\n`);
+      return EXIT_USAGE;
+    }
+    if (err instanceof FluxLocalError) {
+      process.stderr.write(`flux-local: ${err.message}\n`);
+      return EXIT_FAILED;
+    }
+    process.stderr.write(`flux-local: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    return EXIT_FAILED;
+  }
+  return exitCode;
+}

@@ -1,0 +1,101 @@
+/**
+ * Options shared by the commands, named as in flux-local so existing scripts
+ * keep working.
+ */
+import { Option, type Command } from "commander";
+import type { SourceMapping } from "../controllers/context.js";
+import type { RenderRequest } from "../pipeline.js";
+import { DEFAULT_NAMESPACE, parseLabelSelector, type Selection } from "../query/select.js";
+import { UsageError } from "../util/errors.js";
+
+export interface CommonOptions {
+  path: string;
+  sources: string[];
+  skipInvalidKustomizationPaths?: boolean;
+  strictSubstitute?: boolean;
+  allowMissingSecrets?: boolean;
+  concurrency?: string;
+  verbose?: boolean;
+  logFormat?: "json" | "pretty";
+}
+
+export interface SelectionOptions {
+  namespace: string;
+  allNamespaces?: boolean;
+  all?: boolean;
+  labelSelector: string[];
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+export function addCommonOptions(cmd: Command): Command {
+  return cmd
+    .option("--path <dir>", "directory of the Flux repository to read", ".")
+    .option(
+      "--sources <name=path>",
+      "map a source (name, namespace/name or Kind/namespace/name) to a local directory; repeatable or comma separated",
+      collect,
+      [],
+    )
+    .option("--skip-invalid-kustomization-paths", "skip Kustomizations whose spec.path does not exist")
+    .option("--strict-substitute", "fail on variables that are not set and have no default")
+    .option("--allow-missing-secrets", "tolerate Secrets referenced for substitution or values that are not in the repository")
+    .option("--concurrency <n>", "how many builds run at once (default: the CPU count)")
+    .option("-v, --verbose", "log each external command and its duration")
+    .addOption(new Option("--log-format <format>", "log format on stderr").choices(["pretty", "json"]).default("pretty"));
+}
+
+export function addSelectionOptions(cmd: Command): Command {
+  return cmd
+    .option("-n, --namespace <ns>", "namespace of the objects", DEFAULT_NAMESPACE)
+    .option("-A, --all-namespaces", "objects of every namespace")
+    .addOption(new Option("--all").hideHelp())
+    .option("-l, --label-selector <key=value>", "only objects with these labels; repeatable", collect, []);
+}
+
+export function parseSources(values: readonly string[]): SourceMapping[] {
+  const out: SourceMapping[] = [];
+  for (const value of values) {
+    for (const part of value.split(",")) {
+      const item = part.trim();
+      // An empty mapping (flux-local accepted `--sources ''`) maps nothing.
+      if (item === "" || item === "''" || item === '""') continue;
+      const eq = item.indexOf("=");
+      if (eq <= 0 || eq === item.length - 1) {
+        throw new UsageError(`--sources ${item}: expected NAME=PATH`);
+      }
+      out.push({ selector: item.slice(0, eq), path: item.slice(eq + 1) });
+    }
+  }
+  return out;
+}
+
+export function renderRequest(opts: CommonOptions, pathOverride?: string): RenderRequest {
+  const concurrency = opts.concurrency ? Number(opts.concurrency) : undefined;
+  if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1)) {
+    throw new UsageError(`--concurrency ${opts.concurrency}: expected a positive whole number`);
+  }
+  return {
+    path: pathOverride ?? opts.path,
+    sources: parseSources(opts.sources),
+    strictSubstitute: opts.strictSubstitute ?? false,
+    skipInvalidKustomizationPaths: opts.skipInvalidKustomizationPaths ?? false,
+    allowMissingSecrets: opts.allowMissingSecrets ?? false,
+    ...(concurrency ? { concurrency } : {}),
+  };
+}
+
+export function selectionOf(opts: SelectionOptions, name?: string): Selection {
+  let labels: Record<string, string>;
+  try {
+    labels = parseLabelSelector(opts.labelSelector);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  return {
+    ...(name ? { name } : {}),
+    namespace: opts.namespace,
+    allNamespaces: opts.allNamespaces === true || opts.all === true,
+    labels,
+  };
+}

@@ -1,0 +1,51 @@
+/**
+ * What every controller of one run shares: the store, the manager, the options
+ * and where the local checkout is.
+ */
+import type { Store } from "../store/store.js";
+import type { Manager } from "./manager.js";
+
+export interface SourceMapping {
+  /** `name`, `namespace/name` or `Kind/namespace/name`. */
+  selector: string;
+  /** Absolute local directory. */
+  path: string;
+}
+
+export interface RunOptions {
+  /** Absolute path the user pointed at (`--path`). */
+  path: string;
+  /** Root of the local checkout: the git root of `path`, else `path`. */
+  repoRoot: string;
+  sources: SourceMapping[];
+  strictSubstitute: boolean;
+  skipInvalidKustomizationPaths: boolean;
+  allowMissingSecrets: boolean;
+  concurrency: number;
+  /** Parent folder for this run's scratch directories. */
+  scratchDir: string;
+  signal?: AbortSignal;
+}
+
+export interface RunContext {
+  store: Store;
+  manager: Manager;
+  options: RunOptions;
+  /** GitRepositories (store keys) known to be the local checkout. */
+  localGitRepositories: Set<string>;
+}
+
+/** The `--sources` mapping for a source, if any. */
+export function findSourceMapping(
+  mappings: readonly SourceMapping[],
+  kind: string,
+  namespace: string,
+  name: string,
+): SourceMapping | undefined {
+  return mappings.find(
+    (m) =>
+      m.selector === name ||
+      m.selector === `${namespace}/${name}` ||
+      m.selector === `${kind}/${namespace}/${name}`,
+  );
+}

@@ -1,0 +1,251 @@
+/**
+ * The Kustomization controller. For each Flux Kustomization: wait for its
+ * dependencies and its source, build its path with kustomize, substitute
+ * variables, apply commonMetadata, wipe Secret values, record the output as its
+ * artifact, and add the Flux objects, ConfigMaps and Secrets it produced to the
+ * store so they are reconciled in turn (discovery to a fixed point).
+ */
+import { stat } from "node:fs/promises";
+import path from "node:path";
+import {
+  refDisplay,
+  refString,
+  type KubeObject,
+  type ObjectRef,
+} from "../../flux/objects.js";
+import { describeSchemaError, Kustomization } from "../../flux/schema.js";
+import { ignoreRulesAt } from "../../discovery/scan.js";
+import { kustomizeBuild } from "../../render/kustomize/build.js";
+import { isInside } from "../../render/kustomize/files.js";
+import { wipeSecrets } from "../../render/secrets.js";
+import { substituteObjects } from "../../render/substitute/postbuild.js";
+import type { SourceArtifact, StoreEntry } from "../../store/store.js";
+import type { Status } from "../../store/status.js";
+import { InputError, RenderError } from "../../util/errors.js";
+import type { RunContext } from "../context.js";
+import { findSourceMapping } from "../context.js";
+import type { Controller } from "../manager.js";
+import { ARTIFACT_SOURCE_KINDS, LOCAL_REVISION } from "../source/controller.js";
+import { producedRef } from "./produced.js";
+import { gatherVariables, MissingReferenceError } from "./variables.js";
+
+export const KUSTOMIZE_NAME_LABEL = "kustomize.toolkit.fluxcd.io/name";
+export const KUSTOMIZE_NAMESPACE_LABEL = "kustomize.toolkit.fluxcd.io/namespace";
+
+type Outcome = Status & { artifact?: { objects: KubeObject[]; path: string } };
+
+export class KustomizationController implements Controller {
+  readonly kinds = ["Kustomization"];
+
+  constructor(private readonly ctx: RunContext) {}
+
+  async reconcile(entry: StoreEntry, generation: number): Promise<void> {
+    const startedAt = Date.now();
+    const outcome = await this.run(entry, generation);
+    if (entry.generation !== generation) return; // superseded by a newer definition
+    const { artifact, ...status } = outcome;
+    if (artifact) {
+      this.ctx.store.setArtifact(entry.ref, { type: "render", objects: artifact.objects, path: artifact.path });
+    }
+    this.ctx.store.setStatus(entry.ref, { ...status, startedAt, finishedAt: Date.now() });
+    if (artifact && status.phase === "Ready") this.publish(entry, artifact.objects);
+  }
+
+  private async run(entry: StoreEntry, generation: number): Promise<Outcome> {
+    const parsed = Kustomization.safeParse(entry.object);
+    if (!parsed.success) {
+      return { phase: "Failed", reason: "InvalidObject", message: `invalid Kustomization: ${describeSchemaError(parsed.error)}` };
+    }
+    const ks = parsed.data;
+    const { spec } = ks;
+    if (spec.suspend) return { phase: "Suspended", reason: "Suspended", message: "spec.suspend is true" };
+
+    const namespace = entry.ref.namespace;
+    for (const dep of spec.dependsOn ?? []) {
+      const depRef: ObjectRef = { kind: "Kustomization", namespace: dep.namespace ?? namespace, name: dep.name };
+      const depStatus = await this.ctx.manager.awaitReady(depRef, entry.key);
+      if (depStatus.phase !== "Ready") {
+        return dependencyFailure(`dependency ${refDisplay(depRef)}`, refString(depRef), depStatus);
+      }
+    }
+
+    const source = await this.resolveSource(entry, ks);
+    if ("phase" in source) return source;
+
+    const dir = path.join(source.path, spec.path ?? "");
+    const shownPath = spec.path ?? "./";
+    if (!isInside(source.path, dir)) {
+      return { phase: "Failed", reason: "PathNotFound", message: `spec.path ${shownPath} escapes the source root` };
+    }
+    if (!(await isDirectory(dir))) {
+      if (this.ctx.options.skipInvalidKustomizationPaths) {
+        return { phase: "Skipped", reason: "PathNotFound", message: `spec.path ${shownPath} not found (skipped)` };
+      }
+      return {
+        phase: "Failed",
+        reason: "PathNotFound",
+        message: `spec.path ${shownPath} not found in the source (${dir}); use --skip-invalid-kustomization-paths to skip`,
+      };
+    }
+
+    if (entry.generation !== generation) return { phase: "Pending", reason: "Progressing", message: "superseded" };
+    this.ctx.store.setStatus(entry.ref, { phase: "Reconciling", reason: "Progressing", message: "building" });
+    let objects: KubeObject[];
+    try {
+      const ignore = await ignoreRulesAt(source.path, dir);
+      const built = await this.ctx.manager.queue.add(
+        () =>
+          kustomizeBuild({
+            root: source.path,
+            dir,
+            spec,
+            ignore,
+            scratchDir: this.ctx.options.scratchDir,
+            signal: this.ctx.options.signal,
+          }),
+        { throwOnTimeout: true },
+      );
+      objects = built.map((b) => b.object);
+      this.origins.set(entry.key, built.map((b) => b.file));
+    } catch (err) {
+      if (err instanceof InputError || err instanceof RenderError) {
+        return { phase: "Failed", reason: "BuildFailed", message: err.message };
+      }
+      throw err;
+    }
+
+    const notes: string[] = [];
+    try {
+      if (spec.postBuild) {
+        const variables = await gatherVariables(spec.postBuild, namespace, {
+          lookup: (kind, name) => this.lookup(kind, namespace, name, entry.key),
+          tolerateMissingSecret: (name) => this.tolerateMissingSecret(namespace, name),
+        });
+        notes.push(...variables.notes);
+        objects = substituteObjects(objects, variables.vars, { strict: this.ctx.options.strictSubstitute });
+      }
+    } catch (err) {
+      if (err instanceof RenderError || err instanceof MissingReferenceError) {
+        return { phase: "Failed", reason: "SubstitutionFailed", message: err.message };
+      }
+      throw err;
+    }
+
+    objects = objects.map((obj) => labelled(obj, ks));
+    objects = wipeSecrets(objects);
+    return {
+      phase: "Ready",
+      reason: "ReconciliationSucceeded",
+      message: notes.join("; "),
+      artifact: { objects, path: dir },
+    };
+  }
+
+  /** Files each produced object came from, by Kustomization key (same order as the artifact). */
+  readonly origins = new Map<string, Array<string | undefined>>();
+
+  private async resolveSource(entry: StoreEntry, ks: Kustomization): Promise<SourceArtifact | Outcome> {
+    const ref = ks.spec.sourceRef;
+    const sourceRef: ObjectRef = { kind: ref.kind, namespace: ref.namespace ?? entry.ref.namespace, name: ref.name };
+    const key = refString(sourceRef);
+    if (!ARTIFACT_SOURCE_KINDS.has(sourceRef.kind)) {
+      return { phase: "Failed", reason: "InvalidObject", message: `spec.sourceRef.kind ${sourceRef.kind} is not a source of manifests` };
+    }
+    const present = await this.ctx.manager.awaitPresence(sourceRef, entry.key);
+    if (!present) {
+      const mapping = findSourceMapping(this.ctx.options.sources, sourceRef.kind, sourceRef.namespace, sourceRef.name);
+      if (mapping) return { type: "source", revision: LOCAL_REVISION, path: mapping.path, local: true };
+      if (sourceRef.kind === "GitRepository") {
+        // Bootstrap source aliasing: a GitRepository defined nowhere in the
+        // repository (created by bootstrap or a FluxInstance) is this checkout.
+        return { type: "source", revision: LOCAL_REVISION, path: this.ctx.options.repoRoot, local: true };
+      }
+      return {
+        phase: "Failed",
+        reason: "SourceNotFound",
+        message: `source ${refDisplay(sourceRef)} not found; map it with --sources ${sourceRef.name}=PATH`,
+        rootCause: key,
+      };
+    }
+    const status = await this.ctx.manager.awaitReady(sourceRef, entry.key);
+    const source = this.ctx.store.get(key);
+    if (status.phase !== "Ready" || source?.artifact?.type !== "source") {
+      return dependencyFailure(`source ${refDisplay(sourceRef)}`, key, status, "SourceNotReady");
+    }
+    return source.artifact;
+  }
+
+  private async lookup(kind: "ConfigMap" | "Secret", namespace: string, name: string, waiter: string) {
+    const entry = await this.ctx.manager.awaitPresence({ kind, namespace, name }, waiter);
+    return entry?.object;
+  }
+
+  private tolerateMissingSecret(namespace: string, name: string): boolean {
+    if (this.ctx.options.allowMissingSecrets) return true;
+    return producedInCluster(this.ctx, namespace, name);
+  }
+
+  /** Add what this Kustomization produced to the store, for discovery. */
+  private publish(entry: StoreEntry, objects: KubeObject[]): void {
+    const defaultNamespace = (entry.object.spec as { targetNamespace?: string } | undefined)?.targetNamespace ?? entry.ref.namespace;
+    const files = this.origins.get(entry.key) ?? [];
+    objects.forEach((obj, index) => {
+      const ref = producedRef(obj, defaultNamespace);
+      if (!ref) return;
+      const file = files[index];
+      this.ctx.store.put(ref, obj, { producer: entry.key, ...(file ? { file } : {}) });
+    });
+  }
+}
+
+/** True if an in-repo ExternalSecret or SealedSecret creates this Secret in the cluster. */
+export function producedInCluster(ctx: RunContext, namespace: string, name: string): boolean {
+  for (const entry of ctx.store.list()) {
+    for (const obj of entry.artifact?.type === "render" ? entry.artifact.objects : []) {
+      if (obj.kind !== "ExternalSecret" && obj.kind !== "SealedSecret") continue;
+      const md = obj.metadata ?? {};
+      if ((md.namespace ?? entry.ref.namespace) !== namespace) continue;
+      const spec = (obj.spec ?? {}) as { target?: { name?: string }; template?: { metadata?: { name?: string } } };
+      const target = obj.kind === "ExternalSecret" ? (spec.target?.name ?? md.name) : (spec.template?.metadata?.name ?? md.name);
+      if (target === name) return true;
+    }
+  }
+  return false;
+}
+
+function labelled(obj: KubeObject, ks: Kustomization): KubeObject {
+  const common = ks.spec.commonMetadata;
+  const md = { ...(obj.metadata ?? {}) };
+  md.labels = {
+    ...(md.labels ?? {}),
+    ...(common?.labels ?? {}),
+    [KUSTOMIZE_NAME_LABEL]: ks.metadata.name,
+    [KUSTOMIZE_NAMESPACE_LABEL]: ks.metadata.namespace ?? "flux-system",
+  };
+  if (common?.annotations) md.annotations = { ...(md.annotations ?? {}), ...common.annotations };
+  return { ...obj, metadata: md };
+}
+
+function dependencyFailure(what: string, key: string, status: Status, reason: Status["reason"] = "DependencyNotReady"): Outcome {
+  if (status.reason === "DependencyCycle") return { phase: "Failed", reason: "DependencyCycle", message: status.message };
+  if (status.reason === "DependencyNotFound") {
+    return { phase: "Failed", reason: "DependencyNotFound", message: `${what} not found`, rootCause: key };
+  }
+  const state = status.phase === "Failed" ? "failed" : status.phase.toLowerCase();
+  const detail = status.message ? `: ${status.message}` : "";
+  return {
+    phase: "Failed",
+    reason,
+    message: `${what} is ${state}${detail}`,
+    rootCause: status.rootCause ?? key,
+  };
+}
+
+async function isDirectory(dir: string): Promise<boolean> {
+  try {
+    return (await stat(dir)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+

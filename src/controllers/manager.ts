@@ -1,0 +1,239 @@
+/**
+ * The controller manager: reacts to store events by scheduling reconciles,
+ * runs the work on a bounded queue, and lets reconciles wait for each other
+ * through promises. Waiting never holds a queue slot. When nothing can make
+ * progress (every reconcile is waiting) it breaks the deadlock: waits on
+ * objects that never appeared end as "not found", and waits that form a cycle
+ * end as a dependency cycle, reported for every member.
+ */
+import PQueue from "p-queue";
+import { refString, type ObjectRef } from "../flux/objects.js";
+import type { Store, StoreEntry } from "../store/store.js";
+import type { Status } from "../store/status.js";
+import { errorMessage } from "../util/errors.js";
+import { logger } from "../util/log.js";
+
+export interface Controller {
+  /** Kinds this controller reconciles (store ref kinds, e.g. "Kustomization"). */
+  readonly kinds: readonly string[];
+  reconcile(entry: StoreEntry, generation: number): Promise<void>;
+}
+
+interface Wait {
+  /** Key of the reconciling object that waits (if known). */
+  waiter?: string;
+  target: string;
+  kind: "presence" | "ready";
+  resolve: (value: StoreEntry | Status | undefined) => void;
+}
+
+export class Manager {
+  readonly queue: PQueue;
+  private readonly controllers = new Map<string, Controller>();
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly waits = new Set<Wait>();
+  private running = 0;
+  private idleResolvers: Array<() => void> = [];
+  private checkScheduled = false;
+  private started = false;
+
+  constructor(
+    readonly store: Store,
+    concurrency: number,
+  ) {
+    this.queue = new PQueue({ concurrency });
+    store.on("added", (entry) => this.schedule(entry));
+    store.on("updated", (entry) => this.schedule(entry));
+    store.on("added", (entry) => this.resolvePresence(entry));
+  }
+
+  register(controller: Controller): void {
+    for (const kind of controller.kinds) this.controllers.set(kind, controller);
+  }
+
+  handles(kind: string): boolean {
+    return this.controllers.has(kind);
+  }
+
+  /** Schedule every existing object of the registered kinds (after seeding the store). */
+  start(): void {
+    this.started = true;
+    for (const entry of this.store.list()) this.schedule(entry);
+    this.maybeIdle();
+  }
+
+  private schedule(entry: StoreEntry): void {
+    if (!this.started) return; // seeding: start() schedules everything at once
+    const controller = this.controllers.get(entry.ref.kind);
+    if (!controller) return;
+    const generation = entry.generation;
+    this.running++;
+    const task = (async () => {
+      try {
+        await controller.reconcile(entry, generation);
+      } catch (err) {
+        // Controllers record expected failures as status; anything else is a bug,
+        // still reported on the object so the run completes.
+        logger.error({ err, object: entry.key }, "reconcile crashed");
+        if (entry.generation === generation) {
+          this.store.setStatus(entry.ref, {
+            phase: "Failed",
+            reason: "BuildFailed",
+            message: `internal error: ${errorMessage(err)}`,
+          });
+        }
+      }
+    })();
+    this.inFlight.add(task);
+    void task.finally(() => {
+      this.inFlight.delete(task);
+      this.running--;
+      this.maybeIdle();
+    });
+  }
+
+  /** Wait until an object exists; undefined if it never appears. */
+  awaitPresence(target: ObjectRef | string, waiter?: string): Promise<StoreEntry | undefined> {
+    const key = typeof target === "string" ? target : refString(target);
+    const entry = this.store.get(key);
+    if (entry) return Promise.resolve(entry);
+    return this.park({ waiter, target: key, kind: "presence" }) as Promise<StoreEntry | undefined>;
+  }
+
+  /** Wait until an object's status is terminal; a synthetic failure if it never can be. */
+  awaitReady(target: ObjectRef | string, waiter?: string): Promise<Status> {
+    const key = typeof target === "string" ? target : refString(target);
+    const entry = this.store.get(key);
+    if (entry && isDone(entry)) return Promise.resolve(entry.status);
+    return this.park({ waiter, target: key, kind: "ready" }) as Promise<Status>;
+  }
+
+  private park(wait: Omit<Wait, "resolve">): Promise<StoreEntry | Status | undefined> {
+    this.running--;
+    return new Promise((resolve) => {
+      const full: Wait = {
+        ...wait,
+        resolve: (value) => {
+          if (!this.waits.delete(full)) return;
+          this.running++;
+          resolve(value);
+        },
+      };
+      this.waits.add(full);
+      if (wait.kind === "ready") {
+        void this.store.waitFor(wait.target).then((status) => full.resolve(status));
+      }
+      this.maybeIdle();
+    });
+  }
+
+  private resolvePresence(entry: StoreEntry): void {
+    for (const wait of [...this.waits]) {
+      if (wait.kind === "presence" && wait.target === entry.key) wait.resolve(entry);
+    }
+  }
+
+  /** Resolves when every reconcile has finished and nothing is queued. */
+  async idle(): Promise<void> {
+    if (this.running === 0 && this.waits.size === 0 && this.inFlight.size === 0) return;
+    await new Promise<void>((resolve) => this.idleResolvers.push(resolve));
+  }
+
+  private maybeIdle(): void {
+    if (this.checkScheduled) return;
+    this.checkScheduled = true;
+    // Let promise chains settle before deciding that nothing can progress.
+    setImmediate(() => {
+      this.checkScheduled = false;
+      if (this.running > 0 || this.queue.size > 0 || this.queue.pending > 0) return;
+      if (this.waits.size > 0) {
+        this.breakDeadlock();
+        return;
+      }
+      if (this.inFlight.size === 0) {
+        const resolvers = this.idleResolvers;
+        this.idleResolvers = [];
+        for (const resolve of resolvers) resolve();
+      }
+    });
+  }
+
+  private breakDeadlock(): void {
+    const waits = [...this.waits];
+    // 1. Objects that never appeared.
+    const missing = waits.filter((w) => !this.store.has(w.target));
+    if (missing.length > 0) {
+      for (const w of missing) {
+        if (w.kind === "presence") w.resolve(undefined);
+        else
+          w.resolve({
+            phase: "Failed",
+            reason: "DependencyNotFound",
+            message: `${w.target} not found`,
+          });
+      }
+      return;
+    }
+    // 2. Cycles among waiting reconciles.
+    const edges = new Map<string, string[]>();
+    for (const w of waits) {
+      if (!w.waiter) continue;
+      edges.set(w.waiter, [...(edges.get(w.waiter) ?? []), w.target]);
+    }
+    const cycle = findCycle(edges);
+    if (cycle) {
+      const members = new Set(cycle);
+      const text = [...cycle, cycle[0]].join(" -> ");
+      for (const w of waits) {
+        if (w.waiter && members.has(w.waiter) && members.has(w.target)) {
+          w.resolve({ phase: "Failed", reason: "DependencyCycle", message: `dependency cycle: ${text}` });
+        }
+      }
+      return;
+    }
+    // 3. Waiting on objects nobody reconciles (no controller for their kind).
+    for (const w of waits) {
+      const entry = this.store.get(w.target);
+      if (w.kind === "presence") w.resolve(entry);
+      else
+        w.resolve(
+          entry?.status && isDone(entry)
+            ? entry.status
+            : { phase: "Failed", reason: "DependencyNotReady", message: `${w.target} is not reconciled in this run` },
+        );
+    }
+  }
+}
+
+function isDone(entry: StoreEntry): boolean {
+  const p = entry.status.phase;
+  return p === "Ready" || p === "Failed" || p === "Suspended" || p === "Skipped";
+}
+
+/** A cycle in a directed graph, as the list of its nodes, or undefined. */
+export function findCycle(edges: ReadonlyMap<string, readonly string[]>): string[] | undefined {
+  const state = new Map<string, "visiting" | "done">();
+  const stack: string[] = [];
+  const visit = (node: string): string[] | undefined => {
+    state.set(node, "visiting");
+    stack.push(node);
+    for (const next of edges.get(node) ?? []) {
+      const s = state.get(next);
+      if (s === "visiting") return stack.slice(stack.indexOf(next));
+      if (s === undefined) {
+        const found = visit(next);
+        if (found) return found;
+      }
+    }
+    stack.pop();
+    state.set(node, "done");
+    return undefined;
+  };
+  for (const node of [...edges.keys()].sort()) {
+    if (state.get(node) === undefined) {
+      const found = visit(node);
+      if (found) return found;
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,86 @@
+/**
+ * Reading the manifests under a path: every `*.yaml`/`*.yml` file, honouring
+ * ignore files, skipping Helm chart folders (templates are not YAML).
+ */
+import { readdir, readFile } from "node:fs/promises";
+import path from "node:path";
+import type { KubeObject } from "../flux/objects.js";
+import { IgnoreRules } from "./ignore.js";
+import { parseYamlDocuments } from "./yaml.js";
+
+export interface ScannedObject {
+  object: KubeObject;
+  /** Absolute path of the file. */
+  file: string;
+  line: number;
+}
+
+export interface ScanError {
+  file: string;
+  line: number;
+  message: string;
+}
+
+export interface ScanResult {
+  objects: ScannedObject[];
+  errors: ScanError[];
+  files: number;
+}
+
+export function isManifestFile(name: string): boolean {
+  return name.endsWith(".yaml") || name.endsWith(".yml");
+}
+
+/**
+ * Ignore rules in force at `dir`: those of every folder from `root` down to it.
+ * `root` must contain `dir`.
+ */
+export async function ignoreRulesAt(root: string, dir: string): Promise<IgnoreRules> {
+  let rules = await IgnoreRules.empty().enter(root);
+  const rel = path.relative(root, dir);
+  if (!rel || rel.startsWith("..")) return rules;
+  let current = root;
+  for (const part of rel.split(path.sep)) {
+    current = path.join(current, part);
+    rules = await rules.enter(current);
+  }
+  return rules;
+}
+
+export async function scanManifests(
+  root: string,
+  start: string,
+  extraRules?: IgnoreRules,
+): Promise<ScanResult> {
+  const result: ScanResult = { objects: [], errors: [], files: 0 };
+  const rules = extraRules ?? (await ignoreRulesAt(root, start));
+  await walk(start, rules, result);
+  return result;
+}
+
+async function walk(dir: string, inherited: IgnoreRules, result: ScanResult): Promise<void> {
+  const rules = await inherited.enter(dir);
+  const entries = await readdir(dir, { withFileTypes: true });
+  if (entries.some((e) => e.isFile() && e.name === "Chart.yaml")) return;
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const entry of entries) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) {
+      if (rules.ignores(full, true)) continue;
+      await walk(full, rules, result);
+    } else if (entry.isFile() && isManifestFile(entry.name)) {
+      if (rules.ignores(full, false)) continue;
+      await readManifestFile(full, result);
+    }
+  }
+}
+
+async function readManifestFile(file: string, result: ScanResult): Promise<void> {
+  result.files++;
+  const text = await readFile(file, "utf8");
+  const parsed = parseYamlDocuments(text);
+  for (const err of parsed.errors) result.errors.push({ file, ...err });
+  for (const doc of parsed.documents) {
+    result.objects.push({ object: doc.object, file, line: doc.line });
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * YAML reading that never drops a document silently: every document either
+ * becomes an object (with the line it starts on) or a precise error.
+ */
+import { LineCounter, parseAllDocuments, stringify } from "yaml";
+import type { KubeObject } from "../flux/objects.js";
+
+export interface ParsedDocument {
+  object: KubeObject;
+  /** 1-based line of the document's first content line. */
+  line: number;
+}
+
+export interface DocumentError {
+  message: string;
+  line: number;
+}
+
+export interface ParseResult {
+  documents: ParsedDocument[];
+  errors: DocumentError[];
+}
+
+/**
+ * Parse a multi-document YAML text into objects. Empty documents are skipped;
+ * a document that is not a mapping is an error (a Kubernetes manifest is always one).
+ */
+export function parseYamlDocuments(text: string): ParseResult {
+  const lineCounter = new LineCounter();
+  const documents: ParsedDocument[] = [];
+  const errors: DocumentError[] = [];
+  if (text.includes("\u0000")) {
+    return { documents, errors: [{ message: "file is not text (contains NUL bytes)", line: 1 }] };
+  }
+  const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
+  for (const doc of docs) {
+    const start = doc.contents?.range[0] ?? doc.range[0];
+    const line = lineCounter.linePos(start).line;
+    if (doc.errors.length > 0) {
+      for (const err of doc.errors) {
+        const pos = err.linePos?.[0];
+        errors.push({ message: firstLine(err.message), line: pos?.line ?? line });
+      }
+      continue;
+    }
+    const value: unknown = doc.toJS({ maxAliasCount: 1000 });
+    if (value === null || value === undefined) continue;
+    if (typeof value !== "object" || Array.isArray(value)) {
+      errors.push({
+        message: `document is not a mapping (found ${Array.isArray(value) ? "a list" : typeof value})`,
+        line,
+      });
+      continue;
+    }
+    documents.push({ object: value as KubeObject, line });
+  }
+  return { documents, errors };
+}
+
+function firstLine(message: string): string {
+  const idx = message.indexOf("\n");
+  return idx < 0 ? message : message.slice(0, idx);
+}
+
+/** Serialize objects as a multi-document stream, each starting with `---`. */
+export function dumpYamlStream(objects: readonly unknown[]): string {
+  return objects.map((obj) => `---\n${dumpYaml(obj)}`).join("");
+}
+
+export function dumpYaml(obj: unknown): string {
+  return stringify(obj, { lineWidth: 0, aliasDuplicateObjects: false });
+}

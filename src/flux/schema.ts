@@ -1,0 +1,298 @@
+/**
+ * zod schemas of the Flux kinds we read. Only the fields we use are typed; every
+ * schema is loose so unknown fields survive when an object is re-emitted. The
+ * parsed form is used for logic; the raw object is what gets printed.
+ */
+import { z } from "zod";
+
+const Metadata = z.looseObject({
+  name: z.string().min(1),
+  namespace: z.string().optional(),
+  labels: z.record(z.string(), z.string()).optional(),
+  annotations: z.record(z.string(), z.string()).optional(),
+});
+
+export const CrossNamespaceRef = z.looseObject({
+  apiVersion: z.string().optional(),
+  kind: z.string(),
+  name: z.string().min(1),
+  namespace: z.string().optional(),
+});
+export type CrossNamespaceRef = z.infer<typeof CrossNamespaceRef>;
+
+export const DependsOnRef = z.looseObject({
+  name: z.string().min(1),
+  namespace: z.string().optional(),
+  readyExpr: z.string().optional(),
+});
+export type DependsOnRef = z.infer<typeof DependsOnRef>;
+
+export const PatchTarget = z.looseObject({
+  group: z.string().optional(),
+  version: z.string().optional(),
+  kind: z.string().optional(),
+  name: z.string().optional(),
+  namespace: z.string().optional(),
+  labelSelector: z.string().optional(),
+  annotationSelector: z.string().optional(),
+});
+
+export const Patch = z.looseObject({
+  patch: z.string(),
+  target: PatchTarget.optional(),
+});
+export type Patch = z.infer<typeof Patch>;
+
+export const Image = z.looseObject({
+  name: z.string(),
+  newName: z.string().optional(),
+  newTag: z.string().optional(),
+  digest: z.string().optional(),
+});
+export type Image = z.infer<typeof Image>;
+
+export const ValuesReference = z.looseObject({
+  kind: z.enum(["ConfigMap", "Secret"]),
+  name: z.string().min(1),
+  valuesKey: z.string().optional(),
+  targetPath: z.string().optional(),
+  optional: z.boolean().optional(),
+});
+
+export const SubstituteReference = z.looseObject({
+  kind: z.enum(["ConfigMap", "Secret"]),
+  name: z.string().min(1),
+  optional: z.boolean().optional(),
+});
+export type SubstituteReference = z.infer<typeof SubstituteReference>;
+
+export const PostBuild = z.looseObject({
+  substitute: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+  substituteFrom: z.array(SubstituteReference).optional(),
+});
+export type PostBuild = z.infer<typeof PostBuild>;
+
+export const Kustomization = z.looseObject({
+  apiVersion: z.string(),
+  kind: z.literal("Kustomization"),
+  metadata: Metadata,
+  spec: z.looseObject({
+    path: z.string().optional(),
+    sourceRef: CrossNamespaceRef,
+    suspend: z.boolean().optional(),
+    dependsOn: z.array(DependsOnRef).optional(),
+    targetNamespace: z.string().optional(),
+    namePrefix: z.string().optional(),
+    nameSuffix: z.string().optional(),
+    patches: z.array(Patch).optional(),
+    patchesStrategicMerge: z.array(z.unknown()).optional(),
+    patchesJson6902: z
+      .array(z.looseObject({ patch: z.array(z.unknown()), target: PatchTarget }))
+      .optional(),
+    components: z.array(z.string()).optional(),
+    ignoreMissingComponents: z.boolean().optional(),
+    images: z.array(Image).optional(),
+    commonMetadata: z
+      .looseObject({
+        labels: z.record(z.string(), z.string()).optional(),
+        annotations: z.record(z.string(), z.string()).optional(),
+      })
+      .optional(),
+    postBuild: PostBuild.optional(),
+    substituteStrategy: z.string().optional(),
+  }),
+});
+export type Kustomization = z.infer<typeof Kustomization>;
+
+const SecretRef = z.looseObject({ name: z.string().min(1) });
+
+export const GitRepository = z.looseObject({
+  apiVersion: z.string(),
+  kind: z.literal("GitRepository"),
+  metadata: Metadata,
+  spec: z.looseObject({
+    url: z.string(),
+    ref: z
+      .looseObject({
+        branch: z.string().optional(),
+        tag: z.string().optional(),
+        semver: z.string().optional(),
+        commit: z.string().optional(),
+        name: z.string().optional(),
+      })
+      .optional(),
+    secretRef: SecretRef.optional(),
+    ignore: z.string().optional(),
+    include: z
+      .array(
+        z.looseObject({
+          repository: z.looseObject({ name: z.string() }),
+          fromPath: z.string().optional(),
+          toPath: z.string().optional(),
+        }),
+      )
+      .optional(),
+    suspend: z.boolean().optional(),
+  }),
+});
+export type GitRepository = z.infer<typeof GitRepository>;
+
+export const OCIRepository = z.looseObject({
+  apiVersion: z.string(),
+  kind: z.literal("OCIRepository"),
+  metadata: Metadata,
+  spec: z.looseObject({
+    url: z.string(),
+    ref: z
+      .looseObject({
+        tag: z.string().optional(),
+        semver: z.string().optional(),
+        semverFilter: z.string().optional(),
+        digest: z.string().optional(),
+      })
+      .optional(),
+    layerSelector: z
+      .looseObject({ mediaType: z.string().optional(), operation: z.string().optional() })
+      .optional(),
+    secretRef: SecretRef.optional(),
+    ignore: z.string().optional(),
+    suspend: z.boolean().optional(),
+  }),
+});
+export type OCIRepository = z.infer<typeof OCIRepository>;
+
+export const HelmRepository = z.looseObject({
+  apiVersion: z.string(),
+  kind: z.literal("HelmRepository"),
+  metadata: Metadata,
+  spec: z.looseObject({
+    url: z.string(),
+    type: z.enum(["default", "oci"]).optional(),
+    secretRef: SecretRef.optional(),
+    suspend: z.boolean().optional(),
+  }),
+});
+export type HelmRepository = z.infer<typeof HelmRepository>;
+
+export const HelmChart = z.looseObject({
+  apiVersion: z.string(),
+  kind: z.literal("HelmChart"),
+  metadata: Metadata,
+  spec: z.looseObject({
+    chart: z.string(),
+    version: z.string().optional(),
+    sourceRef: CrossNamespaceRef,
+    valuesFiles: z.array(z.string()).optional(),
+    suspend: z.boolean().optional(),
+  }),
+});
+export type HelmChart = z.infer<typeof HelmChart>;
+
+export const Bucket = z.looseObject({
+  apiVersion: z.string(),
+  kind: z.literal("Bucket"),
+  metadata: Metadata,
+  spec: z.looseObject({ bucketName: z.string().optional() }),
+});
+
+export const ExternalArtifact = z.looseObject({
+  apiVersion: z.string(),
+  kind: z.literal("ExternalArtifact"),
+  metadata: Metadata,
+  spec: z.looseObject({}).optional(),
+});
+
+export const HelmRelease = z.looseObject({
+  apiVersion: z.string(),
+  kind: z.literal("HelmRelease"),
+  metadata: Metadata,
+  spec: z.looseObject({
+    releaseName: z.string().optional(),
+    targetNamespace: z.string().optional(),
+    storageNamespace: z.string().optional(),
+    suspend: z.boolean().optional(),
+    dependsOn: z.array(DependsOnRef).optional(),
+    chart: z
+      .looseObject({
+        spec: z.looseObject({
+          chart: z.string(),
+          version: z.string().optional(),
+          sourceRef: CrossNamespaceRef,
+          valuesFiles: z.array(z.string()).optional(),
+          valuesFile: z.string().optional(),
+        }),
+      })
+      .optional(),
+    chartRef: CrossNamespaceRef.optional(),
+    values: z.record(z.string(), z.unknown()).nullish(),
+    valuesFrom: z.array(ValuesReference).optional(),
+    install: z.looseObject({}).optional(),
+    upgrade: z.looseObject({}).optional(),
+    postRenderers: z.array(z.looseObject({})).optional(),
+  }),
+});
+export type HelmRelease = z.infer<typeof HelmRelease>;
+
+export const ResourceSet = z.looseObject({
+  apiVersion: z.string(),
+  kind: z.literal("ResourceSet"),
+  metadata: Metadata,
+  spec: z
+    .looseObject({
+      inputs: z.array(z.record(z.string(), z.unknown())).optional(),
+      inputsFrom: z.array(z.looseObject({})).optional(),
+      resources: z.array(z.record(z.string(), z.unknown())).optional(),
+      resourcesTemplate: z.string().optional(),
+      dependsOn: z.array(z.looseObject({})).optional(),
+    })
+    .optional(),
+});
+export type ResourceSet = z.infer<typeof ResourceSet>;
+
+export const ResourceSetInputProvider = z.looseObject({
+  apiVersion: z.string(),
+  kind: z.literal("ResourceSetInputProvider"),
+  metadata: Metadata,
+  spec: z.looseObject({ type: z.string().optional() }).optional(),
+});
+
+export const ConfigMap = z.looseObject({
+  apiVersion: z.literal("v1"),
+  kind: z.literal("ConfigMap"),
+  metadata: Metadata,
+  data: z.record(z.string(), z.string()).nullish(),
+  binaryData: z.record(z.string(), z.string()).nullish(),
+});
+export type ConfigMap = z.infer<typeof ConfigMap>;
+
+export const Secret = z.looseObject({
+  apiVersion: z.literal("v1"),
+  kind: z.literal("Secret"),
+  metadata: Metadata,
+  type: z.string().optional(),
+  data: z.record(z.string(), z.string()).nullish(),
+  stringData: z.record(z.string(), z.string()).nullish(),
+});
+export type Secret = z.infer<typeof Secret>;
+
+/** The Flux kinds we reconcile, by `group/kind`. */
+export const FLUX_SCHEMAS = {
+  "kustomize.toolkit.fluxcd.io/Kustomization": Kustomization,
+  "helm.toolkit.fluxcd.io/HelmRelease": HelmRelease,
+  "source.toolkit.fluxcd.io/GitRepository": GitRepository,
+  "source.toolkit.fluxcd.io/OCIRepository": OCIRepository,
+  "source.toolkit.fluxcd.io/HelmRepository": HelmRepository,
+  "source.toolkit.fluxcd.io/HelmChart": HelmChart,
+  "source.toolkit.fluxcd.io/Bucket": Bucket,
+  "source.toolkit.fluxcd.io/ExternalArtifact": ExternalArtifact,
+  "fluxcd.controlplane.io/ResourceSet": ResourceSet,
+  "fluxcd.controlplane.io/ResourceSetInputProvider": ResourceSetInputProvider,
+} as const;
+
+/** Render a zod error as one short line naming the failing fields. */
+export function describeSchemaError(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 5)
+    .map((issue) => `${issue.path.length ? issue.path.join(".") : "(root)"}: ${issue.message}`)
+    .join("; ");
+}

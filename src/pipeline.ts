@@ -1,0 +1,201 @@
+/**
+ * One run over a repository: read the manifests under `--path`, seed the store,
+ * let the controllers reconcile to a fixed point, and return the store with
+ * every issue found on the way. Never stops at the first failure.
+ */
+import { mkdtemp, rm, stat } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { KustomizationController } from "./controllers/kustomization/controller.js";
+import { producedRef } from "./controllers/kustomization/produced.js";
+import { Manager } from "./controllers/manager.js";
+import { SourceController } from "./controllers/source/controller.js";
+import type { RunContext, RunOptions, SourceMapping } from "./controllers/context.js";
+import { scanManifests, type ScannedObject } from "./discovery/scan.js";
+import { FLUX_GROUPS, apiGroup, refString, type ObjectRef } from "./flux/objects.js";
+import { Store } from "./store/store.js";
+import { FLUX_SCHEMAS } from "./flux/schema.js";
+import { UsageError } from "./util/errors.js";
+import { isDeepStrictEqual } from "node:util";
+
+export interface RenderRequest {
+  /** Directory to read (`--path`), relative to cwd or absolute. */
+  path: string;
+  cwd?: string;
+  sources?: SourceMapping[];
+  strictSubstitute?: boolean;
+  skipInvalidKustomizationPaths?: boolean;
+  allowMissingSecrets?: boolean;
+  concurrency?: number;
+  signal?: AbortSignal;
+}
+
+/** A problem not tied to one reconciled object: unreadable YAML, duplicates. */
+export interface Issue {
+  severity: "error" | "warning";
+  reason: "ParseFailed" | "InvalidObject" | "DuplicateObject";
+  message: string;
+  file?: string;
+  line?: number;
+  object?: string;
+}
+
+export interface RenderResult {
+  store: Store;
+  issues: Issue[];
+  options: RunOptions;
+  controllers: { kustomization: KustomizationController };
+}
+
+export async function findRepoRoot(start: string): Promise<string | undefined> {
+  let dir = start;
+  for (;;) {
+    try {
+      await stat(path.join(dir, ".git"));
+      return dir;
+    } catch {
+      // keep walking up
+    }
+    const parent = path.dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
+}
+
+export async function render(request: RenderRequest): Promise<RenderResult> {
+  const cwd = request.cwd ?? process.cwd();
+  const target = path.resolve(cwd, request.path);
+  try {
+    if (!(await stat(target)).isDirectory()) throw new Error();
+  } catch {
+    throw new UsageError(`--path ${request.path}: no such directory`);
+  }
+  const repoRoot = (await findRepoRoot(target)) ?? target;
+  const scratchDir = await mkdtemp(path.join(os.tmpdir(), "flux-local-"));
+  const options: RunOptions = {
+    path: target,
+    repoRoot,
+    sources: (request.sources ?? []).map((s) => ({ ...s, path: path.resolve(cwd, s.path) })),
+    strictSubstitute: request.strictSubstitute ?? false,
+    skipInvalidKustomizationPaths: request.skipInvalidKustomizationPaths ?? false,
+    allowMissingSecrets: request.allowMissingSecrets ?? false,
+    concurrency: request.concurrency ?? Math.max(2, os.availableParallelism()),
+    scratchDir,
+    signal: request.signal,
+  };
+  const store = new Store();
+  const manager = new Manager(store, options.concurrency);
+  const ctx: RunContext = { store, manager, options, localGitRepositories: new Set() };
+  const kustomization = new KustomizationController(ctx);
+  manager.register(new SourceController(ctx));
+  manager.register(kustomization);
+
+  const issues: Issue[] = [];
+  try {
+    const scan = await scanManifests(repoRoot, target);
+    for (const err of scan.errors) {
+      issues.push({ severity: "error", reason: "ParseFailed", message: err.message, file: err.file, line: err.line });
+    }
+    seed(ctx, scan.objects, issues);
+    manager.start();
+    await manager.idle();
+  } finally {
+    await rm(scratchDir, { recursive: true, force: true });
+  }
+  return { store, issues, options, controllers: { kustomization } };
+}
+
+const SEED_KINDS = new Set([
+  "Kustomization",
+  "GitRepository",
+  "OCIRepository",
+  "HelmRepository",
+  "HelmChart",
+  "Bucket",
+  "ExternalArtifact",
+]);
+
+/** Put the scanned Flux Kustomizations and sources in the store. */
+function seed(ctx: RunContext, scanned: ScannedObject[], issues: Issue[]): void {
+  const firstSeen = new Map<string, ScannedObject>();
+  for (const item of scanned) {
+    const { object } = item;
+    if (!object.kind || !object.apiVersion) continue; // not a Kubernetes object (values files, configs)
+    const isFlux = (Object.values(FLUX_GROUPS) as string[]).includes(apiGroup(object.apiVersion));
+    if (isFlux && !object.metadata?.name) {
+      issues.push({
+        severity: "error",
+        reason: "InvalidObject",
+        message: `${object.kind} has no metadata.name`,
+        file: item.file,
+        line: item.line,
+      });
+      continue;
+    }
+    // Only whole Flux objects seed the run: a partial one is a patch fragment,
+    // and everything else is discovered through the Kustomizations that build it.
+    if (!isFlux) continue;
+    const schema = FLUX_SCHEMAS[`${apiGroup(object.apiVersion)}/${object.kind}` as keyof typeof FLUX_SCHEMAS];
+    if (!schema || !SEED_KINDS.has(object.kind) || !schema.safeParse(object).success) continue;
+    const ref = producedRef(object, "flux-system");
+    if (!ref) continue;
+    const key = refString(ref);
+    const previous = firstSeen.get(key);
+    if (previous) {
+      if (!isDeepStrictEqual(previous.object, object)) {
+        issues.push({
+          severity: "error",
+          reason: "DuplicateObject",
+          message: `${ref.kind} ${ref.namespace}/${ref.name} is defined twice with different content: ${previous.file}:${previous.line} and ${item.file}:${item.line} (the first is used; point --path at one cluster)`,
+          file: item.file,
+          line: item.line,
+          object: key,
+        });
+      }
+      continue;
+    }
+    firstSeen.set(key, item);
+    ctx.store.put(ref, object, { file: item.file, line: item.line });
+  }
+  markLocalGitRepositories(ctx, [...firstSeen.values()]);
+}
+
+/**
+ * Which GitRepositories are this checkout: flux-system/flux-system, any with the
+ * same URL, and any that a Kustomization found here builds itself from (its own
+ * file lies under its spec.path in that source).
+ */
+function markLocalGitRepositories(ctx: RunContext, scanned: ScannedObject[]): void {
+  const local = ctx.localGitRepositories;
+  const gitRepos = scanned.filter((s) => s.object.kind === "GitRepository");
+  const urlOf = (s: ScannedObject) => ((s.object.spec ?? {}) as { url?: string }).url;
+  const bootstrap = gitRepos.find(
+    (s) => s.object.metadata?.name === "flux-system" && (s.object.metadata.namespace ?? "flux-system") === "flux-system",
+  );
+  const localUrls = new Set<string>();
+  if (bootstrap) {
+    local.add("GitRepository/flux-system/flux-system");
+    const url = urlOf(bootstrap);
+    if (url) localUrls.add(url);
+  }
+  for (const s of scanned) {
+    if (s.object.kind !== "Kustomization" || apiGroup(s.object.apiVersion) !== FLUX_GROUPS.kustomize) continue;
+    const spec = (s.object.spec ?? {}) as { path?: string; sourceRef?: { kind?: string; name?: string; namespace?: string } };
+    if (spec.sourceRef?.kind !== "GitRepository" || !spec.sourceRef.name) continue;
+    const built = path.join(ctx.options.repoRoot, spec.path ?? "");
+    const rel = path.relative(built, s.file);
+    if (rel.startsWith("..") || path.isAbsolute(rel)) continue;
+    const ref: ObjectRef = {
+      kind: "GitRepository",
+      namespace: spec.sourceRef.namespace ?? s.object.metadata?.namespace ?? "flux-system",
+      name: spec.sourceRef.name,
+    };
+    local.add(refString(ref));
+  }
+  for (const s of gitRepos) {
+    const url = urlOf(s);
+    if (url && localUrls.has(url)) {
+      local.add(refString({ kind: "GitRepository", namespace: s.object.metadata?.namespace ?? "flux-system", name: s.object.metadata?.name ?? "" }));
+    }
+  }
+}

@@ -1,0 +1,142 @@
+/**
+ * Building one Flux Kustomization's directory with the real kustomize binary,
+ * as kustomize-controller does: the kustomization file generated when absent,
+ * the Flux spec applied in place, load restrictions off, no plugins.
+ */
+import { mkdtemp, readFile, realpath, rm, stat, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { parse } from "yaml";
+import type { IgnoreRules } from "../../discovery/ignore.js";
+import { dumpYaml, parseYamlDocuments } from "../../discovery/yaml.js";
+import type { KubeObject } from "../../flux/objects.js";
+import type { Kustomization } from "../../flux/schema.js";
+import { run } from "../../exec/run.js";
+import { findTool } from "../../exec/tools.js";
+import { InputError, RenderError, SubprocessError } from "../../util/errors.js";
+import { findKustomizationFile, isInside } from "./files.js";
+import { generateKustomization } from "./generate.js";
+import { mirrorTree } from "./mirror.js";
+import { applyFluxSpec } from "./overlay.js";
+import { checkKustomizationTree } from "./safety.js";
+
+export interface KustomizeBuildRequest {
+  /** Source root (absolute). */
+  root: string;
+  /** Directory to build (absolute, inside root). */
+  dir: string;
+  spec: Kustomization["spec"];
+  /** Ignore rules in force at `dir` (for a generated kustomization). */
+  ignore: IgnoreRules;
+  /** Parent folder for scratch directories. */
+  scratchDir: string;
+  signal?: AbortSignal;
+  timeoutMs?: number;
+}
+
+export interface BuiltObject {
+  object: KubeObject;
+  /** Absolute path of the file the object came from, when kustomize reports it. */
+  file?: string;
+}
+
+const ORIGIN_ANNOTATION = "config.kubernetes.io/origin";
+
+export async function kustomizeBuild(request: KustomizeBuildRequest): Promise<BuiltObject[]> {
+  const realRoot = await realpath(request.root);
+  let realDir: string;
+  try {
+    realDir = await realpath(request.dir);
+  } catch {
+    throw new InputError(`path ${request.dir} does not exist`);
+  }
+  if (!isInside(realRoot, realDir)) {
+    throw new InputError(`path ${request.dir} resolves outside the source root ${request.root}`);
+  }
+  if (!(await stat(realDir)).isDirectory()) throw new InputError(`path ${request.dir} is not a directory`);
+
+  const existing = await findKustomizationFile(realDir);
+  let original: Record<string, unknown>;
+  let docFile: string;
+  if (existing) {
+    docFile = existing;
+    const parsed = parseYamlDocuments(await readFile(existing, "utf8"));
+    const bad = parsed.errors[0];
+    if (bad) throw new InputError(`${existing}:${bad.line}: ${bad.message}`, { file: existing, line: bad.line });
+    original = (parsed.documents[0]?.object as Record<string, unknown> | undefined) ?? {};
+  } else {
+    docFile = path.join(realDir, "kustomization.yaml (generated)");
+    original = { ...(await generateKustomization(realDir, request.ignore)) };
+  }
+
+  const existingComponents = new Set<string>();
+  for (const component of request.spec.components ?? []) {
+    try {
+      await stat(path.resolve(realDir, component));
+      existingComponents.add(component);
+    } catch {
+      // missing: dropped when ignoreMissingComponents, else kustomize reports it
+    }
+  }
+  const doc = applyFluxSpec(original, request.spec, { existingComponents });
+  await checkKustomizationTree(realRoot, realDir, doc, docFile);
+
+  // Ask kustomize where each object came from, for precise error locations.
+  const buildMetadata = Array.isArray(doc.buildMetadata) ? (doc.buildMetadata as unknown[]) : [];
+  const addedOrigin = !buildMetadata.includes("originAnnotations");
+  if (addedOrigin) doc.buildMetadata = [...buildMetadata, "originAnnotations"];
+  // Flux builds without reordering: objects come out in the order of resources.
+  if (doc.sortOptions === undefined) doc.sortOptions = { order: "fifo" };
+
+  const scratch = await mkdtemp(path.join(request.scratchDir, "ks-"));
+  try {
+    const mirrored = await mirrorTree(realRoot, realDir, scratch);
+    await writeFile(path.join(mirrored, "kustomization.yaml"), dumpYaml(doc));
+    const tool = await findTool("kustomize");
+    let stdout: string;
+    try {
+      ({ stdout } = await run(
+        tool.file,
+        [...tool.prefix, "build", mirrored, "--load-restrictor", "LoadRestrictionsNone"],
+        { cwd: scratch, signal: request.signal, timeoutMs: request.timeoutMs },
+      ));
+    } catch (err) {
+      if (err instanceof SubprocessError) {
+        throw new RenderError(`kustomize build failed: ${cleanKustomizeMessage(err.stderr, scratch, realRoot)}`, {
+          cause: err,
+        });
+      }
+      throw err;
+    }
+    const parsed = parseYamlDocuments(stdout);
+    if (parsed.errors[0]) throw new RenderError(`kustomize produced invalid YAML: ${parsed.errors[0].message}`);
+    return parsed.documents.map(({ object }) => takeOrigin(object, realDir, addedOrigin));
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+function takeOrigin(object: KubeObject, dir: string, strip: boolean): BuiltObject {
+  const annotations = object.metadata?.annotations;
+  const raw = annotations?.[ORIGIN_ANNOTATION];
+  let file: string | undefined;
+  if (typeof raw === "string") {
+    const origin: unknown = parse(raw);
+    const rel = (origin as { path?: unknown } | null)?.path;
+    if (typeof rel === "string" && !rel.includes("://")) file = path.resolve(dir, rel);
+    if (strip && annotations && object.metadata) {
+      delete annotations[ORIGIN_ANNOTATION];
+      if (Object.keys(annotations).length === 0) delete object.metadata.annotations;
+    }
+  }
+  return file ? { object, file } : { object };
+}
+
+/** kustomize's error, with scratch paths mapped back to the user's tree. */
+function cleanKustomizeMessage(stderr: string, scratch: string, root: string): string {
+  const text = stderr
+    .split("\n")
+    .filter((line) => !line.startsWith("# Warning:") && line.trim() !== "")
+    .join("\n")
+    .replace(/^Error: /, "");
+  return text.split(path.join(scratch, "root")).join(root);
+}

@@ -1,0 +1,87 @@
+/**
+ * Post-build variable substitution, per object, as kustomize-controller does it:
+ * on the serialized YAML of each object, parsed again afterwards. Pure apart from
+ * the variables it is given.
+ */
+import { parse, stringify } from "yaml";
+import type { KubeObject } from "../../flux/objects.js";
+import { refDisplay } from "../../flux/objects.js";
+import { RenderError } from "../../util/errors.js";
+import { envsubst, isValidVariableName, SubstitutionError } from "./envsubst.js";
+
+export const SUBSTITUTE_KEY = "kustomize.toolkit.fluxcd.io/substitute";
+
+export function substitutionDisabled(obj: KubeObject): boolean {
+  const md = obj.metadata ?? {};
+  return md.labels?.[SUBSTITUTE_KEY] === "disabled" || md.annotations?.[SUBSTITUTE_KEY] === "disabled";
+}
+
+/** Values lose their newlines, as in Flux. */
+export function normalizeValue(value: string): string {
+  return value.replace(/\r?\n/g, "");
+}
+
+export function checkVariableNames(vars: ReadonlyMap<string, string>): void {
+  for (const name of vars.keys()) {
+    if (!isValidVariableName(name)) {
+      throw new RenderError(
+        `'${name}' var name is invalid, must match '^[_[:alpha:]][_[:alpha:][:digit:]]*$'`,
+      );
+    }
+  }
+}
+
+export interface SubstituteOptions {
+  strict: boolean;
+}
+
+/** Substitute variables in every object that does not opt out. */
+export function substituteObjects(
+  objects: readonly KubeObject[],
+  vars: ReadonlyMap<string, string>,
+  options: SubstituteOptions,
+): KubeObject[] {
+  checkVariableNames(vars);
+  return objects.map((obj) => (substitutionDisabled(obj) ? obj : substituteObject(obj, vars, options)));
+}
+
+function describe(obj: KubeObject): string {
+  return refDisplay({ kind: obj.kind ?? "object", namespace: obj.metadata?.namespace ?? "", name: obj.metadata?.name ?? "" });
+}
+
+export function substituteObject(
+  obj: KubeObject,
+  vars: ReadonlyMap<string, string>,
+  options: SubstituteOptions,
+): KubeObject {
+  const text = stringify(obj, { lineWidth: 0 });
+  // Nothing to do without a `$` (Flux also rewrites `$$` to `$`).
+  if (!text.includes("$")) return obj;
+  let output: string;
+  try {
+    output = envsubst(text, vars, { strict: options.strict });
+  } catch (err) {
+    if (err instanceof SubstitutionError) {
+      throw new RenderError(`variable substitution failed in ${describe(obj)}: ${err.message}`, { cause: err });
+    }
+    throw err;
+  }
+  let parsed: unknown;
+  try {
+    parsed = parse(output);
+  } catch (err) {
+    throw new RenderError(
+      `variable substitution in ${describe(obj)} produced invalid YAML (check the values of the variables it uses): ${firstLine(err)}`,
+      { cause: err },
+    );
+  }
+  if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) {
+    throw new RenderError(`variable substitution in ${describe(obj)} did not produce an object`);
+  }
+  return parsed as KubeObject;
+}
+
+function firstLine(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  return message.split("\n")[0] ?? message;
+}

@@ -5,7 +5,13 @@
  *   for (const ks of result.store.list("Kustomization")) console.log(ks.key, ks.status);
  */
 export { render, type RenderRequest, type RenderResult, type Issue } from "./pipeline.js";
-export { Store, type StoreEntry, type Artifact, type SourceArtifact, type RenderArtifact } from "./store/store.js";
+export {
+  Store,
+  type StoreEntry,
+  type Artifact,
+  type SourceArtifact,
+  type RenderArtifact,
+} from "./store/store.js";
 export type { Status, Phase, Reason } from "./store/status.js";
 export type { KubeObject, ObjectRef, Origin } from "./flux/objects.js";
 export { collectFailures, formatFailures, type Failure } from "./report/failures.js";

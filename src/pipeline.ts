@@ -94,7 +94,13 @@ export async function render(request: RenderRequest): Promise<RenderResult> {
   try {
     const scan = await scanManifests(repoRoot, target);
     for (const err of scan.errors) {
-      issues.push({ severity: "error", reason: "ParseFailed", message: err.message, file: err.file, line: err.line });
+      issues.push({
+        severity: "error",
+        reason: "ParseFailed",
+        message: err.message,
+        file: err.file,
+        line: err.line,
+      });
     }
     seed(ctx, scan.objects, issues);
     manager.start();
@@ -135,7 +141,8 @@ function seed(ctx: RunContext, scanned: ScannedObject[], issues: Issue[]): void 
     // Only whole Flux objects seed the run: a partial one is a patch fragment,
     // and everything else is discovered through the Kustomizations that build it.
     if (!isFlux) continue;
-    const schema = FLUX_SCHEMAS[`${apiGroup(object.apiVersion)}/${object.kind}` as keyof typeof FLUX_SCHEMAS];
+    const schema =
+      FLUX_SCHEMAS[`${apiGroup(object.apiVersion)}/${object.kind}` as keyof typeof FLUX_SCHEMAS];
     if (!schema || !SEED_KINDS.has(object.kind) || !schema.safeParse(object).success) continue;
     const ref = producedRef(object, "flux-system");
     if (!ref) continue;
@@ -170,7 +177,9 @@ function markLocalGitRepositories(ctx: RunContext, scanned: ScannedObject[]): vo
   const gitRepos = scanned.filter((s) => s.object.kind === "GitRepository");
   const urlOf = (s: ScannedObject) => ((s.object.spec ?? {}) as { url?: string }).url;
   const bootstrap = gitRepos.find(
-    (s) => s.object.metadata?.name === "flux-system" && (s.object.metadata.namespace ?? "flux-system") === "flux-system",
+    (s) =>
+      s.object.metadata?.name === "flux-system" &&
+      (s.object.metadata.namespace ?? "flux-system") === "flux-system",
   );
   const localUrls = new Set<string>();
   if (bootstrap) {
@@ -179,8 +188,15 @@ function markLocalGitRepositories(ctx: RunContext, scanned: ScannedObject[]): vo
     if (url) localUrls.add(url);
   }
   for (const s of scanned) {
-    if (s.object.kind !== "Kustomization" || apiGroup(s.object.apiVersion) !== FLUX_GROUPS.kustomize) continue;
-    const spec = (s.object.spec ?? {}) as { path?: string; sourceRef?: { kind?: string; name?: string; namespace?: string } };
+    if (
+      s.object.kind !== "Kustomization" ||
+      apiGroup(s.object.apiVersion) !== FLUX_GROUPS.kustomize
+    )
+      continue;
+    const spec = (s.object.spec ?? {}) as {
+      path?: string;
+      sourceRef?: { kind?: string; name?: string; namespace?: string };
+    };
     if (spec.sourceRef?.kind !== "GitRepository" || !spec.sourceRef.name) continue;
     const built = path.join(ctx.options.repoRoot, spec.path ?? "");
     const rel = path.relative(built, s.file);
@@ -195,7 +211,13 @@ function markLocalGitRepositories(ctx: RunContext, scanned: ScannedObject[]): vo
   for (const s of gitRepos) {
     const url = urlOf(s);
     if (url && localUrls.has(url)) {
-      local.add(refString({ kind: "GitRepository", namespace: s.object.metadata?.namespace ?? "flux-system", name: s.object.metadata?.name ?? "" }));
+      local.add(
+        refString({
+          kind: "GitRepository",
+          namespace: s.object.metadata?.namespace ?? "flux-system",
+          name: s.object.metadata?.name ?? "",
+        }),
+      );
     }
   }
 }

@@ -14,7 +14,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     exitCode = Math.max(exitCode, code);
   };
   const program = new Command("flux-local")
-    .description("Render a Flux CD repository offline: every Kustomization built, every HelmRelease templated.")
+    .description(
+      "Render a Flux CD repository offline: every Kustomization built, every HelmRelease templated.",
+    )
     .version("0.1.0")
     .showHelpAfterError()
     .exitOverride();
@@ -28,7 +30,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     await program.parseAsync(argv, { from: "user" });
   } catch (err) {
     if (err instanceof CommanderError) {
-      if (err.code === "commander.helpDisplayed" || err.code === "commander.version" || err.code === "commander.help") return 0;
+      if (
+        err.code === "commander.helpDisplayed" ||
+        err.code === "commander.version" ||
+        err.code === "commander.help"
+      )
+        return 0;
       return EXIT_USAGE;
     }
     if (err instanceof UsageError) {
@@ -39,7 +46,9 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stderr.write(`flux-local: ${err.message}\n`);
       return EXIT_FAILED;
     }
-    process.stderr.write(`flux-local: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.stderr.write(
+      `flux-local: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
     return EXIT_FAILED;
   }
   return exitCode;

@@ -37,12 +37,22 @@ export function addCommonOptions(cmd: Command): Command {
       collect,
       [],
     )
-    .option("--skip-invalid-kustomization-paths", "skip Kustomizations whose spec.path does not exist")
+    .option(
+      "--skip-invalid-kustomization-paths",
+      "skip Kustomizations whose spec.path does not exist",
+    )
     .option("--strict-substitute", "fail on variables that are not set and have no default")
-    .option("--allow-missing-secrets", "tolerate Secrets referenced for substitution or values that are not in the repository")
+    .option(
+      "--allow-missing-secrets",
+      "tolerate Secrets referenced for substitution or values that are not in the repository",
+    )
     .option("--concurrency <n>", "how many builds run at once (default: the CPU count)")
     .option("-v, --verbose", "log each external command and its duration")
-    .addOption(new Option("--log-format <format>", "log format on stderr").choices(["pretty", "json"]).default("pretty"));
+    .addOption(
+      new Option("--log-format <format>", "log format on stderr")
+        .choices(["pretty", "json"])
+        .default("pretty"),
+    );
 }
 
 export function addSelectionOptions(cmd: Command): Command {
@@ -50,7 +60,12 @@ export function addSelectionOptions(cmd: Command): Command {
     .option("-n, --namespace <ns>", "namespace of the objects", DEFAULT_NAMESPACE)
     .option("-A, --all-namespaces", "objects of every namespace")
     .addOption(new Option("--all").hideHelp())
-    .option("-l, --label-selector <key=value>", "only objects with these labels; repeatable", collect, []);
+    .option(
+      "-l, --label-selector <key=value>",
+      "only objects with these labels; repeatable",
+      collect,
+      [],
+    );
 }
 
 export function parseSources(values: readonly string[]): SourceMapping[] {

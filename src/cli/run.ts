@@ -14,7 +14,10 @@ export const EXIT_FAILED = 1;
 export const EXIT_USAGE = 2;
 
 export async function startRun(opts: CommonOptions, request: RenderRequest): Promise<RenderResult> {
-  await configureLogging({ level: opts.verbose ? "debug" : "warn", format: opts.logFormat ?? "pretty" });
+  await configureLogging({
+    level: opts.verbose ? "debug" : "warn",
+    format: opts.logFormat ?? "pretty",
+  });
   if (opts.verbose) {
     onCommand(({ argv, durationMs, exitCode }) => {
       logger.info({ argv, durationMs, exitCode }, "ran command");

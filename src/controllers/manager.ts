@@ -186,7 +186,11 @@ export class Manager {
       const text = [...cycle, cycle[0]].join(" -> ");
       for (const w of waits) {
         if (w.waiter && members.has(w.waiter) && members.has(w.target)) {
-          w.resolve({ phase: "Failed", reason: "DependencyCycle", message: `dependency cycle: ${text}` });
+          w.resolve({
+            phase: "Failed",
+            reason: "DependencyCycle",
+            message: `dependency cycle: ${text}`,
+          });
         }
       }
       return;
@@ -199,7 +203,11 @@ export class Manager {
         w.resolve(
           entry?.status && isDone(entry)
             ? entry.status
-            : { phase: "Failed", reason: "DependencyNotReady", message: `${w.target} is not reconciled in this run` },
+            : {
+                phase: "Failed",
+                reason: "DependencyNotReady",
+                message: `${w.target} is not reconciled in this run`,
+              },
         );
     }
   }

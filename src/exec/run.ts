@@ -25,14 +25,22 @@ const STDERR_TAIL = 4000;
 export const DEFAULT_TIMEOUT_MS = 5 * 60_000;
 
 /** Observers of every command run (the CLI's `--verbose` and tests use it). */
-export type CommandListener = (event: { argv: readonly string[]; durationMs: number; exitCode: number | undefined }) => void;
+export type CommandListener = (event: {
+  argv: readonly string[];
+  durationMs: number;
+  exitCode: number | undefined;
+}) => void;
 const listeners = new Set<CommandListener>();
 export function onCommand(listener: CommandListener): () => void {
   listeners.add(listener);
   return () => listeners.delete(listener);
 }
 
-export async function run(file: string, args: readonly string[], options: RunOptions): Promise<RunResult> {
+export async function run(
+  file: string,
+  args: readonly string[],
+  options: RunOptions,
+): Promise<RunResult> {
   const argv = [file, ...args];
   const started = performance.now();
   const result = await execa(file, args, {

@@ -75,7 +75,9 @@ export function isConfigMap(obj: KubeObject): boolean {
 }
 
 export function isCustomResourceDefinition(obj: KubeObject): boolean {
-  return obj.kind === "CustomResourceDefinition" && apiGroup(obj.apiVersion) === "apiextensions.k8s.io";
+  return (
+    obj.kind === "CustomResourceDefinition" && apiGroup(obj.apiVersion) === "apiextensions.k8s.io"
+  );
 }
 
 export function deepClone<T>(value: T): T {

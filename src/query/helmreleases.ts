@@ -34,8 +34,16 @@ export function helmReleaseInfo(result: RenderResult, entry: StoreEntry): HelmRe
     const ref = spec.chartRef;
     const refNamespace = ref.namespace ?? namespace;
     if (ref.kind === "HelmChart") {
-      const chart = result.store.get({ kind: "HelmChart", namespace: refNamespace, name: ref.name ?? "" });
-      const chartSpec = (chart?.object.spec ?? {}) as { chart?: string; version?: string; sourceRef?: Ref };
+      const chart = result.store.get({
+        kind: "HelmChart",
+        namespace: refNamespace,
+        name: ref.name ?? "",
+      });
+      const chartSpec = (chart?.object.spec ?? {}) as {
+        chart?: string;
+        version?: string;
+        sourceRef?: Ref;
+      };
       return {
         ...base,
         chartName: chartSpec.chart ?? ref.name ?? "",
@@ -78,7 +86,11 @@ export function helmReleaseInfos(result: RenderResult, selection: Selection): He
   const rank = new Map(producers.map((key, i) => [key, i]));
   const entries = result.store.list("HelmRelease").filter((e) => selected.has(e.key));
   const ordered = entries
-    .map((entry, index) => ({ entry, index, producer: rank.get(entry.origin.producer ?? "") ?? -1 }))
+    .map((entry, index) => ({
+      entry,
+      index,
+      producer: rank.get(entry.origin.producer ?? "") ?? -1,
+    }))
     .sort((a, b) => a.producer - b.producer || a.index - b.index)
     .map((x) => x.entry);
   return ordered.map((entry) => helmReleaseInfo(result, entry));

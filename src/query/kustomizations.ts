@@ -27,7 +27,11 @@ function specPath(entry: StoreEntry): string {
   return p.replace(/^\.?\//, "") || ".";
 }
 
-export function kustomizationInfos(result: RenderResult, selection: Selection, cwd: string): KustomizationInfo[] {
+export function kustomizationInfos(
+  result: RenderResult,
+  selection: Selection,
+  cwd: string,
+): KustomizationInfo[] {
   return selectEntries(result, "Kustomization", selection)
     .map((entry) => {
       const artifact = entry.artifact?.type === "render" ? entry.artifact : undefined;

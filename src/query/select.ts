@@ -22,7 +22,10 @@ export function parseLabelSelector(values: readonly string[]): Record<string, st
       if (!part.trim()) continue;
       const eq = part.indexOf("=");
       if (eq <= 0) throw new Error(`label selector "${part}" must be key=value`);
-      out[part.slice(0, eq).trim()] = part.slice(eq + 1).replace(/^=/, "").trim();
+      out[part.slice(0, eq).trim()] = part
+        .slice(eq + 1)
+        .replace(/^=/, "")
+        .trim();
     }
   }
   return out;
@@ -36,6 +39,10 @@ export function matches(entry: StoreEntry, selection: Selection): boolean {
 }
 
 /** Entries of a kind, in discovery order, that the selection matches. */
-export function selectEntries(result: RenderResult, kind: string, selection: Selection): StoreEntry[] {
+export function selectEntries(
+  result: RenderResult,
+  kind: string,
+  selection: Selection,
+): StoreEntry[] {
   return result.store.list(kind).filter((e) => matches(e, selection));
 }

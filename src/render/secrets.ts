@@ -23,7 +23,9 @@ export function wipeSecret(secret: KubeObject): KubeObject {
     );
   }
   if (stringData && typeof stringData === "object") {
-    out.stringData = Object.fromEntries(Object.keys(stringData).map((key) => [key, placeholder(key)]));
+    out.stringData = Object.fromEntries(
+      Object.keys(stringData).map((key) => [key, placeholder(key)]),
+    );
   }
   return out;
 }

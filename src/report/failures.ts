@@ -20,13 +20,20 @@ export interface Failure {
   rootCause?: { object: string; reason: string; message: string };
 }
 
-export function location(entry: StoreEntry, cwd: string): { location?: string; file?: string; line?: number } {
+export function location(
+  entry: StoreEntry,
+  cwd: string,
+): { location?: string; file?: string; line?: number } {
   const { file, line, producer } = entry.origin;
   const rel = file ? relative(file, cwd) : undefined;
   const where = rel ? (line ? `${rel}:${line}` : rel) : undefined;
   const by = producer ? `produced by ${producer}` : undefined;
   const text = [where, by].filter(Boolean).join(", ");
-  return { ...(text ? { location: text } : {}), ...(rel ? { file: rel } : {}), ...(line ? { line } : {}) };
+  return {
+    ...(text ? { location: text } : {}),
+    ...(rel ? { file: rel } : {}),
+    ...(line ? { line } : {}),
+  };
 }
 
 function relative(file: string, cwd: string): string {
@@ -57,7 +64,11 @@ export function failureOf(result: RenderResult, entry: StoreEntry, cwd: string):
     ...location(entry, cwd),
     reason: entry.status.reason,
     message: entry.status.message,
-    ...(root ? { rootCause: { object: root.key, reason: root.status.reason, message: root.status.message } } : {}),
+    ...(root
+      ? {
+          rootCause: { object: root.key, reason: root.status.reason, message: root.status.message },
+        }
+      : {}),
   };
 }
 
@@ -65,7 +76,11 @@ export function failureOf(result: RenderResult, entry: StoreEntry, cwd: string):
  * Failures among `entries` (the objects a command selected) plus every issue
  * found while reading the repository.
  */
-export function collectFailures(result: RenderResult, entries: readonly StoreEntry[], cwd: string): Failure[] {
+export function collectFailures(
+  result: RenderResult,
+  entries: readonly StoreEntry[],
+  cwd: string,
+): Failure[] {
   const failures: Failure[] = [];
   for (const issue of result.issues) {
     if (issue.severity !== "error") continue;
@@ -91,7 +106,9 @@ export function formatFailures(failures: readonly Failure[]): string {
     const what = f.kind ? `${f.kind} ${f.namespace}/${f.name}` : (f.object ?? "repository");
     lines.push(`- ${what}${f.location ? ` (${f.location})` : ""}: ${f.reason}: ${f.message}`);
     if (f.rootCause) {
-      lines.push(`    root cause: ${f.rootCause.object}: ${f.rootCause.reason}: ${f.rootCause.message}`);
+      lines.push(
+        `    root cause: ${f.rootCause.object}: ${f.rootCause.reason}: ${f.rootCause.message}`,
+      );
     }
   }
   return lines.join("\n") + "\n";

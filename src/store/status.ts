@@ -3,7 +3,14 @@
  * Flux has one) and a message. Expected failures are status, not exceptions.
  */
 
-export const Phases = ["Pending", "Reconciling", "Ready", "Failed", "Suspended", "Skipped"] as const;
+export const Phases = [
+  "Pending",
+  "Reconciling",
+  "Ready",
+  "Failed",
+  "Suspended",
+  "Skipped",
+] as const;
 export type Phase = (typeof Phases)[number];
 
 export const Reasons = [

@@ -109,7 +109,8 @@ export class Store {
 
   setStatus(ref: ObjectRef | string, status: Status): void {
     const entry = this.get(ref);
-    if (!entry) throw new Error(`store: no object ${typeof ref === "string" ? ref : refString(ref)}`);
+    if (!entry)
+      throw new Error(`store: no object ${typeof ref === "string" ? ref : refString(ref)}`);
     entry.status = status;
     this.events.emit("status", entry);
     if (isTerminal(status.phase)) {
@@ -123,7 +124,7 @@ export class Store {
 
   setArtifact(ref: ObjectRef | string, artifact: Artifact): void {
     const entry = this.get(ref);
-    if (!entry) throw new Error(`store: no object ${String(ref)}`);
+    if (!entry) throw new Error(`store: no object ${typeof ref === "string" ? ref : refString(ref)}`);
     entry.artifact = artifact;
   }
 

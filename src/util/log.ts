@@ -4,7 +4,10 @@
  */
 import { destination, pino, type Logger } from "pino";
 
-export let logger: Logger = pino({ level: process.env.FLUX_LOCAL_LOG_LEVEL ?? "warn" }, destination(2));
+export let logger: Logger = pino(
+  { level: process.env.FLUX_LOCAL_LOG_LEVEL ?? "warn" },
+  destination(2),
+);
 
 export interface LogOptions {
   level: string;
@@ -20,6 +23,12 @@ export async function configureLogging(options: LogOptions): Promise<void> {
   const colorize = process.stderr.isTTY === true && !process.env.NO_COLOR;
   logger = pino(
     { level: options.level },
-    pretty({ destination: 2, colorize, ignore: "pid,hostname", translateTime: "HH:MM:ss.l", sync: true }),
+    pretty({
+      destination: 2,
+      colorize,
+      ignore: "pid,hostname",
+      translateTime: "HH:MM:ss.l",
+      sync: true,
+    }),
   );
 }

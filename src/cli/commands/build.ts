@@ -25,7 +25,9 @@ interface OutputFilter {
   skipKinds?: string;
 }
 
-type BuildOptions = CommonOptions & SelectionOptions & OutputFilter & { outputFile?: string; output?: string };
+type BuildOptions = CommonOptions &
+  SelectionOptions &
+  OutputFilter & { outputFile?: string; output?: string };
 
 function addOutputOptions(cmd: Command): Command {
   return cmd
@@ -39,7 +41,12 @@ function addOutputOptions(cmd: Command): Command {
 }
 
 export function filterObjects(objects: readonly KubeObject[], filter: OutputFilter): KubeObject[] {
-  const skipKinds = new Set((filter.skipKinds ?? "").split(",").map((k) => k.trim()).filter(Boolean));
+  const skipKinds = new Set(
+    (filter.skipKinds ?? "")
+      .split(",")
+      .map((k) => k.trim())
+      .filter(Boolean),
+  );
   return objects.filter(
     (o) =>
       !(filter.skipSecrets !== false && isSecret(o)) &&
@@ -48,7 +55,11 @@ export function filterObjects(objects: readonly KubeObject[], filter: OutputFilt
   );
 }
 
-function outputOf(result: RenderResult, selection: Selection, filter: OutputFilter): { text: string; entries: StoreEntry[] } {
+function outputOf(
+  result: RenderResult,
+  selection: Selection,
+  filter: OutputFilter,
+): { text: string; entries: StoreEntry[] } {
   const infos = kustomizationInfos(result, selection, process.cwd());
   const objects = infos.flatMap((i) => filterObjects(i.objects, filter));
   return { text: dumpYamlStream(objects), entries: infos.map((i) => i.entry) };
@@ -58,29 +69,40 @@ export function buildCommand(setExit: (code: number) => void): Command {
   const build = new Command("build").description("render the objects Flux would apply");
 
   for (const alias of ["ks", "ks-new"]) {
-    const cmd = new Command(alias).description("render Kustomizations").argument("[name]", "only this Kustomization");
-    addOutputOptions(addSelectionOptions(addCommonOptions(cmd))).action(async (name: string | undefined, opts: BuildOptions) => {
-      const result = await startRun(opts, renderRequest(opts));
-      // Without a name, every Kustomization of every namespace (as flux-local did).
-      const selection = selectionOf(opts, name);
-      if (!name && opts.namespace === "flux-system") selection.allNamespaces = true;
-      const { text, entries } = outputOf(result, selection, opts);
-      const code = finish(result, entries);
-      if (code === 0 || !opts.outputFile) await emit(text, opts.outputFile);
-      setExit(code);
-    });
+    const cmd = new Command(alias)
+      .description("render Kustomizations")
+      .argument("[name]", "only this Kustomization");
+    addOutputOptions(addSelectionOptions(addCommonOptions(cmd))).action(
+      async (name: string | undefined, opts: BuildOptions) => {
+        const result = await startRun(opts, renderRequest(opts));
+        // Without a name, every Kustomization of every namespace (as flux-local did).
+        const selection = selectionOf(opts, name);
+        if (!name && opts.namespace === "flux-system") selection.allNamespaces = true;
+        const { text, entries } = outputOf(result, selection, opts);
+        const code = finish(result, entries);
+        if (code === 0 || !opts.outputFile) await emit(text, opts.outputFile);
+        setExit(code);
+      },
+    );
     build.addCommand(cmd, alias === "ks" ? {} : { hidden: true });
   }
 
-  const all = new Command("all").description("render everything").argument("[path]", "same as --path");
-  addOutputOptions(addCommonOptions(all)).action(async (pathArg: string | undefined, opts: BuildOptions) => {
-    const result = await startRun(opts, renderRequest(opts, pathArg));
-    const { text } = outputOf(result, { namespace: "", allNamespaces: true, labels: {} }, opts);
-    const code = finish(result, result.store.list().filter((e) => e.status.phase === "Failed"));
-    // --output-file is written only when the whole run succeeded: never a partial file.
-    if (code === 0 || !opts.outputFile) await emit(text, opts.outputFile);
-    setExit(code);
-  });
+  const all = new Command("all")
+    .description("render everything")
+    .argument("[path]", "same as --path");
+  addOutputOptions(addCommonOptions(all)).action(
+    async (pathArg: string | undefined, opts: BuildOptions) => {
+      const result = await startRun(opts, renderRequest(opts, pathArg));
+      const { text } = outputOf(result, { namespace: "", allNamespaces: true, labels: {} }, opts);
+      const code = finish(
+        result,
+        result.store.list().filter((e) => e.status.phase === "Failed"),
+      );
+      // --output-file is written only when the whole run succeeded: never a partial file.
+      if (code === 0 || !opts.outputFile) await emit(text, opts.outputFile);
+      setExit(code);
+    },
+  );
   build.addCommand(all);
   return build;
 }

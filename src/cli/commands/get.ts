@@ -41,12 +41,19 @@ export function getCommand(setExit: (code: number) => void): Command {
       .argument("[name]", "only this Kustomization")
       .addOption(outputOption(["table", "wide", "yaml", "json"]).default("table"));
     if (alias !== "ks") cmd.alias("kustomization").description("same as `get ks`");
-    addSelectionOptions(addCommonOptions(cmd)).action(async (name: string | undefined, opts: GetOptions) => {
-      const result = await startRun(opts, renderRequest(opts));
-      const infos = kustomizationInfos(result, selectionOf(opts, name), process.cwd());
-      await emit(formatKustomizations(infos, opts));
-      setExit(finish(result, infos.map((i) => i.entry)));
-    });
+    addSelectionOptions(addCommonOptions(cmd)).action(
+      async (name: string | undefined, opts: GetOptions) => {
+        const result = await startRun(opts, renderRequest(opts));
+        const infos = kustomizationInfos(result, selectionOf(opts, name), process.cwd());
+        await emit(formatKustomizations(infos, opts));
+        setExit(
+          finish(
+            result,
+            infos.map((i) => i.entry),
+          ),
+        );
+      },
+    );
     get.addCommand(cmd, alias === "ks" ? {} : { hidden: true });
   }
 
@@ -55,12 +62,19 @@ export function getCommand(setExit: (code: number) => void): Command {
       .description("list HelmReleases")
       .argument("[name]", "only this HelmRelease")
       .addOption(outputOption(["table", "wide", "yaml", "json"]).default("table"));
-    addSelectionOptions(addCommonOptions(cmd)).action(async (name: string | undefined, opts: GetOptions) => {
-      const result = await startRun(opts, renderRequest(opts));
-      const infos = helmReleaseInfos(result, selectionOf(opts, name));
-      await emit(formatHelmReleases(infos, opts));
-      setExit(finish(result, infos.map((i) => i.entry)));
-    });
+    addSelectionOptions(addCommonOptions(cmd)).action(
+      async (name: string | undefined, opts: GetOptions) => {
+        const result = await startRun(opts, renderRequest(opts));
+        const infos = helmReleaseInfos(result, selectionOf(opts, name));
+        await emit(formatHelmReleases(infos, opts));
+        setExit(
+          finish(
+            result,
+            infos.map((i) => i.entry),
+          ),
+        );
+      },
+    );
     get.addCommand(cmd, alias === "hr" ? {} : { hidden: true });
   }
 
@@ -73,7 +87,12 @@ export function getCommand(setExit: (code: number) => void): Command {
     const result = await startRun(opts, renderRequest(opts));
     const infos = kustomizationInfos(result, selectionOf(opts), process.cwd());
     await emit(formatCluster(result, infos, opts));
-    setExit(finish(result, infos.map((i) => i.entry)));
+    setExit(
+      finish(
+        result,
+        infos.map((i) => i.entry),
+      ),
+    );
   });
   get.addCommand(cluster);
   return get;
@@ -81,18 +100,34 @@ export function getCommand(setExit: (code: number) => void): Command {
 
 function formatKustomizations(infos: KustomizationInfo[], opts: GetOptions): string {
   if (opts.output === "yaml" || opts.output === "json") {
-    const data = infos.map((i) => ({ name: i.name, namespace: i.namespace, path: i.path, status: statusOf(i) }));
+    const data = infos.map((i) => ({
+      name: i.name,
+      namespace: i.namespace,
+      path: i.path,
+      status: statusOf(i),
+    }));
     return opts.output === "yaml" ? toYaml(data) : `${toJson(data)}\n`;
   }
   if (infos.length === 0) return "no Kustomization objects found in cluster\n";
   const all = opts.allNamespaces === true || opts.all === true;
   const wide = opts.output === "wide";
-  const headers = [...(all ? ["NAMESPACE"] : []), "NAME", "PATH", ...(wide ? ["HELMREPOS", "OCIREPOS", "RELEASES"] : [])];
+  const headers = [
+    ...(all ? ["NAMESPACE"] : []),
+    "NAME",
+    "PATH",
+    ...(wide ? ["HELMREPOS", "OCIREPOS", "RELEASES"] : []),
+  ];
   const rows = infos.map((i) => [
     ...(all ? [i.namespace] : []),
     i.name,
     i.path,
-    ...(wide ? [String(countHelmRepos(i.objects)), String(countOciRepos(i.objects)), String(countReleases(i.objects))] : []),
+    ...(wide
+      ? [
+          String(countHelmRepos(i.objects)),
+          String(countOciRepos(i.objects)),
+          String(countReleases(i.objects)),
+        ]
+      : []),
   ]);
   return formatTable(headers, rows);
 }
@@ -107,7 +142,13 @@ function formatHelmReleases(infos: HelmReleaseInfo[], opts: GetOptions): string 
     const data = infos.map((i) => ({
       name: i.name,
       namespace: i.namespace,
-      chart: { name: i.chartName, version: i.version ?? null, repo_name: i.repoName, repo_namespace: i.repoNamespace, repo_kind: i.repoKind },
+      chart: {
+        name: i.chartName,
+        version: i.version ?? null,
+        repo_name: i.repoName,
+        repo_namespace: i.repoNamespace,
+        repo_kind: i.repoKind,
+      },
     }));
     return opts.output === "yaml" ? toYaml(data) : `${toJson(data)}\n`;
   }
@@ -129,7 +170,10 @@ function clusterPath(opts: GetOptions): string {
 }
 
 function nameNamespace(objects: KubeObject[], fallback: string) {
-  return objects.map((o) => ({ name: o.metadata?.name ?? "", namespace: o.metadata?.namespace ?? fallback }));
+  return objects.map((o) => ({
+    name: o.metadata?.name ?? "",
+    namespace: o.metadata?.namespace ?? fallback,
+  }));
 }
 
 function formatCluster(result: RenderResult, infos: KustomizationInfo[], opts: GetOptions): string {
@@ -146,16 +190,31 @@ function formatCluster(result: RenderResult, infos: KustomizationInfo[], opts: G
       path: info.path,
       helm_repos: ofKind(info.objects, FLUX_GROUPS.source, "HelmRepository").map((o) => {
         const spec = (o.spec ?? {}) as { url?: string; type?: string };
-        return { name: o.metadata?.name ?? "", namespace: o.metadata?.namespace ?? ns, url: spec.url ?? "", repo_type: spec.type ?? "default" };
+        return {
+          name: o.metadata?.name ?? "",
+          namespace: o.metadata?.namespace ?? ns,
+          url: spec.url ?? "",
+          repo_type: spec.type ?? "default",
+        };
       }),
       oci_repos: ofKind(info.objects, FLUX_GROUPS.source, "OCIRepository").map((o) => {
         const spec = (o.spec ?? {}) as { url?: string; ref?: unknown };
-        return { name: o.metadata?.name ?? "", namespace: o.metadata?.namespace ?? ns, url: spec.url ?? "", ref: spec.ref ?? null };
+        return {
+          name: o.metadata?.name ?? "",
+          namespace: o.metadata?.namespace ?? ns,
+          url: spec.url ?? "",
+          ref: spec.ref ?? null,
+        };
       }),
       helm_releases: releases.map((h) => ({
         name: h.name,
         namespace: h.namespace,
-        chart: { name: h.chartName, repo_name: h.repoName, repo_namespace: h.repoNamespace, repo_kind: h.repoKind },
+        chart: {
+          name: h.chartName,
+          repo_name: h.repoName,
+          repo_namespace: h.repoNamespace,
+          repo_kind: h.repoKind,
+        },
       })),
       config_maps: nameNamespace(info.objects.filter(isConfigMap), ns),
       secrets: opts.skipSecrets === false ? nameNamespace(info.objects.filter(isSecret), ns) : [],

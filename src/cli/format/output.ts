@@ -9,7 +9,10 @@ import path from "node:path";
 import { stringify } from "yaml";
 
 export async function writeAtomically(file: string, content: string): Promise<void> {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString("hex")}.tmp`);
+  const tmp = path.join(
+    path.dirname(file),
+    `.${path.basename(file)}.${randomBytes(6).toString("hex")}.tmp`,
+  );
   try {
     await writeFile(tmp, content);
     await rename(tmp, file);

@@ -7,12 +7,7 @@
  */
 import { stat } from "node:fs/promises";
 import path from "node:path";
-import {
-  refDisplay,
-  refString,
-  type KubeObject,
-  type ObjectRef,
-} from "../../flux/objects.js";
+import { refDisplay, refString, type KubeObject, type ObjectRef } from "../../flux/objects.js";
 import { describeSchemaError, Kustomization } from "../../flux/schema.js";
 import { ignoreRulesAt } from "../../discovery/scan.js";
 import { kustomizeBuild } from "../../render/kustomize/build.js";
@@ -45,7 +40,11 @@ export class KustomizationController implements Controller {
     if (entry.generation !== generation) return; // superseded by a newer definition
     const { artifact, ...status } = outcome;
     if (artifact) {
-      this.ctx.store.setArtifact(entry.ref, { type: "render", objects: artifact.objects, path: artifact.path });
+      this.ctx.store.setArtifact(entry.ref, {
+        type: "render",
+        objects: artifact.objects,
+        path: artifact.path,
+      });
     }
     this.ctx.store.setStatus(entry.ref, { ...status, startedAt, finishedAt: Date.now() });
     if (artifact && status.phase === "Ready") this.publish(entry, artifact.objects);
@@ -54,15 +53,24 @@ export class KustomizationController implements Controller {
   private async run(entry: StoreEntry, generation: number): Promise<Outcome> {
     const parsed = Kustomization.safeParse(entry.object);
     if (!parsed.success) {
-      return { phase: "Failed", reason: "InvalidObject", message: `invalid Kustomization: ${describeSchemaError(parsed.error)}` };
+      return {
+        phase: "Failed",
+        reason: "InvalidObject",
+        message: `invalid Kustomization: ${describeSchemaError(parsed.error)}`,
+      };
     }
     const ks = parsed.data;
     const { spec } = ks;
-    if (spec.suspend) return { phase: "Suspended", reason: "Suspended", message: "spec.suspend is true" };
+    if (spec.suspend)
+      return { phase: "Suspended", reason: "Suspended", message: "spec.suspend is true" };
 
     const namespace = entry.ref.namespace;
     for (const dep of spec.dependsOn ?? []) {
-      const depRef: ObjectRef = { kind: "Kustomization", namespace: dep.namespace ?? namespace, name: dep.name };
+      const depRef: ObjectRef = {
+        kind: "Kustomization",
+        namespace: dep.namespace ?? namespace,
+        name: dep.name,
+      };
       const depStatus = await this.ctx.manager.awaitReady(depRef, entry.key);
       if (depStatus.phase !== "Ready") {
         return dependencyFailure(`dependency ${refDisplay(depRef)}`, refString(depRef), depStatus);
@@ -75,11 +83,19 @@ export class KustomizationController implements Controller {
     const dir = path.join(source.path, spec.path ?? "");
     const shownPath = spec.path ?? "./";
     if (!isInside(source.path, dir)) {
-      return { phase: "Failed", reason: "PathNotFound", message: `spec.path ${shownPath} escapes the source root` };
+      return {
+        phase: "Failed",
+        reason: "PathNotFound",
+        message: `spec.path ${shownPath} escapes the source root`,
+      };
     }
     if (!(await isDirectory(dir))) {
       if (this.ctx.options.skipInvalidKustomizationPaths) {
-        return { phase: "Skipped", reason: "PathNotFound", message: `spec.path ${shownPath} not found (skipped)` };
+        return {
+          phase: "Skipped",
+          reason: "PathNotFound",
+          message: `spec.path ${shownPath} not found (skipped)`,
+        };
       }
       return {
         phase: "Failed",
@@ -88,8 +104,13 @@ export class KustomizationController implements Controller {
       };
     }
 
-    if (entry.generation !== generation) return { phase: "Pending", reason: "Progressing", message: "superseded" };
-    this.ctx.store.setStatus(entry.ref, { phase: "Reconciling", reason: "Progressing", message: "building" });
+    if (entry.generation !== generation)
+      return { phase: "Pending", reason: "Progressing", message: "superseded" };
+    this.ctx.store.setStatus(entry.ref, {
+      phase: "Reconciling",
+      reason: "Progressing",
+      message: "building",
+    });
     let objects: KubeObject[];
     try {
       const ignore = await ignoreRulesAt(source.path, dir);
@@ -106,7 +127,10 @@ export class KustomizationController implements Controller {
         { throwOnTimeout: true },
       );
       objects = built.map((b) => b.object);
-      this.origins.set(entry.key, built.map((b) => b.file));
+      this.origins.set(
+        entry.key,
+        built.map((b) => b.file),
+      );
     } catch (err) {
       if (err instanceof InputError || err instanceof RenderError) {
         return { phase: "Failed", reason: "BuildFailed", message: err.message };
@@ -122,7 +146,9 @@ export class KustomizationController implements Controller {
           tolerateMissingSecret: (name) => this.tolerateMissingSecret(namespace, name),
         });
         notes.push(...variables.notes);
-        objects = substituteObjects(objects, variables.vars, { strict: this.ctx.options.strictSubstitute });
+        objects = substituteObjects(objects, variables.vars, {
+          strict: this.ctx.options.strictSubstitute,
+        });
       }
     } catch (err) {
       if (err instanceof RenderError || err instanceof MissingReferenceError) {
@@ -144,21 +170,43 @@ export class KustomizationController implements Controller {
   /** Files each produced object came from, by Kustomization key (same order as the artifact). */
   readonly origins = new Map<string, Array<string | undefined>>();
 
-  private async resolveSource(entry: StoreEntry, ks: Kustomization): Promise<SourceArtifact | Outcome> {
+  private async resolveSource(
+    entry: StoreEntry,
+    ks: Kustomization,
+  ): Promise<SourceArtifact | Outcome> {
     const ref = ks.spec.sourceRef;
-    const sourceRef: ObjectRef = { kind: ref.kind, namespace: ref.namespace ?? entry.ref.namespace, name: ref.name };
+    const sourceRef: ObjectRef = {
+      kind: ref.kind,
+      namespace: ref.namespace ?? entry.ref.namespace,
+      name: ref.name,
+    };
     const key = refString(sourceRef);
     if (!ARTIFACT_SOURCE_KINDS.has(sourceRef.kind)) {
-      return { phase: "Failed", reason: "InvalidObject", message: `spec.sourceRef.kind ${sourceRef.kind} is not a source of manifests` };
+      return {
+        phase: "Failed",
+        reason: "InvalidObject",
+        message: `spec.sourceRef.kind ${sourceRef.kind} is not a source of manifests`,
+      };
     }
     const present = await this.ctx.manager.awaitPresence(sourceRef, entry.key);
     if (!present) {
-      const mapping = findSourceMapping(this.ctx.options.sources, sourceRef.kind, sourceRef.namespace, sourceRef.name);
-      if (mapping) return { type: "source", revision: LOCAL_REVISION, path: mapping.path, local: true };
+      const mapping = findSourceMapping(
+        this.ctx.options.sources,
+        sourceRef.kind,
+        sourceRef.namespace,
+        sourceRef.name,
+      );
+      if (mapping)
+        return { type: "source", revision: LOCAL_REVISION, path: mapping.path, local: true };
       if (sourceRef.kind === "GitRepository") {
         // Bootstrap source aliasing: a GitRepository defined nowhere in the
         // repository (created by bootstrap or a FluxInstance) is this checkout.
-        return { type: "source", revision: LOCAL_REVISION, path: this.ctx.options.repoRoot, local: true };
+        return {
+          type: "source",
+          revision: LOCAL_REVISION,
+          path: this.ctx.options.repoRoot,
+          local: true,
+        };
       }
       return {
         phase: "Failed",
@@ -175,7 +223,12 @@ export class KustomizationController implements Controller {
     return source.artifact;
   }
 
-  private async lookup(kind: "ConfigMap" | "Secret", namespace: string, name: string, waiter: string) {
+  private async lookup(
+    kind: "ConfigMap" | "Secret",
+    namespace: string,
+    name: string,
+    waiter: string,
+  ) {
     const entry = await this.ctx.manager.awaitPresence({ kind, namespace, name }, waiter);
     return entry?.object;
   }
@@ -187,7 +240,9 @@ export class KustomizationController implements Controller {
 
   /** Add what this Kustomization produced to the store, for discovery. */
   private publish(entry: StoreEntry, objects: KubeObject[]): void {
-    const defaultNamespace = (entry.object.spec as { targetNamespace?: string } | undefined)?.targetNamespace ?? entry.ref.namespace;
+    const defaultNamespace =
+      (entry.object.spec as { targetNamespace?: string } | undefined)?.targetNamespace ??
+      entry.ref.namespace;
     const files = this.origins.get(entry.key) ?? [];
     objects.forEach((obj, index) => {
       const ref = producedRef(obj, defaultNamespace);
@@ -205,8 +260,14 @@ export function producedInCluster(ctx: RunContext, namespace: string, name: stri
       if (obj.kind !== "ExternalSecret" && obj.kind !== "SealedSecret") continue;
       const md = obj.metadata ?? {};
       if ((md.namespace ?? entry.ref.namespace) !== namespace) continue;
-      const spec = (obj.spec ?? {}) as { target?: { name?: string }; template?: { metadata?: { name?: string } } };
-      const target = obj.kind === "ExternalSecret" ? (spec.target?.name ?? md.name) : (spec.template?.metadata?.name ?? md.name);
+      const spec = (obj.spec ?? {}) as {
+        target?: { name?: string };
+        template?: { metadata?: { name?: string } };
+      };
+      const target =
+        obj.kind === "ExternalSecret"
+          ? (spec.target?.name ?? md.name)
+          : (spec.template?.metadata?.name ?? md.name);
       if (target === name) return true;
     }
   }
@@ -226,10 +287,21 @@ function labelled(obj: KubeObject, ks: Kustomization): KubeObject {
   return { ...obj, metadata: md };
 }
 
-function dependencyFailure(what: string, key: string, status: Status, reason: Status["reason"] = "DependencyNotReady"): Outcome {
-  if (status.reason === "DependencyCycle") return { phase: "Failed", reason: "DependencyCycle", message: status.message };
+function dependencyFailure(
+  what: string,
+  key: string,
+  status: Status,
+  reason: Status["reason"] = "DependencyNotReady",
+): Outcome {
+  if (status.reason === "DependencyCycle")
+    return { phase: "Failed", reason: "DependencyCycle", message: status.message };
   if (status.reason === "DependencyNotFound") {
-    return { phase: "Failed", reason: "DependencyNotFound", message: `${what} not found`, rootCause: key };
+    return {
+      phase: "Failed",
+      reason: "DependencyNotFound",
+      message: `${what} not found`,
+      rootCause: key,
+    };
   }
   const state = status.phase === "Failed" ? "failed" : status.phase.toLowerCase();
   const detail = status.message ? `: ${status.message}` : "";
@@ -248,4 +320,3 @@ async function isDirectory(dir: string): Promise<boolean> {
     return false;
   }
 }
-

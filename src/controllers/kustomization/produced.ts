@@ -4,7 +4,14 @@
  * values) do; everything else only lives in its producer's artifact. An object
  * without a namespace inherits its producer's (targetNamespace, else its own).
  */
-import { apiGroup, FLUX_GROUPS, isConfigMap, isSecret, type KubeObject, type ObjectRef } from "../../flux/objects.js";
+import {
+  apiGroup,
+  FLUX_GROUPS,
+  isConfigMap,
+  isSecret,
+  type KubeObject,
+  type ObjectRef,
+} from "../../flux/objects.js";
 
 const STORED_GROUPS = new Set<string>(Object.values(FLUX_GROUPS));
 

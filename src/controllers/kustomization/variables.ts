@@ -35,7 +35,9 @@ export async function gatherVariables(
       const display = refDisplay({ kind: ref.kind, namespace, name: ref.name });
       if (ref.optional) continue;
       if (ref.kind === "Secret" && sources.tolerateMissingSecret(ref.name)) {
-        notes.push(`substituteFrom ${display} is not in the repository; its variables are left unset`);
+        notes.push(
+          `substituteFrom ${display} is not in the repository; its variables are left unset`,
+        );
         continue;
       }
       throw new MissingReferenceError(

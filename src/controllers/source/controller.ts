@@ -21,7 +21,12 @@ export const SOURCE_KINDS = [
 ] as const;
 
 /** Sources that hold manifests (what a Kustomization may point at). */
-export const ARTIFACT_SOURCE_KINDS = new Set(["GitRepository", "OCIRepository", "Bucket", "ExternalArtifact"]);
+export const ARTIFACT_SOURCE_KINDS = new Set([
+  "GitRepository",
+  "OCIRepository",
+  "Bucket",
+  "ExternalArtifact",
+]);
 
 export const LOCAL_REVISION = "local";
 
@@ -63,7 +68,11 @@ export class SourceController implements Controller {
         path: mapping.path,
         local: true,
       });
-      return { phase: "Ready", reason: "ReconciliationSucceeded", message: `mapped to ${mapping.path}` };
+      return {
+        phase: "Ready",
+        reason: "ReconciliationSucceeded",
+        message: `mapped to ${mapping.path}`,
+      };
     }
     if (ref.kind === "GitRepository" && this.ctx.localGitRepositories.has(entry.key)) {
       this.ctx.store.setArtifact(ref, {

@@ -52,7 +52,8 @@ export async function kustomizeBuild(request: KustomizeBuildRequest): Promise<Bu
   if (!isInside(realRoot, realDir)) {
     throw new InputError(`path ${request.dir} resolves outside the source root ${request.root}`);
   }
-  if (!(await stat(realDir)).isDirectory()) throw new InputError(`path ${request.dir} is not a directory`);
+  if (!(await stat(realDir)).isDirectory())
+    throw new InputError(`path ${request.dir} is not a directory`);
 
   const existing = await findKustomizationFile(realDir);
   let original: Record<string, unknown>;
@@ -61,8 +62,12 @@ export async function kustomizeBuild(request: KustomizeBuildRequest): Promise<Bu
     docFile = existing;
     const parsed = parseYamlDocuments(await readFile(existing, "utf8"));
     const bad = parsed.errors[0];
-    if (bad) throw new InputError(`${existing}:${bad.line}: ${bad.message}`, { file: existing, line: bad.line });
-    original = (parsed.documents[0]?.object as Record<string, unknown> | undefined) ?? {};
+    if (bad)
+      throw new InputError(`${existing}:${bad.line}: ${bad.message}`, {
+        file: existing,
+        line: bad.line,
+      });
+    original = (parsed.documents[0]?.object) ?? {};
   } else {
     docFile = path.join(realDir, "kustomization.yaml (generated)");
     original = { ...(await generateKustomization(realDir, request.ignore)) };
@@ -101,14 +106,18 @@ export async function kustomizeBuild(request: KustomizeBuildRequest): Promise<Bu
       ));
     } catch (err) {
       if (err instanceof SubprocessError) {
-        throw new RenderError(`kustomize build failed: ${cleanKustomizeMessage(err.stderr, scratch, realRoot)}`, {
-          cause: err,
-        });
+        throw new RenderError(
+          `kustomize build failed: ${cleanKustomizeMessage(err.stderr, scratch, realRoot)}`,
+          {
+            cause: err,
+          },
+        );
       }
       throw err;
     }
     const parsed = parseYamlDocuments(stdout);
-    if (parsed.errors[0]) throw new RenderError(`kustomize produced invalid YAML: ${parsed.errors[0].message}`);
+    if (parsed.errors[0])
+      throw new RenderError(`kustomize produced invalid YAML: ${parsed.errors[0].message}`);
     return parsed.documents.map(({ object }) => takeOrigin(object, realDir, addedOrigin));
   } finally {
     await rm(scratch, { recursive: true, force: true });

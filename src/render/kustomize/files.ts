@@ -2,7 +2,11 @@ import { lstat } from "node:fs/promises";
 import path from "node:path";
 
 /** The file names kustomize recognises, in its order of preference. */
-export const KUSTOMIZATION_FILE_NAMES = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
+export const KUSTOMIZATION_FILE_NAMES = [
+  "kustomization.yaml",
+  "kustomization.yml",
+  "Kustomization",
+];
 
 /** The kustomization file in `dir`, or undefined. */
 export async function findKustomizationFile(dir: string): Promise<string | undefined> {

@@ -47,10 +47,13 @@ async function scan(base: string, dir: string, rules: IgnoreRules, out: string[]
     const parsed = parseYamlDocuments(await readFile(full, "utf8"));
     const bad = parsed.errors[0];
     if (bad) {
-      throw new InputError(`failed to decode Kubernetes YAML from ${full}: line ${bad.line}: ${bad.message}`, {
-        file: full,
-        line: bad.line,
-      });
+      throw new InputError(
+        `failed to decode Kubernetes YAML from ${full}: line ${bad.line}: ${bad.message}`,
+        {
+          file: full,
+          line: bad.line,
+        },
+      );
     }
     const notObject = parsed.documents.find((d) => !d.object.kind || !d.object.apiVersion);
     if (notObject) {

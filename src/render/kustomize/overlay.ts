@@ -9,10 +9,20 @@ import type { Kustomization } from "../../flux/schema.js";
 type KustomizeDoc = Record<string, unknown>;
 type FluxSpec = Kustomization["spec"];
 
-function selector(target: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
+function selector(
+  target: Record<string, unknown> | undefined,
+): Record<string, unknown> | undefined {
   if (!target) return undefined;
   const out: Record<string, unknown> = {};
-  for (const key of ["group", "version", "kind", "name", "namespace", "labelSelector", "annotationSelector"]) {
+  for (const key of [
+    "group",
+    "version",
+    "kind",
+    "name",
+    "namespace",
+    "labelSelector",
+    "annotationSelector",
+  ]) {
     const value = target[key];
     if (typeof value === "string" && value !== "") out[key] = value;
   }
@@ -29,7 +39,11 @@ export interface OverlayOptions {
   existingComponents?: ReadonlySet<string>;
 }
 
-export function applyFluxSpec(original: KustomizeDoc, spec: FluxSpec, options: OverlayOptions = {}): KustomizeDoc {
+export function applyFluxSpec(
+  original: KustomizeDoc,
+  spec: FluxSpec,
+  options: OverlayOptions = {},
+): KustomizeDoc {
   const doc: KustomizeDoc = { ...original };
   if (spec.targetNamespace) doc.namespace = spec.targetNamespace;
   if (spec.namePrefix) doc.namePrefix = spec.namePrefix;
@@ -78,7 +92,11 @@ export function applyFluxSpec(original: KustomizeDoc, spec: FluxSpec, options: O
   if (spec.components?.length) {
     const components = list(doc, "components");
     for (const component of spec.components) {
-      if (spec.ignoreMissingComponents && options.existingComponents && !options.existingComponents.has(component)) {
+      if (
+        spec.ignoreMissingComponents &&
+        options.existingComponents &&
+        !options.existingComponents.has(component)
+      ) {
         continue;
       }
       components.push(component);

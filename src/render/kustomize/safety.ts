@@ -41,8 +41,10 @@ function generatorFiles(value: unknown, field: string): Reference[] {
       const eq = f.indexOf("=");
       out.push({ field: `${field}.files`, value: eq >= 0 ? f.slice(eq + 1) : f, mayBeDir: false });
     }
-    for (const e of strings(gen.envs)) out.push({ field: `${field}.envs`, value: e, mayBeDir: false });
-    if (typeof gen.env === "string") out.push({ field: `${field}.env`, value: gen.env, mayBeDir: false });
+    for (const e of strings(gen.envs))
+      out.push({ field: `${field}.envs`, value: e, mayBeDir: false });
+    if (typeof gen.env === "string")
+      out.push({ field: `${field}.env`, value: gen.env, mayBeDir: false });
   }
   return out;
 }
@@ -53,8 +55,16 @@ function pathEntries(value: unknown, field: string): Reference[] {
   for (const entry of value as unknown[]) {
     if (typeof entry === "string") {
       if (!isInline(entry)) out.push({ field, value: entry, mayBeDir: false });
-    } else if (entry && typeof entry === "object" && typeof (entry as { path?: unknown }).path === "string") {
-      out.push({ field: `${field}.path`, value: (entry as { path: string }).path, mayBeDir: false });
+    } else if (
+      entry &&
+      typeof entry === "object" &&
+      typeof (entry as { path?: unknown }).path === "string"
+    ) {
+      out.push({
+        field: `${field}.path`,
+        value: (entry as { path: string }).path,
+        mayBeDir: false,
+      });
     }
   }
   return out;
@@ -66,7 +76,8 @@ export function referencesOf(doc: Record<string, unknown>): Reference[] {
     for (const value of strings(doc[field])) refs.push({ field, value, mayBeDir: true });
   }
   for (const field of ["crds", "configurations", "generators", "transformers", "validators"]) {
-    for (const value of strings(doc[field])) if (!isInline(value)) refs.push({ field, value, mayBeDir: true });
+    for (const value of strings(doc[field]))
+      if (!isInline(value)) refs.push({ field, value, mayBeDir: true });
   }
   refs.push(...pathEntries(doc.patchesStrategicMerge, "patchesStrategicMerge"));
   refs.push(...pathEntries(doc.patches, "patches"));
@@ -75,7 +86,8 @@ export function referencesOf(doc: Record<string, unknown>): Reference[] {
   refs.push(...generatorFiles(doc.configMapGenerator, "configMapGenerator"));
   refs.push(...generatorFiles(doc.secretGenerator, "secretGenerator"));
   const openapi = doc.openapi as { path?: unknown } | undefined;
-  if (openapi && typeof openapi.path === "string") refs.push({ field: "openapi.path", value: openapi.path, mayBeDir: false });
+  if (openapi && typeof openapi.path === "string")
+    refs.push({ field: "openapi.path", value: openapi.path, mayBeDir: false });
   return refs;
 }
 
@@ -103,7 +115,10 @@ async function checkDoc(
   seen: Set<string>,
   depth: number,
 ): Promise<void> {
-  if (depth > 64) throw new InputError(`kustomization nesting deeper than 64 levels at ${docFile}`, { file: docFile });
+  if (depth > 64)
+    throw new InputError(`kustomization nesting deeper than 64 levels at ${docFile}`, {
+      file: docFile,
+    });
   if (doc.helmCharts !== undefined || doc.helmChartInflationGenerator !== undefined) {
     throw new InputError(
       `${docFile}: helmCharts is not supported: Flux does not inflate Helm charts in a Kustomization; use a HelmRelease`,

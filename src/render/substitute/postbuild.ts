@@ -13,7 +13,9 @@ export const SUBSTITUTE_KEY = "kustomize.toolkit.fluxcd.io/substitute";
 
 export function substitutionDisabled(obj: KubeObject): boolean {
   const md = obj.metadata ?? {};
-  return md.labels?.[SUBSTITUTE_KEY] === "disabled" || md.annotations?.[SUBSTITUTE_KEY] === "disabled";
+  return (
+    md.labels?.[SUBSTITUTE_KEY] === "disabled" || md.annotations?.[SUBSTITUTE_KEY] === "disabled"
+  );
 }
 
 /** Values lose their newlines, as in Flux. */
@@ -42,11 +44,17 @@ export function substituteObjects(
   options: SubstituteOptions,
 ): KubeObject[] {
   checkVariableNames(vars);
-  return objects.map((obj) => (substitutionDisabled(obj) ? obj : substituteObject(obj, vars, options)));
+  return objects.map((obj) =>
+    substitutionDisabled(obj) ? obj : substituteObject(obj, vars, options),
+  );
 }
 
 function describe(obj: KubeObject): string {
-  return refDisplay({ kind: obj.kind ?? "object", namespace: obj.metadata?.namespace ?? "", name: obj.metadata?.name ?? "" });
+  return refDisplay({
+    kind: obj.kind ?? "object",
+    namespace: obj.metadata?.namespace ?? "",
+    name: obj.metadata?.name ?? "",
+  });
 }
 
 export function substituteObject(
@@ -62,7 +70,9 @@ export function substituteObject(
     output = envsubst(text, vars, { strict: options.strict });
   } catch (err) {
     if (err instanceof SubstitutionError) {
-      throw new RenderError(`variable substitution failed in ${describe(obj)}: ${err.message}`, { cause: err });
+      throw new RenderError(`variable substitution failed in ${describe(obj)}: ${err.message}`, {
+        cause: err,
+      });
     }
     throw err;
   }

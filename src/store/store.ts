@@ -124,7 +124,8 @@ export class Store {
 
   setArtifact(ref: ObjectRef | string, artifact: Artifact): void {
     const entry = this.get(ref);
-    if (!entry) throw new Error(`store: no object ${typeof ref === "string" ? ref : refString(ref)}`);
+    if (!entry)
+      throw new Error(`store: no object ${typeof ref === "string" ? ref : refString(ref)}`);
     entry.artifact = artifact;
   }
 

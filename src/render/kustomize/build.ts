@@ -67,7 +67,7 @@ export async function kustomizeBuild(request: KustomizeBuildRequest): Promise<Bu
         file: existing,
         line: bad.line,
       });
-    original = (parsed.documents[0]?.object) ?? {};
+    original = parsed.documents[0]?.object ?? {};
   } else {
     docFile = path.join(realDir, "kustomization.yaml (generated)");
     original = { ...(await generateKustomization(realDir, request.ignore)) };

@@ -14,7 +14,8 @@ import type { RunContext, RunOptions, SourceMapping } from "./controllers/contex
 import { scanManifests, type ScannedObject } from "./discovery/scan.js";
 import { FLUX_GROUPS, apiGroup, refString, type ObjectRef } from "./flux/objects.js";
 import { Store } from "./store/store.js";
-import { FLUX_SCHEMAS } from "./flux/schema.js";
+import { describeSchemaError, FLUX_SCHEMAS } from "./flux/schema.js";
+import { referencesOf } from "./render/kustomize/safety.js";
 import { UsageError } from "./util/errors.js";
 import { isDeepStrictEqual } from "node:util";
 
@@ -121,29 +122,47 @@ const SEED_KINDS = new Set([
   "ExternalArtifact",
 ]);
 
+/**
+ * Files that some kustomization uses as a patch: their documents are partial
+ * objects, not definitions, and never seed the run.
+ */
+function patchFiles(scanned: ScannedObject[]): Set<string> {
+  const files = new Set<string>();
+  for (const item of scanned) {
+    if (apiGroup(item.object.apiVersion) !== "kustomize.config.k8s.io") continue;
+    for (const ref of referencesOf(item.object as Record<string, unknown>)) {
+      if (ref.field.startsWith("patches"))
+        files.add(path.resolve(path.dirname(item.file), ref.value));
+    }
+  }
+  return files;
+}
+
 /** Put the scanned Flux Kustomizations and sources in the store. */
 function seed(ctx: RunContext, scanned: ScannedObject[], issues: Issue[]): void {
   const firstSeen = new Map<string, ScannedObject>();
+  const patches = patchFiles(scanned);
   for (const item of scanned) {
     const { object } = item;
     if (!object.kind || !object.apiVersion) continue; // not a Kubernetes object (values files, configs)
-    const isFlux = (Object.values(FLUX_GROUPS) as string[]).includes(apiGroup(object.apiVersion));
-    if (isFlux && !object.metadata?.name) {
+    if (patches.has(item.file)) continue;
+    const group = apiGroup(object.apiVersion);
+    if (!(Object.values(FLUX_GROUPS) as string[]).includes(group)) continue;
+    // Only Flux Kustomizations and sources seed the run; everything else is
+    // discovered through the Kustomizations that build it.
+    if (!SEED_KINDS.has(object.kind)) continue;
+    const schema = FLUX_SCHEMAS[`${group}/${object.kind}` as keyof typeof FLUX_SCHEMAS];
+    const parsed = schema.safeParse(object);
+    if (!parsed.success) {
       issues.push({
         severity: "error",
         reason: "InvalidObject",
-        message: `${object.kind} has no metadata.name`,
+        message: `invalid ${object.kind}${object.metadata?.name ? ` ${object.metadata.name}` : ""}: ${describeSchemaError(parsed.error)}`,
         file: item.file,
         line: item.line,
       });
       continue;
     }
-    // Only whole Flux objects seed the run: a partial one is a patch fragment,
-    // and everything else is discovered through the Kustomizations that build it.
-    if (!isFlux) continue;
-    const schema =
-      FLUX_SCHEMAS[`${apiGroup(object.apiVersion)}/${object.kind}` as keyof typeof FLUX_SCHEMAS];
-    if (!schema || !SEED_KINDS.has(object.kind) || !schema.safeParse(object).success) continue;
     const ref = producedRef(object, "flux-system");
     if (!ref) continue;
     const key = refString(ref);

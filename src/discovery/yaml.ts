@@ -38,8 +38,10 @@ export function parseYamlDocuments(text: string): ParseResult {
     const line = lineCounter.linePos(start).line;
     if (doc.errors.length > 0) {
       for (const err of doc.errors) {
-        const pos = err.linePos?.[0];
-        errors.push({ message: firstLine(err.message), line: pos?.line ?? line });
+        errors.push({
+          message: firstLine(err.message),
+          line: lineCounter.linePos(err.pos[0]).line,
+        });
       }
       continue;
     }
@@ -68,5 +70,6 @@ export function dumpYamlStream(objects: readonly unknown[]): string {
 }
 
 export function dumpYaml(obj: unknown): string {
-  return stringify(obj, { lineWidth: 0, aliasDuplicateObjects: false });
+  // Lists at the indentation of their key, as kustomize and flux print them.
+  return stringify(obj, { lineWidth: 0, indentSeq: false, aliasDuplicateObjects: false });
 }

@@ -93,13 +93,12 @@ export class Store {
       return "added";
     }
     if (isDeepStrictEqual(comparable(existing.object), comparable(object))) {
-      // Keep the most specific origin: a producer beats a bare file scan.
-      if (origin.producer && !existing.origin.producer) existing.origin = origin;
+      existing.origin = mergeOrigin(existing.origin, origin);
       return "unchanged";
     }
     const previous = existing.object;
     existing.object = object;
-    existing.origin = origin;
+    existing.origin = mergeOrigin(existing.origin, origin);
     existing.generation++;
     existing.status = { ...PENDING };
     delete existing.artifact;
@@ -157,6 +156,16 @@ export class Store {
     this.waiters.delete(key);
     for (const resolve of pending) resolve(status);
   }
+}
+
+/**
+ * The most precise origin: a producer beats a bare file scan, and a line found
+ * by the scan is kept when the producer reports the same file without one.
+ */
+function mergeOrigin(previous: Origin, next: Origin): Origin {
+  if (!next.producer && previous.producer) return previous;
+  const line = next.line ?? (next.file && next.file === previous.file ? previous.line : undefined);
+  return { ...next, ...(line ? { line } : {}) };
 }
 
 /** Labels that builds add do not make a definition different. */

@@ -73,7 +73,12 @@ export class KustomizationController implements Controller {
       };
       const depStatus = await this.ctx.manager.awaitReady(depRef, entry.key);
       if (depStatus.phase !== "Ready") {
-        return dependencyFailure(`dependency ${refDisplay(depRef)}`, refString(depRef), depStatus);
+        return dependencyFailure(
+          `dependency ${refDisplay(depRef)}`,
+          refString(depRef),
+          depStatus,
+          entry.key,
+        );
       }
     }
 
@@ -218,7 +223,13 @@ export class KustomizationController implements Controller {
     const status = await this.ctx.manager.awaitReady(sourceRef, entry.key);
     const source = this.ctx.store.get(key);
     if (status.phase !== "Ready" || source?.artifact?.type !== "source") {
-      return dependencyFailure(`source ${refDisplay(sourceRef)}`, key, status, "SourceNotReady");
+      return dependencyFailure(
+        `source ${refDisplay(sourceRef)}`,
+        key,
+        status,
+        entry.key,
+        "SourceNotReady",
+      );
     }
     return source.artifact;
   }
@@ -291,10 +302,14 @@ function dependencyFailure(
   what: string,
   key: string,
   status: Status,
+  waiter: string,
   reason: Status["reason"] = "DependencyNotReady",
 ): Outcome {
-  if (status.reason === "DependencyCycle")
+  // Members of a cycle report the cycle; objects that merely depend on one
+  // report their dependency, with the cycle as root cause.
+  if (status.reason === "DependencyCycle" && status.message.includes(`${waiter} ->`)) {
     return { phase: "Failed", reason: "DependencyCycle", message: status.message };
+  }
   if (status.reason === "DependencyNotFound") {
     return {
       phase: "Failed",
@@ -304,7 +319,8 @@ function dependencyFailure(
     };
   }
   const state = status.phase === "Failed" ? "failed" : status.phase.toLowerCase();
-  const detail = status.message ? `: ${status.message}` : "";
+  // The root cause's own message is reported with it; say only what failed here.
+  const detail = status.rootCause ? "" : status.message ? `: ${status.message}` : "";
   return {
     phase: "Failed",
     reason,

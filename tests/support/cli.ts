@@ -1,0 +1,37 @@
+/**
+ * Running the real `flux-local` command line (from source, through tsx) in a
+ * child process, as a user would.
+ */
+import { execa } from "execa";
+import path from "node:path";
+import { createRequire } from "node:module";
+import { fileURLToPath, pathToFileURL } from "node:url";
+
+const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
+const entry = path.join(projectRoot, "tests", "support", "cli-entry.ts");
+// Absolute, so it resolves whatever the child's working directory is.
+const tsx = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
+
+export interface CliResult {
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+}
+
+export async function runCli(
+  args: string[],
+  options: { cwd: string; env?: Record<string, string> },
+): Promise<CliResult> {
+  const result = await execa(process.execPath, ["--import", tsx, entry, ...args], {
+    cwd: options.cwd,
+    env: { NO_COLOR: "1", ...options.env },
+    reject: false,
+    timeout: 120_000,
+    stripFinalNewline: false,
+  });
+  return {
+    stdout: String(result.stdout),
+    stderr: String(result.stderr),
+    exitCode: result.exitCode ?? -1,
+  };
+}

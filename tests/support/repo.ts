@@ -1,0 +1,88 @@
+/**
+ * Temporary Flux repositories for tests: real files in a real git repository
+ * (so the bootstrap source maps to its root, as for a user's checkout).
+ */
+import { execFileSync } from "node:child_process";
+import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+
+export interface TempRepo {
+  root: string;
+  cleanup(): Promise<void>;
+}
+
+/** `files` maps relative paths to contents; a value `{ symlink: target }` makes a link. */
+export async function makeRepo(
+  files: Record<string, string | { symlink: string }>,
+  options: { git?: boolean } = {},
+): Promise<TempRepo> {
+  const root = await mkdtemp(path.join(os.tmpdir(), "flux-local-repo-"));
+  for (const [rel, content] of Object.entries(files)) {
+    const file = path.join(root, rel);
+    await mkdir(path.dirname(file), { recursive: true });
+    if (typeof content === "string") await writeFile(file, content);
+    else await symlink(content.symlink, file);
+  }
+  if (options.git !== false) {
+    const git = (...args: string[]) => execFileSync("git", args, { cwd: root, stdio: "ignore" });
+    git("init", "-q");
+    git("add", "-A");
+    git(
+      "-c",
+      "user.name=test",
+      "-c",
+      "user.email=test@example.com",
+      "commit",
+      "-qm",
+      "init",
+      "--no-gpg-sign",
+    );
+  }
+  return { root, cleanup: () => rm(root, { recursive: true, force: true }) };
+}
+
+/** A bootstrap GitRepository plus a flux-system Kustomization building `clusterPath`. */
+export function bootstrap(clusterPath = "./clusters/prod"): string {
+  return `---
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata:
+  name: flux-system
+  namespace: flux-system
+spec:
+  url: https://git.example.com/fleet.git
+  ref:
+    branch: main
+---
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: flux-system
+  namespace: flux-system
+spec:
+  path: ${clusterPath}
+  sourceRef:
+    kind: GitRepository
+    name: flux-system
+`;
+}
+
+/** A Flux Kustomization document. */
+export function fluxKustomization(name: string, spec: Record<string, unknown>): string {
+  const doc = {
+    apiVersion: "kustomize.toolkit.fluxcd.io/v1",
+    kind: "Kustomization",
+    metadata: { name, namespace: "flux-system" },
+    spec: { sourceRef: { kind: "GitRepository", name: "flux-system" }, ...spec },
+  };
+  return `---\n${JSON.stringify(doc, null, 2)}\n`;
+}
+
+export function configMap(
+  name: string,
+  data: Record<string, string>,
+  namespace = "default",
+): string {
+  return `---\n${JSON.stringify({ apiVersion: "v1", kind: "ConfigMap", metadata: { name, namespace }, data }, null, 2)}\n`;
+}

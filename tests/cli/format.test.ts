@@ -1,0 +1,34 @@
+import { describe, expect, it } from "vitest";
+import { formatTable } from "../../src/cli/format/table.js";
+import { parseSources } from "../../src/cli/options.js";
+
+describe("formatTable", () => {
+  it("pads every cell to the widest plus four spaces, as flux-local did", () => {
+    expect(
+      formatTable(
+        ["NAME", "PATH"],
+        [
+          ["apps", "a/b"],
+          ["flux-system", "c"],
+        ],
+      ),
+    ).toBe("NAME           PATH    \napps           a/b     \nflux-system    c       \n");
+  });
+});
+
+describe("parseSources", () => {
+  it("accepts repeated and comma separated mappings", () => {
+    expect(parseSources(["a=/x,ns/b=y", "OCIRepository/ns/c=z"])).toEqual([
+      { selector: "a", path: "/x" },
+      { selector: "ns/b", path: "y" },
+      { selector: "OCIRepository/ns/c", path: "z" },
+    ]);
+  });
+  it("ignores an empty mapping (flux-local accepted --sources '')", () => {
+    expect(parseSources(["''", ""])).toEqual([]);
+  });
+  it("rejects a mapping without a path", () => {
+    expect(() => parseSources(["name"])).toThrow(/expected NAME=PATH/);
+    expect(() => parseSources(["name="])).toThrow(/expected NAME=PATH/);
+  });
+});

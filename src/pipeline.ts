@@ -86,7 +86,13 @@ export async function render(request: RenderRequest): Promise<RenderResult> {
   };
   const store = new Store();
   const manager = new Manager(store, options.concurrency);
-  const ctx: RunContext = { store, manager, options, localGitRepositories: new Set() };
+  const ctx: RunContext = {
+    store,
+    manager,
+    options,
+    localGitRepositories: new Set(),
+    expectedProducers: new Map(),
+  };
   const kustomization = new KustomizationController(ctx);
   manager.register(new SourceController(ctx));
   manager.register(kustomization);
@@ -184,6 +190,71 @@ function seed(ctx: RunContext, scanned: ScannedObject[], issues: Issue[]): void 
     ctx.store.put(ref, object, { file: item.file, line: item.line });
   }
   markLocalGitRepositories(ctx, [...firstSeen.values()]);
+  markExpectedProducers(ctx, [...firstSeen.values()]);
+}
+
+/**
+ * For each scanned Kustomization, the scanned Kustomization (of the local
+ * checkout) with the deepest spec.path holding its file: the one that will
+ * produce it. Never a pair that would wait on each other.
+ */
+function markExpectedProducers(ctx: RunContext, scanned: ScannedObject[]): void {
+  const kustomizations = scanned
+    .filter(
+      (s) =>
+        s.object.kind === "Kustomization" &&
+        apiGroup(s.object.apiVersion) === FLUX_GROUPS.kustomize,
+    )
+    .map((s) => {
+      const spec = (s.object.spec ?? {}) as {
+        path?: string;
+        sourceRef?: { kind?: string; name?: string; namespace?: string };
+        dependsOn?: Array<{ name?: string; namespace?: string }>;
+      };
+      const namespace = s.object.metadata?.namespace ?? "flux-system";
+      const source = refString({
+        kind: spec.sourceRef?.kind ?? "",
+        namespace: spec.sourceRef?.namespace ?? namespace,
+        name: spec.sourceRef?.name ?? "",
+      });
+      const local =
+        spec.sourceRef?.kind === "GitRepository" &&
+        (ctx.localGitRepositories.has(source) || !ctx.store.has(source));
+      return {
+        key: refString({ kind: "Kustomization", namespace, name: s.object.metadata?.name ?? "" }),
+        file: s.file,
+        dir: local ? path.join(ctx.options.repoRoot, spec.path ?? "") : undefined,
+        dependsOn: new Set(
+          (spec.dependsOn ?? []).map((d) =>
+            refString({
+              kind: "Kustomization",
+              namespace: d.namespace ?? namespace,
+              name: d.name ?? "",
+            }),
+          ),
+        ),
+      };
+    });
+  for (const child of kustomizations) {
+    let best: (typeof kustomizations)[number] | undefined;
+    for (const parent of kustomizations) {
+      if (parent === child || !parent.dir || parent.dependsOn.has(child.key)) continue;
+      const rel = path.relative(parent.dir, child.file);
+      if (rel.startsWith("..") || path.isAbsolute(rel)) continue;
+      if (!best || (best.dir?.length ?? 0) < parent.dir.length) best = parent;
+    }
+    if (best) ctx.expectedProducers.set(child.key, best.key);
+  }
+  // Break any chain that leads back to itself.
+  for (const [child] of ctx.expectedProducers) {
+    const seen = new Set([child]);
+    let current = ctx.expectedProducers.get(child);
+    while (current && !seen.has(current)) {
+      seen.add(current);
+      current = ctx.expectedProducers.get(current);
+    }
+    if (current && current === child) ctx.expectedProducers.delete(child);
+  }
 }
 
 /**

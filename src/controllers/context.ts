@@ -33,6 +33,12 @@ export interface RunContext {
   options: RunOptions;
   /** GitRepositories (store keys) known to be the local checkout. */
   localGitRepositories: Set<string>;
+  /**
+   * Scanned Kustomizations that another scanned Kustomization will produce (its
+   * file lies under that one's spec.path): key -> the expected producer's key.
+   * They wait for it, so they are built from the definition Flux would see.
+   */
+  expectedProducers: Map<string, string>;
 }
 
 /** The `--sources` mapping for a source, if any. */

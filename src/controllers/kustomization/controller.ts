@@ -29,6 +29,8 @@ export const KUSTOMIZE_NAMESPACE_LABEL = "kustomize.toolkit.fluxcd.io/namespace"
 
 type Outcome = Status & { artifact?: { objects: KubeObject[]; path: string } };
 
+const SUPERSEDED: Outcome = { phase: "Pending", reason: "Progressing", message: "superseded" };
+
 export class KustomizationController implements Controller {
   readonly kinds = ["Kustomization"];
 
@@ -63,6 +65,13 @@ export class KustomizationController implements Controller {
     const { spec } = ks;
     if (spec.suspend)
       return { phase: "Suspended", reason: "Suspended", message: "spec.suspend is true" };
+
+    const producer = this.ctx.expectedProducers.get(entry.key);
+    if (producer && !entry.origin.producer) {
+      await this.ctx.manager.awaitReady(producer, entry.key);
+      // Its producer rendered a different definition: that one is reconciled instead.
+      if (entry.generation !== generation) return SUPERSEDED;
+    }
 
     const namespace = entry.ref.namespace;
     for (const dep of spec.dependsOn ?? []) {
@@ -146,8 +155,18 @@ export class KustomizationController implements Controller {
     const notes: string[] = [];
     try {
       if (spec.postBuild) {
+        const built = objects;
+        const defaultNamespace = spec.targetNamespace ?? namespace;
         const variables = await gatherVariables(spec.postBuild, namespace, {
-          lookup: (kind, name) => this.lookup(kind, namespace, name, entry.key),
+          // In a cluster, objects this Kustomization applies exist from its previous
+          // run; offline, its own output stands in for them.
+          lookup: async (kind, name) =>
+            built.find(
+              (o) =>
+                o.kind === kind &&
+                o.metadata?.name === name &&
+                (o.metadata.namespace ?? defaultNamespace) === namespace,
+            ) ?? (await this.lookup(kind, namespace, name, entry.key)),
           tolerateMissingSecret: (name) => this.tolerateMissingSecret(namespace, name),
         });
         notes.push(...variables.notes);

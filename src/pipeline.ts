@@ -136,7 +136,7 @@ function patchFiles(scanned: ScannedObject[]): Set<string> {
   const files = new Set<string>();
   for (const item of scanned) {
     if (apiGroup(item.object.apiVersion) !== "kustomize.config.k8s.io") continue;
-    for (const ref of referencesOf(item.object as Record<string, unknown>)) {
+    for (const ref of referencesOf(item.object)) {
       if (ref.field.startsWith("patches"))
         files.add(path.resolve(path.dirname(item.file), ref.value));
     }

@@ -5,6 +5,7 @@
 import { Command, Option } from "commander";
 import { FLUX_GROUPS, isConfigMap, isSecret, type KubeObject } from "../../flux/objects.js";
 import type { RenderResult } from "../../pipeline.js";
+import type { StoreEntry } from "../../store/store.js";
 import { helmReleaseInfos, type HelmReleaseInfo } from "../../query/helmreleases.js";
 import {
   countHelmRepos,
@@ -49,7 +50,10 @@ export function getCommand(setExit: (code: number) => void): Command {
         setExit(
           finish(
             result,
-            infos.map((i) => i.entry),
+            withFailedKustomizations(
+              result,
+              infos.map((i) => i.entry),
+            ),
           ),
         );
       },
@@ -70,7 +74,10 @@ export function getCommand(setExit: (code: number) => void): Command {
         setExit(
           finish(
             result,
-            infos.map((i) => i.entry),
+            withFailedKustomizations(
+              result,
+              infos.map((i) => i.entry),
+            ),
           ),
         );
       },
@@ -90,12 +97,33 @@ export function getCommand(setExit: (code: number) => void): Command {
     setExit(
       finish(
         result,
-        infos.map((i) => i.entry),
+        withFailedKustomizations(
+          result,
+          infos.map((i) => i.entry),
+        ),
       ),
     );
   });
   get.addCommand(cluster);
   return get;
+}
+
+/**
+ * The entries whose failures a listing reports: the listed objects, plus every
+ * Kustomization that failed (whatever its namespace), because what it would
+ * have produced (HelmReleases, further Kustomizations) is missing from the
+ * listing. Without them `get hr` printed "no HelmRelease objects found" and
+ * exited 0 when the Kustomization holding the releases could not be built.
+ */
+function withFailedKustomizations(
+  result: RenderResult,
+  listed: readonly StoreEntry[],
+): StoreEntry[] {
+  const keys = new Set(listed.map((e) => e.key));
+  const failed = result.store
+    .list("Kustomization")
+    .filter((e) => e.status.phase === "Failed" && !keys.has(e.key));
+  return [...listed, ...failed];
 }
 
 function formatKustomizations(infos: KustomizationInfo[], opts: GetOptions): string {

@@ -10,6 +10,7 @@ import { helmReleaseInfos, type HelmReleaseInfo } from "../../query/helmreleases
 import {
   countHelmRepos,
   countOciRepos,
+  compare,
   countReleases,
   kustomizationInfos,
   ofKind,
@@ -17,6 +18,9 @@ import {
 } from "../../query/kustomizations.js";
 import { emit, toJson, toYaml } from "../format/output.js";
 import { formatTable } from "../format/table.js";
+import { resourceName, statusColumns } from "../format/status.js";
+import { buildTree, renderTree, type TreeNode } from "../../query/tree.js";
+import { matches, selectEntries } from "../../query/select.js";
 import {
   addCommonOptions,
   addSelectionOptions,
@@ -27,10 +31,42 @@ import {
 } from "../options.js";
 import { finish, startRun } from "../run.js";
 
-type GetOptions = CommonOptions & SelectionOptions & { output?: string; skipSecrets?: boolean };
+type GetOptions = CommonOptions &
+  SelectionOptions & { output?: string; skipSecrets?: boolean; status?: boolean; tree?: boolean };
 
 function outputOption(choices: string[]): Option {
   return new Option("-o, --output <format>", "output format").choices(choices);
+}
+
+/** READY and STATUS columns: on a terminal by default, or as asked. */
+function showStatus(opts: GetOptions): boolean {
+  return opts.status ?? process.stdout.isTTY === true;
+}
+
+function addStatusOption(cmd: Command): Command {
+  return cmd
+    .option("--status", "add READY and STATUS columns (default on a terminal)")
+    .option("--no-status", "print flux-local's columns only (default when not a terminal)");
+}
+
+/**
+ * Render, print what `format` makes of it, and report failures: the listed
+ * objects', plus every failed Kustomization (whatever its namespace), because
+ * what it would have produced is missing from the listing.
+ */
+async function runGet(
+  opts: GetOptions,
+  setExit: (code: number) => void,
+  format: (result: RenderResult) => { text: string; listed: readonly StoreEntry[] },
+): Promise<void> {
+  const result = await startRun(opts, renderRequest(opts));
+  const { text, listed } = format(result);
+  await emit(text);
+  const keys = new Set(listed.map((e) => e.key));
+  const failedKustomizations = result.store
+    .list("Kustomization")
+    .filter((e) => e.status.phase === "Failed" && !keys.has(e.key));
+  setExit(finish(result, [...listed, ...failedKustomizations]));
 }
 
 export function getCommand(setExit: (code: number) => void): Command {
@@ -38,49 +74,34 @@ export function getCommand(setExit: (code: number) => void): Command {
 
   for (const alias of ["ks", "ks-new"]) {
     const cmd = new Command(alias)
-      .description("list Kustomizations")
+      .description(alias === "ks" ? "list Kustomizations" : "same as `get ks`")
       .argument("[name]", "only this Kustomization")
-      .addOption(outputOption(["table", "wide", "yaml", "json"]).default("table"));
-    if (alias !== "ks") cmd.alias("kustomization").description("same as `get ks`");
-    addSelectionOptions(addCommonOptions(cmd)).action(
-      async (name: string | undefined, opts: GetOptions) => {
-        const result = await startRun(opts, renderRequest(opts));
-        const infos = kustomizationInfos(result, selectionOf(opts, name), process.cwd());
-        await emit(formatKustomizations(infos, opts));
-        setExit(
-          finish(
-            result,
-            withFailedKustomizations(
-              result,
-              infos.map((i) => i.entry),
-            ),
-          ),
-        );
-      },
+      .addOption(outputOption(["table", "wide", "yaml", "json", "name"]).default("table"))
+      .option("--tree", "show what produced what, with dependsOn edges");
+    addStatusOption(addSelectionOptions(addCommonOptions(cmd))).action(
+      (name: string | undefined, opts: GetOptions) =>
+        runGet(opts, setExit, (result) => {
+          const infos = kustomizationInfos(result, selectionOf(opts, name), process.cwd());
+          const text = opts.tree
+            ? formatTree(result, opts, name)
+            : formatKustomizations(infos, opts);
+          return { text, listed: infos.map((i) => i.entry) };
+        }),
     );
     get.addCommand(cmd, alias === "ks" ? {} : { hidden: true });
   }
 
   for (const alias of ["hr", "hr-new"]) {
     const cmd = new Command(alias)
-      .description("list HelmReleases")
+      .description(alias === "hr" ? "list HelmReleases" : "same as `get hr`")
       .argument("[name]", "only this HelmRelease")
-      .addOption(outputOption(["table", "wide", "yaml", "json"]).default("table"));
-    addSelectionOptions(addCommonOptions(cmd)).action(
-      async (name: string | undefined, opts: GetOptions) => {
-        const result = await startRun(opts, renderRequest(opts));
-        const infos = helmReleaseInfos(result, selectionOf(opts, name));
-        await emit(formatHelmReleases(infos, opts));
-        setExit(
-          finish(
-            result,
-            withFailedKustomizations(
-              result,
-              infos.map((i) => i.entry),
-            ),
-          ),
-        );
-      },
+      .addOption(outputOption(["table", "wide", "yaml", "json", "name"]).default("table"));
+    addStatusOption(addSelectionOptions(addCommonOptions(cmd))).action(
+      (name: string | undefined, opts: GetOptions) =>
+        runGet(opts, setExit, (result) => {
+          const infos = helmReleaseInfos(result, selectionOf(opts, name));
+          return { text: formatHelmReleases(infos, opts), listed: infos.map((i) => i.entry) };
+        }),
     );
     get.addCommand(cmd, alias === "hr" ? {} : { hidden: true });
   }
@@ -90,40 +111,22 @@ export function getCommand(setExit: (code: number) => void): Command {
     .addOption(outputOption(["table", "yaml", "json"]).default("table"))
     .option("--skip-secrets", "leave Secrets out of -o yaml|json (default)", true)
     .option("--no-skip-secrets", "include Secrets in -o yaml|json");
-  addSelectionOptions(addCommonOptions(cluster)).action(async (opts: GetOptions) => {
-    const result = await startRun(opts, renderRequest(opts));
-    const infos = kustomizationInfos(result, selectionOf(opts), process.cwd());
-    await emit(formatCluster(result, infos, opts));
-    setExit(
-      finish(
-        result,
-        withFailedKustomizations(
-          result,
-          infos.map((i) => i.entry),
-        ),
-      ),
-    );
-  });
+  addSelectionOptions(addCommonOptions(cluster)).action((opts: GetOptions) =>
+    runGet(opts, setExit, (result) => {
+      const infos = kustomizationInfos(result, selectionOf(opts), process.cwd());
+      return { text: formatCluster(result, infos, opts), listed: infos.map((i) => i.entry) };
+    }),
+  );
   get.addCommand(cluster);
-  return get;
-}
 
-/**
- * The entries whose failures a listing reports: the listed objects, plus every
- * Kustomization that failed (whatever its namespace), because what it would
- * have produced (HelmReleases, further Kustomizations) is missing from the
- * listing. Without them `get hr` printed "no HelmRelease objects found" and
- * exited 0 when the Kustomization holding the releases could not be built.
- */
-function withFailedKustomizations(
-  result: RenderResult,
-  listed: readonly StoreEntry[],
-): StoreEntry[] {
-  const keys = new Set(listed.map((e) => e.key));
-  const failed = result.store
-    .list("Kustomization")
-    .filter((e) => e.status.phase === "Failed" && !keys.has(e.key));
-  return [...listed, ...failed];
+  const all = new Command("all")
+    .description("list Kustomizations, HelmReleases and sources, with their status")
+    .addOption(outputOption(["table", "name"]).default("table"));
+  addSelectionOptions(addCommonOptions(all)).action((opts: GetOptions) =>
+    runGet({ ...opts, status: opts.status ?? true }, setExit, (result) => formatAll(result, opts)),
+  );
+  get.addCommand(all);
+  return get;
 }
 
 function formatKustomizations(infos: KustomizationInfo[], opts: GetOptions): string {
@@ -132,18 +135,21 @@ function formatKustomizations(infos: KustomizationInfo[], opts: GetOptions): str
       name: i.name,
       namespace: i.namespace,
       path: i.path,
-      status: statusOf(i),
+      status: statusOf(i.entry),
     }));
     return opts.output === "yaml" ? toYaml(data) : `${toJson(data)}\n`;
   }
+  if (opts.output === "name") return infos.map((i) => `${resourceName(i.entry)}\n`).join("");
   if (infos.length === 0) return "no Kustomization objects found in cluster\n";
   const all = opts.allNamespaces === true || opts.all === true;
   const wide = opts.output === "wide";
+  const status = showStatus(opts) ? statusColumns(infos.map((i) => i.entry)) : undefined;
   const headers = [
     ...(all ? ["NAMESPACE"] : []),
     "NAME",
     "PATH",
     ...(wide ? ["HELMREPOS", "OCIREPOS", "RELEASES"] : []),
+    ...(status?.headers ?? []),
   ];
   const rows = infos.map((i) => [
     ...(all ? [i.namespace] : []),
@@ -156,12 +162,13 @@ function formatKustomizations(infos: KustomizationInfo[], opts: GetOptions): str
           String(countReleases(i.objects)),
         ]
       : []),
+    ...(status?.cells(i.entry) ?? []),
   ]);
   return formatTable(headers, rows);
 }
 
-function statusOf(info: KustomizationInfo) {
-  const s = info.entry.status;
+function statusOf(entry: StoreEntry) {
+  const s = entry.status;
   return { phase: s.phase, reason: s.reason, ...(s.message ? { message: s.message } : {}) };
 }
 
@@ -177,20 +184,98 @@ function formatHelmReleases(infos: HelmReleaseInfo[], opts: GetOptions): string 
         repo_namespace: i.repoNamespace,
         repo_kind: i.repoKind,
       },
+      status: statusOf(i.entry),
     }));
     return opts.output === "yaml" ? toYaml(data) : `${toJson(data)}\n`;
   }
+  if (opts.output === "name") return infos.map((i) => `${resourceName(i.entry)}\n`).join("");
   if (infos.length === 0) return "no HelmRelease objects found in cluster\n";
   const all = opts.allNamespaces === true || opts.all === true;
-  const headers = [...(all ? ["NAMESPACE"] : []), "NAME", "REVISION", "CHART", "SOURCE"];
+  const status = showStatus(opts) ? statusColumns(infos.map((i) => i.entry)) : undefined;
+  const headers = [
+    ...(all ? ["NAMESPACE"] : []),
+    "NAME",
+    "REVISION",
+    "CHART",
+    "SOURCE",
+    ...(status?.headers ?? []),
+  ];
   const rows = infos.map((i) => [
     ...(all ? [i.namespace] : []),
     i.name,
     i.version ?? "None",
     `${i.namespace}-${i.chartName}`,
     i.repoName,
+    ...(status?.cells(i.entry) ?? []),
   ]);
   return formatTable(headers, rows);
+}
+
+/** `get ks --tree`: what produced what, with dependsOn edges and status. */
+function formatTree(result: RenderResult, opts: GetOptions, name?: string): string {
+  const selection = selectionOf(opts, name);
+  const entries = result.store
+    .list()
+    .filter((e) => e.ref.kind === "Kustomization" || e.ref.kind === "HelmRelease");
+  let roots = buildTree(entries);
+  if (name || !selection.allNamespaces) {
+    // Keep the subtrees rooted at the selected Kustomizations.
+    const wanted = (n: TreeNode) =>
+      n.entry.ref.kind === "Kustomization" && matches(n.entry, selection);
+    const pick = (nodes: TreeNode[]): TreeNode[] =>
+      nodes.flatMap((n) => (wanted(n) ? [n] : pick(n.children)));
+    roots = pick(roots);
+  }
+  if (roots.length === 0) return "no Kustomization objects found in cluster\n";
+  const lines = renderTree(roots, (node) => {
+    const { entry } = node;
+    const deps = node.dependsOn.length
+      ? `  (after ${node.dependsOn.map((k) => k.split("/").slice(1).join("/")).join(", ")})`
+      : "";
+    const state =
+      entry.status.phase === "Ready"
+        ? "Ready"
+        : `${entry.status.phase}: ${entry.status.message || entry.status.reason}`;
+    return `${entry.ref.kind} ${entry.ref.namespace}/${entry.ref.name}  ${state}${deps}`;
+  });
+  return `${lines.join("\n")}\n`;
+}
+
+const SOURCE_KINDS = [
+  "GitRepository",
+  "OCIRepository",
+  "HelmRepository",
+  "HelmChart",
+  "Bucket",
+  "ExternalArtifact",
+];
+
+/** `get all`: every Kustomization, HelmRelease and source, with status. */
+function formatAll(result: RenderResult, opts: GetOptions): { text: string; listed: StoreEntry[] } {
+  const selection = selectionOf(opts);
+  const sections: Array<{ title: string; entries: StoreEntry[] }> = [
+    { title: "Kustomizations", entries: selectEntries(result, "Kustomization", selection) },
+    { title: "HelmReleases", entries: selectEntries(result, "HelmRelease", selection) },
+    {
+      title: "Sources",
+      entries: SOURCE_KINDS.flatMap((kind) => selectEntries(result, kind, selection)),
+    },
+  ];
+  const listed = sections.flatMap((s) => s.entries);
+  if (opts.output === "name")
+    return { text: listed.map((e) => `${resourceName(e)}\n`).join(""), listed };
+  const parts: string[] = [];
+  for (const section of sections) {
+    if (section.entries.length === 0) continue;
+    const status = statusColumns(section.entries);
+    const rows = [...section.entries]
+      .sort((a, b) => compare(a.key, b.key))
+      .map((e) => [e.ref.kind, e.ref.namespace, e.ref.name, ...status.cells(e)]);
+    parts.push(
+      `${section.title}:\n${formatTable(["KIND", "NAMESPACE", "NAME", ...status.headers], rows)}`,
+    );
+  }
+  return { text: parts.length ? parts.join("\n") : "no objects found in cluster\n", listed };
 }
 
 function clusterPath(opts: GetOptions): string {

@@ -6,6 +6,7 @@
 import { mkdtemp, rm, stat } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { defaultCacheDir } from "./cache/dir-cache.js";
 import { KustomizationController } from "./controllers/kustomization/controller.js";
 import { producedRef } from "./controllers/kustomization/produced.js";
 import { Manager } from "./controllers/manager.js";
@@ -28,6 +29,14 @@ export interface RenderRequest {
   skipInvalidKustomizationPaths?: boolean;
   allowMissingSecrets?: boolean;
   concurrency?: number;
+  /** Root of the cache shared across runs (default: defaultCacheDir()). */
+  cacheDir?: string;
+  /** Use only the cache for remote sources. */
+  offline?: boolean;
+  /** Plain Secret manifests with source credentials. */
+  secretFiles?: string[];
+  /** Docker config file for registry credentials. */
+  registryConfig?: string;
   signal?: AbortSignal;
 }
 
@@ -82,6 +91,12 @@ export async function render(request: RenderRequest): Promise<RenderResult> {
     allowMissingSecrets: request.allowMissingSecrets ?? false,
     concurrency: request.concurrency ?? Math.max(2, os.availableParallelism()),
     scratchDir,
+    cacheDir: path.resolve(cwd, request.cacheDir ?? defaultCacheDir()),
+    offline: request.offline ?? false,
+    secretFiles: (request.secretFiles ?? []).map((f) => path.resolve(cwd, f)),
+    ...(request.registryConfig
+      ? { registryConfig: path.resolve(cwd, request.registryConfig) }
+      : {}),
     signal: request.signal,
   };
   const store = new Store();
@@ -289,6 +304,9 @@ function markLocalGitRepositories(ctx: RunContext, scanned: ScannedObject[]): vo
     };
     if (spec.sourceRef?.kind !== "GitRepository" || !spec.sourceRef.name) continue;
     const built = path.join(ctx.options.repoRoot, spec.path ?? "");
+    // A path at the root holds every file: no evidence which repository it is
+    // (Kustomizations of remote sources often build "./").
+    if (path.resolve(built) === path.resolve(ctx.options.repoRoot)) continue;
     const rel = path.relative(built, s.file);
     if (rel.startsWith("..") || path.isAbsolute(rel)) continue;
     const ref: ObjectRef = {

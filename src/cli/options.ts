@@ -15,6 +15,10 @@ export interface CommonOptions {
   strictSubstitute?: boolean;
   allowMissingSecrets?: boolean;
   concurrency?: string;
+  cacheDir?: string;
+  offline?: boolean;
+  secretFile?: string[];
+  registryConfig?: string;
   verbose?: boolean;
   logFormat?: "json" | "pretty";
 }
@@ -47,6 +51,24 @@ export function addCommonOptions(cmd: Command): Command {
       "tolerate Secrets referenced for substitution or values that are not in the repository",
     )
     .option("--concurrency <n>", "how many builds run at once (default: the CPU count)")
+    .option(
+      "--cache-dir <dir>",
+      "cache of fetched sources and charts, shared across runs (default: $FLUX_LOCAL_CACHE_DIR or ~/.cache/flux-local)",
+    )
+    .option(
+      "--offline",
+      "use only the cache for remote sources: no network; a source never fetched is an error",
+    )
+    .option(
+      "--secret-file <file>",
+      "a plain (decrypted) Secret manifest with credentials for sources whose spec.secretRef names it; repeatable",
+      collect,
+      [],
+    )
+    .option(
+      "--registry-config <file>",
+      "docker config file with registry credentials (default: $DOCKER_CONFIG/config.json or ~/.docker/config.json)",
+    )
     .option("-v, --verbose", "log each external command and its duration")
     .addOption(
       new Option("--log-format <format>", "log format on stderr")
@@ -97,6 +119,10 @@ export function renderRequest(opts: CommonOptions, pathOverride?: string): Rende
     skipInvalidKustomizationPaths: opts.skipInvalidKustomizationPaths ?? false,
     allowMissingSecrets: opts.allowMissingSecrets ?? false,
     ...(concurrency ? { concurrency } : {}),
+    ...(opts.cacheDir ? { cacheDir: opts.cacheDir } : {}),
+    offline: opts.offline ?? false,
+    secretFiles: opts.secretFile ?? [],
+    ...(opts.registryConfig ? { registryConfig: opts.registryConfig } : {}),
   };
 }
 

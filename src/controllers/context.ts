@@ -24,6 +24,14 @@ export interface RunOptions {
   concurrency: number;
   /** Parent folder for this run's scratch directories. */
   scratchDir: string;
+  /** Root of the on-disk cache shared across runs (sources, charts). */
+  cacheDir: string;
+  /** Use only the cache: no network (`--offline`). */
+  offline: boolean;
+  /** Plain Secret manifests holding source credentials (`--secret-file`). */
+  secretFiles: string[];
+  /** Docker config file for registry credentials (`--registry-config`); default: the user's. */
+  registryConfig?: string;
   signal?: AbortSignal;
 }
 

@@ -30,6 +30,7 @@ import {
   type SelectionOptions,
 } from "../options.js";
 import { finish, startRun } from "../run.js";
+import { getSourcesCommand } from "./get-sources.js";
 
 type GetOptions = CommonOptions &
   SelectionOptions & { output?: string; skipSecrets?: boolean; status?: boolean; tree?: boolean };
@@ -126,6 +127,7 @@ export function getCommand(setExit: (code: number) => void): Command {
     runGet({ ...opts, status: opts.status ?? true }, setExit, (result) => formatAll(result, opts)),
   );
   get.addCommand(all);
+  get.addCommand(getSourcesCommand(setExit));
   return get;
 }
 

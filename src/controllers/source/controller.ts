@@ -1,15 +1,22 @@
 /**
- * The Source controller: resolves each source object to a local directory.
- * For now: the local checkout (the bootstrap GitRepository and those proven to
- * be the same repository) and `--sources` mappings; other sources fail with a
- * message that says how to map them.
+ * The Source controller: resolves each source object to a local directory and
+ * a revision. `--sources` mappings and the local checkout come first; other
+ * GitRepositories and OCIRepositories are fetched into the source cache by
+ * their fetcher (git.ts, oci.ts) on the manager's bounded queue; Buckets and
+ * ExternalArtifacts can only be mapped. A failure is status (ArtifactFailed)
+ * on the source, which its consumers report as their root cause.
  */
 import { stat } from "node:fs/promises";
-import type { StoreEntry } from "../../store/store.js";
-import type { Status } from "../../store/status.js";
 import { refDisplay } from "../../flux/objects.js";
+import type { StoreEntry } from "../../store/store.js";
+import { errorMessage } from "../../util/errors.js";
 import { findSourceMapping, type RunContext } from "../context.js";
 import type { Controller } from "../manager.js";
+import { SourceCache } from "./cache.js";
+import { SecretVault } from "./credentials.js";
+import type { FetchContext, Outcome, SourceFetcher } from "./fetching.js";
+import { GitFetcher } from "./git.js";
+import { OciFetcher } from "./oci.js";
 
 export const SOURCE_KINDS = [
   "GitRepository",
@@ -30,18 +37,46 @@ export const ARTIFACT_SOURCE_KINDS = new Set([
 
 export const LOCAL_REVISION = "local";
 
+export interface SourceControllerOptions {
+  /** Replace the fetchers by kind (tests); production uses git and OCI. */
+  fetchers?: SourceFetcher[];
+}
+
 export class SourceController implements Controller {
   readonly kinds = SOURCE_KINDS;
+  private readonly fetchers = new Map<string, SourceFetcher>();
+  private vaultPromise: Promise<SecretVault> | undefined;
 
-  constructor(private readonly ctx: RunContext) {}
-
-  async reconcile(entry: StoreEntry, generation: number): Promise<void> {
-    const status = await this.resolve(entry);
-    if (entry.generation !== generation) return;
-    this.ctx.store.setStatus(entry.ref, status);
+  constructor(
+    private readonly ctx: RunContext,
+    options: SourceControllerOptions = {},
+  ) {
+    const fc: FetchContext = {
+      run: ctx,
+      cache: new SourceCache(ctx.options.cacheDir),
+      vault: () => (this.vaultPromise ??= SecretVault.load(ctx.options.secretFiles)),
+    };
+    for (const fetcher of options.fetchers ?? [new GitFetcher(fc), new OciFetcher(fc)]) {
+      this.fetchers.set(fetcher.kind, fetcher);
+    }
   }
 
-  private async resolve(entry: StoreEntry): Promise<Status> {
+  async reconcile(entry: StoreEntry, generation: number): Promise<void> {
+    const startedAt = Date.now();
+    let outcome: Outcome;
+    try {
+      outcome = await this.resolve(entry, generation);
+    } catch (err) {
+      // Loading --secret-file failed: every source that fetches reports it.
+      outcome = { phase: "Failed", reason: "ArtifactFailed", message: errorMessage(err) };
+    }
+    if (entry.generation !== generation) return;
+    const { artifact, ...status } = outcome;
+    if (artifact) this.ctx.store.setArtifact(entry.ref, artifact);
+    this.ctx.store.setStatus(entry.ref, { ...status, startedAt, finishedAt: Date.now() });
+  }
+
+  private async resolve(entry: StoreEntry, generation: number): Promise<Outcome> {
     const { ref } = entry;
     const spec = (entry.object.spec ?? {}) as Record<string, unknown>;
     if (spec.suspend === true) {
@@ -62,33 +97,39 @@ export class SourceController implements Controller {
           message: `--sources ${mapping.selector}=${mapping.path}: not a directory`,
         };
       }
-      this.ctx.store.setArtifact(ref, {
-        type: "source",
-        revision: LOCAL_REVISION,
-        path: mapping.path,
-        local: true,
-      });
       return {
         phase: "Ready",
         reason: "ReconciliationSucceeded",
         message: `mapped to ${mapping.path}`,
+        artifact: { type: "source", revision: LOCAL_REVISION, path: mapping.path, local: true },
       };
     }
     if (ref.kind === "GitRepository" && this.ctx.localGitRepositories.has(entry.key)) {
-      this.ctx.store.setArtifact(ref, {
-        type: "source",
-        revision: LOCAL_REVISION,
-        path: this.ctx.options.repoRoot,
-        local: true,
-        url: typeof spec.url === "string" ? spec.url : undefined,
-      });
-      return { phase: "Ready", reason: "ReconciliationSucceeded", message: "local checkout" };
+      return {
+        phase: "Ready",
+        reason: "ReconciliationSucceeded",
+        message: "local checkout",
+        artifact: {
+          type: "source",
+          revision: LOCAL_REVISION,
+          path: this.ctx.options.repoRoot,
+          local: true,
+          ...(typeof spec.url === "string" ? { url: spec.url } : {}),
+        },
+      };
     }
-    const url = typeof spec.url === "string" ? ` (${spec.url})` : "";
+    const fetcher = this.fetchers.get(ref.kind);
+    if (fetcher) return fetcher.fetch(entry, generation);
+    const why =
+      ref.kind === "Bucket"
+        ? "buckets are not fetched by flux-local"
+        : ref.kind === "ExternalArtifact"
+          ? "an ExternalArtifact is produced in the cluster by another controller"
+          : `${ref.kind} is not fetched by flux-local`;
     return {
       phase: "Failed",
       reason: "ArtifactFailed",
-      message: `${refDisplay(ref)}${url} is not available offline: map it to a local directory with --sources ${ref.name}=PATH`,
+      message: `${refDisplay(ref)}: ${why}; map it to a local directory with --sources ${ref.name}=PATH`,
     };
   }
 }

@@ -1,0 +1,181 @@
+/**
+ * `flux-local get sources`: every source of the repository with what it
+ * resolved to, in the spirit of `flux get sources all`: NAME, READY, STATUS,
+ * URL, REVISION (`-o wide` adds the local path of the artifact).
+ */
+import { Command, Option } from "commander";
+import { SOURCE_KINDS } from "../../controllers/source/controller.js";
+import type { RenderResult } from "../../pipeline.js";
+import { selectEntries, type Selection } from "../../query/select.js";
+import type { StoreEntry } from "../../store/store.js";
+import { emit, toJson, toYaml } from "../format/output.js";
+import { formatTable } from "../format/table.js";
+import {
+  addCommonOptions,
+  addSelectionOptions,
+  renderRequest,
+  selectionOf,
+  type CommonOptions,
+  type SelectionOptions,
+} from "../options.js";
+import { UsageError } from "../../util/errors.js";
+import { finish, startRun } from "../run.js";
+
+type Options = CommonOptions & SelectionOptions & { output?: string; kind?: string[] };
+
+export interface SourceInfo {
+  entry: StoreEntry;
+  kind: string;
+  namespace: string;
+  name: string;
+  ready: "True" | "False" | "Unknown";
+  status: string;
+  url: string;
+  revision: string;
+  path: string;
+}
+
+const KIND_ALIASES: Record<string, string> = {
+  git: "GitRepository",
+  gitrepository: "GitRepository",
+  oci: "OCIRepository",
+  ocirepository: "OCIRepository",
+  helm: "HelmRepository",
+  helmrepository: "HelmRepository",
+  chart: "HelmChart",
+  helmchart: "HelmChart",
+  bucket: "Bucket",
+  external: "ExternalArtifact",
+  externalartifact: "ExternalArtifact",
+};
+
+export function sourceInfos(
+  result: RenderResult,
+  selection: Selection,
+  kinds?: readonly string[],
+): SourceInfo[] {
+  const wanted = kinds && kinds.length > 0 ? new Set(kinds) : new Set<string>(SOURCE_KINDS);
+  const out: SourceInfo[] = [];
+  for (const kind of SOURCE_KINDS) {
+    if (!wanted.has(kind)) continue;
+    for (const entry of selectEntries(result, kind, selection)) {
+      const spec = (entry.object.spec ?? {}) as { url?: unknown; chart?: unknown };
+      const artifact = entry.artifact?.type === "source" ? entry.artifact : undefined;
+      const phase = entry.status.phase;
+      out.push({
+        entry,
+        kind,
+        namespace: entry.ref.namespace,
+        name: entry.ref.name,
+        ready:
+          phase === "Ready"
+            ? "True"
+            : phase === "Failed" || phase === "Suspended"
+              ? "False"
+              : "Unknown",
+        status: entry.status.message || phase.toLowerCase(),
+        url:
+          artifact?.url ??
+          (typeof spec.url === "string"
+            ? spec.url
+            : typeof spec.chart === "string"
+              ? spec.chart
+              : ""),
+        revision: artifact?.revision ?? "",
+        path: artifact?.path ?? "",
+      });
+    }
+  }
+  return out;
+}
+
+function format(infos: SourceInfo[], opts: Options): string {
+  if (opts.output === "yaml" || opts.output === "json") {
+    const data = infos.map((i) => ({
+      kind: i.kind,
+      name: i.name,
+      namespace: i.namespace,
+      ready: i.ready === "True",
+      status: {
+        phase: i.entry.status.phase,
+        reason: i.entry.status.reason,
+        ...(i.entry.status.message ? { message: i.entry.status.message } : {}),
+      },
+      url: i.url || null,
+      revision: i.revision || null,
+      path: i.path || null,
+    }));
+    return opts.output === "yaml" ? toYaml(data) : `${toJson(data)}\n`;
+  }
+  if (infos.length === 0) return "no sources found in cluster\n";
+  const all = opts.allNamespaces === true || opts.all === true;
+  const wide = opts.output === "wide";
+  const headers = [
+    ...(all ? ["NAMESPACE"] : []),
+    "NAME",
+    "READY",
+    "STATUS",
+    "URL",
+    "REVISION",
+    ...(wide ? ["PATH"] : []),
+  ];
+  const rows = infos.map((i) => [
+    ...(all ? [i.namespace] : []),
+    `${i.kind.toLowerCase()}/${i.name}`,
+    i.ready,
+    oneLine(i.status),
+    i.url,
+    i.revision || "-",
+    ...(wide ? [i.path || "-"] : []),
+  ]);
+  return formatTable(headers, rows);
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s+/g, " ").trim();
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+export function getSourcesCommand(setExit: (code: number) => void): Command {
+  const cmd = new Command("sources")
+    .alias("source")
+    .description(
+      "list the sources (Git, OCI, Helm, Bucket, ExternalArtifact) with their resolved revisions",
+    )
+    .argument("[name]", "only sources with this name")
+    .addOption(
+      new Option("-o, --output <format>", "output format")
+        .choices(["table", "wide", "yaml", "json"])
+        .default("table"),
+    )
+    .option(
+      "--kind <kind>",
+      "only this kind: git, oci, helm, chart, bucket, external (repeatable)",
+      collect,
+      [],
+    );
+  addSelectionOptions(addCommonOptions(cmd)).action(
+    async (name: string | undefined, opts: Options) => {
+      const kinds = (opts.kind ?? []).map((k) => {
+        const kind = KIND_ALIASES[k.toLowerCase()];
+        if (!kind) {
+          throw new UsageError(
+            `--kind ${k}: expected one of git, oci, helm, chart, bucket, external`,
+          );
+        }
+        return kind;
+      });
+      const result = await startRun(opts, renderRequest(opts));
+      const infos = sourceInfos(result, selectionOf(opts, name), kinds);
+      await emit(format(infos, opts));
+      // Failed Kustomizations hide the sources they would have defined: report them too.
+      const listed = new Set(infos.map((i) => i.entry.key));
+      const failedKs = result.store
+        .list("Kustomization")
+        .filter((e) => e.status.phase === "Failed" && !listed.has(e.key));
+      setExit(finish(result, [...infos.map((i) => i.entry), ...failedKs]));
+    },
+  );
+  return cmd;
+}

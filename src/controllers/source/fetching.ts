@@ -1,0 +1,84 @@
+/**
+ * What the source fetchers share: the run's cache, credentials and options,
+ * and the one cache policy every remote source follows:
+ *  - immutable references (commit, tag, digest) resolved before are served
+ *    from the cache without touching the network;
+ *  - moving references (branches, semver, `latest`) are resolved again each
+ *    run, and fetched only when they point somewhere new;
+ *  - with `--offline`, only the cache is used (moving references at their
+ *    last resolved revision), and a miss is an error that says what to do.
+ */
+import type { SourceArtifact, StoreEntry } from "../../store/store.js";
+import type { Status } from "../../store/status.js";
+import { FluxLocalError } from "../../util/errors.js";
+import type { RunContext } from "../context.js";
+import type { SourceCache, ResolutionRecord } from "./cache.js";
+import type { SecretVault } from "./credentials.js";
+
+export type Outcome = Status & { artifact?: SourceArtifact };
+
+/** A fetch that cannot be done offline; its message says how to fill the cache. */
+export class OfflineMissError extends FluxLocalError {}
+
+/** A backend that turns one kind of source object into an artifact. */
+export interface SourceFetcher {
+  readonly kind: string;
+  fetch(entry: StoreEntry, generation: number): Promise<Outcome>;
+}
+
+export interface FetchContext {
+  run: RunContext;
+  cache: SourceCache;
+  vault: () => Promise<SecretVault>;
+}
+
+export interface CachedRequest {
+  namespace: string;
+  /** Key of the resolution record: source URL and reference. */
+  recordKey: string;
+  /** The reference always resolves to the same content. */
+  immutable: boolean;
+  /** Already known without asking the server (a commit or digest in the spec). */
+  known?: Omit<ResolutionRecord, "resolvedAt">;
+  /** What the reference is, for messages (`branch main of https://...`). */
+  describe: string;
+  /** Ask the server what the reference points to now. */
+  resolve: () => Promise<Omit<ResolutionRecord, "resolvedAt">>;
+  /** Cache entry key for a resolved id (commit or digest). */
+  entryKey: (id: string) => string;
+  /** Write the content of a resolved reference into an empty directory. */
+  fill: (dir: string, record: Omit<ResolutionRecord, "resolvedAt">) => Promise<void>;
+}
+
+export interface CachedResult {
+  path: string;
+  revision: string;
+  /** The content came from the cache. */
+  hit: boolean;
+  /** The reference was resolved from a record, with no network request at all. */
+  offline: boolean;
+}
+
+export async function cachedFetch(fc: FetchContext, req: CachedRequest): Promise<CachedResult> {
+  const offline = fc.run.options.offline;
+  let record: Omit<ResolutionRecord, "resolvedAt"> | undefined = req.known;
+  if (!record && (offline || req.immutable)) record = await fc.cache.readRecord(req.recordKey);
+  if (record) {
+    const existing = await fc.cache.dirs.get(req.namespace, req.entryKey(record.id));
+    if (existing) return { path: existing, revision: record.revision, hit: true, offline: true };
+  }
+  if (offline) {
+    throw new OfflineMissError(
+      record
+        ? `${req.describe} (revision ${record.revision}) is not in the cache and --offline is set; run once without --offline to fetch it`
+        : `${req.describe} was never fetched into the cache and --offline is set; run once without --offline to fetch it`,
+    );
+  }
+  if (!record) record = await req.resolve();
+  const resolved = record;
+  const result = await fc.cache.dirs.ensure(req.namespace, req.entryKey(resolved.id), (dir) =>
+    req.fill(dir, resolved),
+  );
+  await fc.cache.writeRecord(req.recordKey, resolved);
+  return { path: result.path, revision: resolved.revision, hit: result.hit, offline: false };
+}

@@ -1,0 +1,276 @@
+/**
+ * GitRepository fetching: HTTP(S) URLs through isomorphic-git into the source
+ * cache (one entry per URL and commit, and `spec.ignore`), then `spec.include`
+ * composed on top. SSH URLs are refused with a message that says what to do:
+ * flux-local speaks Git over HTTP(S) only.
+ */
+import { createHash } from "node:crypto";
+import { cp, mkdtemp } from "node:fs/promises";
+import path from "node:path";
+import { refDisplay, refString, type ObjectRef } from "../../flux/objects.js";
+import { isInside } from "../../render/kustomize/files.js";
+import { checkoutCommit, isHttpUrl, type GitRemote } from "../../sources/git/fetch.js";
+import {
+  deadline,
+  describeNetworkError,
+  redactUrl,
+  splitUrlCredentials,
+  type HttpAuth,
+} from "../../sources/git/http.js";
+import {
+  describePlan,
+  isImmutable,
+  planRef,
+  resolveRef,
+  revisionOf,
+} from "../../sources/git/refs.js";
+import { listRemoteRefs } from "../../sources/git/fetch.js";
+import type { SourceArtifact, StoreEntry } from "../../store/store.js";
+import { FetchError } from "../../sources/git/http.js";
+import { FluxLocalError } from "../../util/errors.js";
+import { logger } from "../../util/log.js";
+import { CACHE_NAMESPACES } from "./cache.js";
+import { parseDuration } from "./duration.js";
+import { cachedFetch, type FetchContext, type Outcome, type SourceFetcher } from "./fetching.js";
+import { DEFAULT_SOURCE_TIMEOUT_MS, GitRepositorySpec } from "./spec.js";
+
+export const SSH_UNSUPPORTED =
+  "SSH URLs are not supported: flux-local fetches Git over HTTP(S) only (isomorphic-git). Use the repository's https:// URL with a token Secret given by --secret-file, or clone it yourself and map it with --sources NAME=PATH";
+
+export function isSshUrl(url: string): boolean {
+  return /^ssh:\/\//i.test(url) || /^[\w.-]+@[\w.-]+:/.test(url);
+}
+
+interface Include {
+  artifact: SourceArtifact;
+  name: string;
+  fromPath: string;
+  toPath: string;
+}
+
+export class GitFetcher implements SourceFetcher {
+  readonly kind = "GitRepository";
+
+  constructor(private readonly fc: FetchContext) {}
+
+  async fetch(entry: StoreEntry, generation: number): Promise<Outcome> {
+    const parsed = GitRepositorySpec.safeParse(entry.object.spec);
+    if (!parsed.success) {
+      return {
+        phase: "Failed",
+        reason: "InvalidObject",
+        message: `invalid GitRepository spec: ${parsed.error.issues[0]?.message ?? "bad"}`,
+      };
+    }
+    const spec = parsed.data;
+    if (isSshUrl(spec.url))
+      return {
+        phase: "Failed",
+        reason: "ArtifactFailed",
+        message: `${spec.url}: ${SSH_UNSUPPORTED}`,
+      };
+    if (!isHttpUrl(spec.url)) {
+      return {
+        phase: "Failed",
+        reason: "ArtifactFailed",
+        message: `${redactUrl(spec.url)}: only http(s):// Git URLs can be fetched; map the source with --sources ${entry.ref.name}=PATH`,
+      };
+    }
+    const timeoutMs = spec.timeout ? parseDuration(spec.timeout) : DEFAULT_SOURCE_TIMEOUT_MS;
+    if (timeoutMs === undefined)
+      return {
+        phase: "Failed",
+        reason: "InvalidObject",
+        message: `spec.timeout ${spec.timeout} is not a duration`,
+      };
+
+    // Included repositories first, waited for without holding a queue slot.
+    const includes: Include[] = [];
+    for (const inc of spec.include ?? []) {
+      const ref: ObjectRef = {
+        kind: "GitRepository",
+        namespace: entry.ref.namespace,
+        name: inc.repository.name,
+      };
+      const status = await this.fc.run.manager.awaitReady(ref, entry.key);
+      const dep = this.fc.run.store.get(ref);
+      if (status.phase !== "Ready" || dep?.artifact?.type !== "source") {
+        if (status.reason === "DependencyNotFound") {
+          return {
+            phase: "Failed",
+            reason: "DependencyNotFound",
+            message: `included ${refDisplay(ref)} not found`,
+            rootCause: refString(ref),
+          };
+        }
+        if (status.reason === "DependencyCycle")
+          return { phase: "Failed", reason: "DependencyCycle", message: status.message };
+        return {
+          phase: "Failed",
+          reason: "DependencyNotReady",
+          message: `included ${refDisplay(ref)} is ${status.phase.toLowerCase()}${status.message ? `: ${status.message}` : ""}`,
+          rootCause: status.rootCause ?? refString(ref),
+        };
+      }
+      includes.push({
+        artifact: dep.artifact,
+        name: inc.repository.name,
+        fromPath: inc.fromPath ?? "",
+        toPath: inc.toPath ?? inc.repository.name,
+      });
+    }
+
+    if (entry.generation !== generation)
+      return { phase: "Pending", reason: "Progressing", message: "superseded" };
+    this.fc.run.store.setStatus(entry.ref, {
+      phase: "Reconciling",
+      reason: "Progressing",
+      message: "fetching",
+    });
+    const started = performance.now();
+    try {
+      const vault = await this.fc.vault();
+      const { url, auth: urlAuth } = splitUrlCredentials(spec.url);
+      const secretAuth = spec.secretRef
+        ? vault.gitAuth(entry.ref.namespace, spec.secretRef.name)
+        : undefined;
+      const auth: HttpAuth | undefined = secretAuth ?? urlAuth;
+      const result = await this.fc.run.manager.queue.add(
+        () => this.fetchCommit(url, spec, auth, timeoutMs),
+        { throwOnTimeout: true },
+      );
+      let artifactPath = result.path;
+      if (includes.length > 0) artifactPath = await this.compose(result.path, result.key, includes);
+      const durationMs = Math.round(performance.now() - started);
+      logger.debug(
+        { source: entry.key, revision: result.revision, hit: result.hit, durationMs },
+        "source ready",
+      );
+      return {
+        phase: "Ready",
+        reason: "ReconciliationSucceeded",
+        message: result.hit ? "from the cache" : `fetched in ${durationMs} ms`,
+        artifact: {
+          type: "source",
+          revision: result.revision,
+          path: artifactPath,
+          local: false,
+          url: redactUrl(spec.url),
+        },
+      };
+    } catch (err) {
+      return { phase: "Failed", reason: "ArtifactFailed", message: failureMessage(err, timeoutMs) };
+    }
+  }
+
+  private async fetchCommit(
+    url: string,
+    spec: GitRepositorySpec,
+    auth: HttpAuth | undefined,
+    timeoutMs: number,
+  ) {
+    const remote: GitRemote = {
+      url,
+      ...(auth ? { auth } : {}),
+      signal: deadline(timeoutMs, this.fc.run.options.signal),
+      timeoutMs,
+    };
+    const plan = planRef(spec.ref);
+    const ignoreSuffix = spec.ignore ? `#ignore=${sha256(spec.ignore).slice(0, 16)}` : "";
+    const entryKey = (commit: string) => `${url}@${commit}${ignoreSuffix}`;
+    const known =
+      plan.kind === "commit" && !plan.branch && /^[0-9a-f]{40}$/.test(plan.commit.toLowerCase())
+        ? {
+            id: plan.commit.toLowerCase(),
+            revision: revisionOf(undefined, plan.commit.toLowerCase()),
+            shallow: false,
+          }
+        : undefined;
+    const result = await cachedFetch(this.fc, {
+      namespace: CACHE_NAMESPACES.git,
+      recordKey: `git ${url} ${describePlan(plan)}`,
+      immutable: isImmutable(plan),
+      ...(known ? { known } : {}),
+      describe: `${describePlan(plan)} of ${redactUrl(url)}`,
+      resolve: async () => {
+        const refs = await listRemoteRefs(remote);
+        const resolved = resolveRef(plan, refs);
+        if (!resolved.ok) throw new FetchError(`${resolved.error} in ${redactUrl(url)}`);
+        const v = resolved.value;
+        return {
+          id: v.commit,
+          revision: v.revision,
+          shallow: v.shallow,
+          ...(v.fetchRef ? { fetchRef: v.fetchRef } : {}),
+        };
+      },
+      entryKey,
+      fill: async (dir, record) => {
+        await checkoutCommit(
+          remote,
+          {
+            commit: record.id,
+            revision: record.revision,
+            shallow: record.shallow ?? false,
+            ...(record.fetchRef ? { fetchRef: record.fetchRef } : {}),
+          },
+          dir,
+          spec.ignore ? { specIgnore: spec.ignore } : {},
+        );
+      },
+    });
+    return { ...result, key: result.path };
+  }
+
+  /**
+   * The artifact with `spec.include` applied: each included artifact's
+   * `fromPath` copied to `toPath`. Cached when every part is immutable; in
+   * the run's scratch directory when an include is the local checkout.
+   */
+  private async compose(base: string, baseKey: string, includes: Include[]): Promise<string> {
+    const fill = async (dir: string) => {
+      await cp(base, dir, { recursive: true });
+      for (const inc of includes) {
+        const from = path.join(inc.artifact.path, inc.fromPath);
+        const to = path.join(dir, inc.toPath);
+        if (!isInside(inc.artifact.path, from))
+          throw new FetchError(`include ${inc.name}: fromPath ${inc.fromPath} leaves the source`);
+        if (!isInside(dir, to))
+          throw new FetchError(`include ${inc.name}: toPath ${inc.toPath} leaves the source`);
+        try {
+          await cp(from, to, { recursive: true, filter: (src) => path.basename(src) !== ".git" });
+        } catch (err) {
+          throw new FetchError(
+            `include ${inc.name}: cannot copy ${inc.fromPath || "./"} to ${inc.toPath}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+          );
+        }
+      }
+    };
+    if (includes.some((i) => i.artifact.local)) {
+      const dir = await mkdtemp(path.join(this.fc.run.options.scratchDir, "include-"));
+      await fill(dir);
+      return dir;
+    }
+    const key = JSON.stringify({
+      base: baseKey,
+      includes: includes.map((i) => [
+        i.artifact.url ?? i.name,
+        i.artifact.revision,
+        i.artifact.path,
+        i.fromPath,
+        i.toPath,
+      ]),
+    });
+    return (await this.fc.cache.dirs.ensure(CACHE_NAMESPACES.gitInclude, key, fill)).path;
+  }
+}
+
+function sha256(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
+}
+
+/** The status message of a failed fetch: our errors as they are, others described without secrets. */
+export function failureMessage(err: unknown, timeoutMs?: number): string {
+  if (err instanceof FluxLocalError) return err.message;
+  return describeNetworkError(err, timeoutMs);
+}

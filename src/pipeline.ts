@@ -7,6 +7,8 @@ import { mkdtemp, rm, stat } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { defaultCacheDir } from "./cache/dir-cache.js";
+import { HelmReleaseController } from "./controllers/helmrelease/controller.js";
+import type { HelmRenderOptions } from "./controllers/helmrelease/options.js";
 import { KustomizationController } from "./controllers/kustomization/controller.js";
 import { producedRef } from "./controllers/kustomization/produced.js";
 import { Manager } from "./controllers/manager.js";
@@ -38,6 +40,8 @@ export interface RenderRequest {
   /** Docker config file for registry credentials. */
   registryConfig?: string;
   signal?: AbortSignal;
+  /** Render HelmReleases with helm (`build hr`, `--enable-helm`); without it they are only listed. */
+  helm?: HelmRenderOptions;
 }
 
 /** A problem not tied to one reconciled object: unreadable YAML, duplicates. */
@@ -54,7 +58,7 @@ export interface RenderResult {
   store: Store;
   issues: Issue[];
   options: RunOptions;
-  controllers: { kustomization: KustomizationController };
+  controllers: { kustomization: KustomizationController; helmRelease?: HelmReleaseController };
 }
 
 export async function findRepoRoot(start: string): Promise<string | undefined> {
@@ -111,6 +115,8 @@ export async function render(request: RenderRequest): Promise<RenderResult> {
   const kustomization = new KustomizationController(ctx);
   manager.register(new SourceController(ctx));
   manager.register(kustomization);
+  const helmRelease = request.helm ? new HelmReleaseController(ctx, request.helm) : undefined;
+  if (helmRelease) manager.register(helmRelease);
 
   const issues: Issue[] = [];
   try {
@@ -130,7 +136,12 @@ export async function render(request: RenderRequest): Promise<RenderResult> {
   } finally {
     await rm(scratchDir, { recursive: true, force: true });
   }
-  return { store, issues, options, controllers: { kustomization } };
+  return {
+    store,
+    issues,
+    options,
+    controllers: { kustomization, ...(helmRelease ? { helmRelease } : {}) },
+  };
 }
 
 const SEED_KINDS = new Set([

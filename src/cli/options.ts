@@ -4,6 +4,7 @@
  */
 import { Option, type Command } from "commander";
 import type { SourceMapping } from "../controllers/context.js";
+import type { HelmRenderOptions } from "../controllers/helmrelease/options.js";
 import type { RenderRequest } from "../pipeline.js";
 import { DEFAULT_NAMESPACE, parseLabelSelector, type Selection } from "../query/select.js";
 import { UsageError } from "../util/errors.js";
@@ -20,6 +21,7 @@ export interface CommonOptions {
   secretFile?: string[];
   registryConfig?: string;
   verbose?: boolean;
+  quiet?: boolean;
   logFormat?: "json" | "pretty";
 }
 
@@ -70,6 +72,7 @@ export function addCommonOptions(cmd: Command): Command {
       "docker config file with registry credentials (default: $DOCKER_CONFIG/config.json or ~/.docker/config.json)",
     )
     .option("-v, --verbose", "log each external command and its duration")
+    .option("-q, --quiet", "no live progress display on a terminal")
     .addOption(
       new Option("--log-format <format>", "log format on stderr")
         .choices(["pretty", "json"])
@@ -138,5 +141,63 @@ export function selectionOf(opts: SelectionOptions, name?: string): Selection {
     namespace: opts.namespace,
     allNamespaces: opts.allNamespaces === true || opts.all === true,
     labels,
+  };
+}
+
+/** flux-local's helm flags (`build hr`, `build all --enable-helm`, `test --enable-helm`). */
+export interface HelmOptions {
+  kubeVersion?: string;
+  apiVersions: string[];
+  isUpgrade?: boolean;
+  hooks?: boolean;
+  showOnly: string[];
+  enableDns?: boolean;
+  skipInvalidHelmReleasePaths?: boolean;
+  skipCrds?: boolean;
+}
+
+export function addHelmOptions(cmd: Command): Command {
+  return cmd
+    .option("--kube-version <version>", "Kubernetes version for Capabilities.KubeVersion")
+    .option(
+      "-a, --api-versions <versions>",
+      "Kubernetes API versions for Capabilities.APIVersions; repeatable or comma separated",
+      collect,
+      [],
+    )
+    .option("--is-upgrade", "render as an upgrade (.Release.IsUpgrade, the upgrade CRD policy)")
+    .option("--no-hooks", "leave chart hooks out")
+    .option(
+      "-s, --show-only <template>",
+      "only the objects of this chart template (e.g. templates/service.yaml); repeatable",
+      collect,
+      [],
+    )
+    .option("--enable-dns", "let chart templates resolve DNS names")
+    .option(
+      "--skip-invalid-helm-release-paths",
+      "skip HelmReleases whose chart path does not exist in their source (default)",
+      true,
+    )
+    .option(
+      "--no-skip-invalid-helm-release-paths",
+      "fail HelmReleases whose chart path does not exist in their source",
+    );
+}
+
+/** The render options for helm from the flags. */
+export function helmRenderOptions(opts: HelmOptions): HelmRenderOptions {
+  return {
+    ...(opts.kubeVersion ? { kubeVersion: opts.kubeVersion } : {}),
+    apiVersions: opts.apiVersions
+      .flatMap((v) => v.split(","))
+      .map((v) => v.trim())
+      .filter(Boolean),
+    isUpgrade: opts.isUpgrade === true,
+    noHooks: opts.hooks === false,
+    showOnly: opts.showOnly,
+    enableDns: opts.enableDns === true,
+    skipCrds: opts.skipCrds === true,
+    skipInvalidPaths: opts.skipInvalidHelmReleasePaths !== false,
   };
 }

@@ -29,6 +29,7 @@ export const Reasons = [
   "ParseFailed",
   "SubstitutionFailed",
   "InstallFailed",
+  "UpgradeFailed",
   "ChartFailed",
   "ValuesFailed",
   "Suspended",

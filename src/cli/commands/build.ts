@@ -1,20 +1,25 @@
 /**
- * `flux-local build ks|all`: the objects Flux would apply, as one YAML stream.
+ * `flux-local build ks|hr|all`: the objects Flux would apply, as one YAML
+ * stream. HelmReleases are rendered with helm by `build hr` and by
+ * `build all --enable-helm` (after the Kustomizations' objects).
  */
 import { Command } from "commander";
 import { isCustomResourceDefinition, isSecret, type KubeObject } from "../../flux/objects.js";
 import { dumpYamlStream } from "../../discovery/yaml.js";
 import type { RenderResult } from "../../pipeline.js";
-import { kustomizationInfos } from "../../query/kustomizations.js";
-import type { Selection } from "../../query/select.js";
+import { compare, kustomizationInfos } from "../../query/kustomizations.js";
+import { matches, type Selection } from "../../query/select.js";
 import type { StoreEntry } from "../../store/store.js";
 import { emit } from "../format/output.js";
 import {
   addCommonOptions,
+  addHelmOptions,
   addSelectionOptions,
+  helmRenderOptions,
   renderRequest,
   selectionOf,
   type CommonOptions,
+  type HelmOptions,
   type SelectionOptions,
 } from "../options.js";
 import { finish, startRun } from "../run.js";
@@ -29,10 +34,19 @@ type BuildOptions = CommonOptions &
   SelectionOptions &
   OutputFilter & { outputFile?: string; output?: string };
 
-function addOutputOptions(cmd: Command): Command {
+type HelmBuildOptions = BuildOptions & HelmOptions & { enableHelm?: boolean };
+
+function addOutputOptions(cmd: Command, skipCrdsByDefault = false): Command {
   return cmd
-    .option("--skip-crds", "leave CustomResourceDefinitions out", false)
-    .option("--no-skip-crds", "include CustomResourceDefinitions (default)")
+    .option(
+      "--skip-crds",
+      `leave CustomResourceDefinitions out${skipCrdsByDefault ? " (default)" : ""}`,
+      skipCrdsByDefault,
+    )
+    .option(
+      "--no-skip-crds",
+      `include CustomResourceDefinitions${skipCrdsByDefault ? "" : " (default)"}`,
+    )
     .option("--skip-secrets", "leave Secrets out (default)", true)
     .option("--no-skip-secrets", "include Secrets (with placeholder values)")
     .option("--skip-kinds <kinds>", "comma separated kinds to leave out")
@@ -65,6 +79,22 @@ function outputOf(
   return { text: dumpYamlStream(objects), entries: infos.map((i) => i.entry) };
 }
 
+/** The rendered objects of the selected HelmReleases, by namespace and name. */
+function helmOutputOf(
+  result: RenderResult,
+  selection: Selection,
+  filter: OutputFilter,
+): { text: string; entries: StoreEntry[] } {
+  const entries = result.store
+    .list("HelmRelease")
+    .filter((e) => matches(e, selection))
+    .sort((a, b) => compare(a.ref.namespace, b.ref.namespace) || compare(a.ref.name, b.ref.name));
+  const objects = entries.flatMap((e) =>
+    e.artifact?.type === "render" ? filterObjects(e.artifact.objects, filter) : [],
+  );
+  return { text: dumpYamlStream(objects), entries };
+}
+
 export function buildCommand(setExit: (code: number) => void): Command {
   const build = new Command("build").description("render the objects Flux would apply");
 
@@ -87,13 +117,51 @@ export function buildCommand(setExit: (code: number) => void): Command {
     build.addCommand(cmd, alias === "ks" ? {} : { hidden: true });
   }
 
+  for (const alias of ["hr", "hr-new"]) {
+    const cmd = new Command(alias)
+      .description("render HelmReleases with helm")
+      .argument("[name]", "only this HelmRelease");
+    addHelmOptions(addOutputOptions(addSelectionOptions(addCommonOptions(cmd)), true)).action(
+      async (name: string | undefined, opts: HelmBuildOptions) => {
+        const selection = selectionOf(opts, name);
+        const helm = {
+          ...helmRenderOptions(opts),
+          select: (e: StoreEntry) => matches(e, selection),
+        };
+        const result = await startRun(opts, { ...renderRequest(opts), helm });
+        const { text, entries } = helmOutputOf(result, selection, opts);
+        // A Kustomization that failed may hide HelmReleases: report it too.
+        const failedKustomizations = result.store
+          .list("Kustomization")
+          .filter((e) => e.status.phase === "Failed");
+        let code = finish(result, [...failedKustomizations, ...entries]);
+        if (name && entries.length === 0) {
+          process.stderr.write(
+            `flux-local: HelmRelease ${name} not found${selection.allNamespaces ? "" : ` in namespace ${selection.namespace}`}\n`,
+          );
+          code = Math.max(code, 1);
+        }
+        if (code === 0 || !opts.outputFile) await emit(text, opts.outputFile);
+        setExit(code);
+      },
+    );
+    build.addCommand(cmd, alias === "hr" ? {} : { hidden: true });
+  }
+
   const all = new Command("all")
-    .description("render everything")
-    .argument("[path]", "same as --path");
-  addOutputOptions(addCommonOptions(all)).action(
-    async (pathArg: string | undefined, opts: BuildOptions) => {
-      const result = await startRun(opts, renderRequest(opts, pathArg));
-      const { text } = outputOf(result, { namespace: "", allNamespaces: true, labels: {} }, opts);
+    .description("render everything (HelmReleases too with --enable-helm)")
+    .argument("[path]", "same as --path")
+    .option("--enable-helm", "render HelmReleases with helm, after the Kustomizations' objects");
+  addHelmOptions(addOutputOptions(addCommonOptions(all))).action(
+    async (pathArg: string | undefined, opts: HelmBuildOptions) => {
+      const request = renderRequest(opts, pathArg);
+      const result = await startRun(
+        opts,
+        opts.enableHelm ? { ...request, helm: helmRenderOptions(opts) } : request,
+      );
+      const everything = { namespace: "", allNamespaces: true, labels: {} };
+      let { text } = outputOf(result, everything, opts);
+      if (opts.enableHelm) text += helmOutputOf(result, everything, opts).text;
       const code = finish(
         result,
         result.store.list().filter((e) => e.status.phase === "Failed"),

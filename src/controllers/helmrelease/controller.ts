@@ -1,0 +1,475 @@
+/**
+ * The HelmRelease controller. For each HelmRelease: wait for the HelmReleases
+ * it depends on and for its chart source, get the chart (shared cache for
+ * repository charts, the source's folder for charts in git), compose the
+ * values exactly as helm-controller does, render with the real `helm
+ * template`, apply the post-renderers, wipe Secret values, record the objects
+ * as its artifact, and add the Flux objects, ConfigMaps and Secrets it
+ * rendered to the store (discovery goes on through charts too). A failure is
+ * the status of that one HelmRelease; the run goes on.
+ */
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { refDisplay, refString, type KubeObject, type ObjectRef } from "../../flux/objects.js";
+import { describeSchemaError } from "../../flux/schema.js";
+import {
+  checkChartTree,
+  mergeValuesFiles,
+  overlayChart,
+  vendoredCharts,
+} from "../../render/helm/chart-dir.js";
+import { postRender } from "../../render/helm/post-render.js";
+import { helmTemplate, prepareHelmHome } from "../../render/helm/template.js";
+import {
+  composeValues,
+  serializeValues,
+  ValuesError,
+  type Values,
+} from "../../render/helm/values.js";
+import { isInside } from "../../render/kustomize/files.js";
+import { wipeSecrets } from "../../render/secrets.js";
+import {
+  ChartFetcher,
+  chartRoot,
+  extractChartArchive,
+  readChartMetadata,
+  type ChartMetadata,
+} from "../../sources/helm/charts.js";
+import { ChartError } from "../../sources/helm/errors.js";
+import type { StoreEntry } from "../../store/store.js";
+import type { Status } from "../../store/status.js";
+import { FluxLocalError, RenderError } from "../../util/errors.js";
+import type { RunContext } from "../context.js";
+import { SourceCache } from "../source/cache.js";
+import { SecretVault } from "../source/credentials.js";
+import { producedInCluster } from "../kustomization/controller.js";
+import { producedRef } from "../kustomization/produced.js";
+import type { Controller } from "../manager.js";
+import { ChartLocator, pathKind, type LocatedChart } from "./chart-source.js";
+import type { HelmRenderOptions } from "./options.js";
+import { HelmRelease } from "./schema.js";
+import { resolveValuesFrom } from "./values-from.js";
+
+type Outcome = Status & { objects?: KubeObject[] };
+
+interface PreparedChart {
+  /** Folder helm renders. */
+  dir: string;
+  meta: ChartMetadata;
+  /** `name version (source)`, for messages. */
+  label: string;
+}
+
+const MAX_RELEASE_NAME = 53;
+
+/** helm-controller's release name: `[targetNamespace-]name`, hashed down to 53 characters. */
+export function releaseName(hr: HelmRelease): string {
+  const name =
+    hr.spec.releaseName ??
+    (hr.spec.targetNamespace ? `${hr.spec.targetNamespace}-${hr.metadata.name}` : hr.metadata.name);
+  if (name.length <= MAX_RELEASE_NAME) return name;
+  const hash = createHash("sha256").update(name).digest("hex").slice(0, 12);
+  return `${name.slice(0, MAX_RELEASE_NAME - 13)}-${hash}`;
+}
+
+/** Whether the chart's crds/ folder is rendered: the user's choice, then the release's CRD policy. */
+export function includeCrds(hr: HelmRelease, options: HelmRenderOptions): boolean {
+  if (options.skipCrds) return false;
+  if (options.isUpgrade) return (hr.spec.upgrade?.crds ?? "Skip") !== "Skip";
+  const install = hr.spec.install;
+  const policy = install?.crds ?? (install?.skipCRDs ? "Skip" : "Create");
+  return policy !== "Skip";
+}
+
+export class HelmReleaseController implements Controller {
+  readonly kinds = ["HelmRelease"];
+  readonly charts: ChartFetcher;
+  private readonly locator: ChartLocator;
+  private vault: Promise<SecretVault> | undefined;
+  private helmHome: Promise<string> | undefined;
+
+  constructor(
+    private readonly ctx: RunContext,
+    private readonly options: HelmRenderOptions,
+  ) {
+    const vault = () => (this.vault ??= SecretVault.load(ctx.options.secretFiles));
+    this.charts = new ChartFetcher({
+      run: ctx,
+      cache: new SourceCache(ctx.options.cacheDir),
+      vault,
+    });
+    this.locator = new ChartLocator(ctx, vault);
+  }
+
+  private home(): Promise<string> {
+    this.helmHome ??= (async () => {
+      const home = path.join(this.ctx.options.scratchDir, "helm-home");
+      await prepareHelmHome(home);
+      return home;
+    })();
+    return this.helmHome;
+  }
+
+  async reconcile(entry: StoreEntry, generation: number): Promise<void> {
+    const startedAt = Date.now();
+    const { objects, ...status } = await this.run(entry, generation);
+    if (entry.generation !== generation) return; // superseded by a newer definition
+    if (objects) this.ctx.store.setArtifact(entry.ref, { type: "render", objects });
+    this.ctx.store.setStatus(entry.ref, { ...status, startedAt, finishedAt: Date.now() });
+    if (objects && status.phase === "Ready") this.publish(entry, objects);
+  }
+
+  private async run(entry: StoreEntry, generation: number): Promise<Outcome> {
+    const parsed = HelmRelease.safeParse(entry.object);
+    if (!parsed.success) {
+      return {
+        phase: "Failed",
+        reason: "InvalidObject",
+        message: `invalid HelmRelease: ${describeSchemaError(parsed.error)}`,
+      };
+    }
+    const hr = parsed.data;
+    if (hr.spec.suspend)
+      return { phase: "Suspended", reason: "Suspended", message: "spec.suspend is true" };
+    if (this.options.select && !this.options.select(entry)) {
+      return {
+        phase: "Ready",
+        reason: "ReconciliationSucceeded",
+        message: "not selected: not rendered",
+      };
+    }
+
+    const namespace = entry.ref.namespace;
+    for (const dep of hr.spec.dependsOn ?? []) {
+      const ref: ObjectRef = {
+        kind: "HelmRelease",
+        namespace: dep.namespace ?? namespace,
+        name: dep.name,
+      };
+      const status = await this.ctx.manager.awaitReady(ref, entry.key);
+      if (status.phase !== "Ready") return dependencyFailure(entry, ref, status);
+    }
+
+    let located;
+    try {
+      located = await this.locator.locate(entry, hr);
+    } catch (err) {
+      // Unreadable --secret-file or registry config, a failing credential helper.
+      if (err instanceof FluxLocalError) {
+        return { phase: "Failed", reason: "ChartFailed", message: err.message };
+      }
+      throw err;
+    }
+    if ("phase" in located) return located;
+
+    const notes: string[] = [];
+    let sources;
+    try {
+      const resolved = await resolveValuesFrom(hr.spec.valuesFrom ?? [], namespace, {
+        find: async (kind, name) =>
+          (await this.ctx.manager.awaitPresence({ kind, namespace, name }, entry.key))?.object,
+        producedInCluster: (name) => producedInCluster(this.ctx, namespace, name),
+        allowMissingSecrets: this.ctx.options.allowMissingSecrets,
+      });
+      sources = resolved.sources;
+      notes.push(...resolved.notes);
+    } catch (err) {
+      if (err instanceof ValuesError)
+        return { phase: "Failed", reason: "ValuesFailed", message: err.message };
+      throw err;
+    }
+    let values: Values;
+    try {
+      values = composeValues(sources, hr.spec.values ?? {});
+    } catch (err) {
+      if (err instanceof ValuesError)
+        return { phase: "Failed", reason: "ValuesFailed", message: err.message };
+      throw err;
+    }
+
+    if (entry.generation !== generation)
+      return { phase: "Pending", reason: "Progressing", message: "superseded" };
+    this.ctx.store.setStatus(entry.ref, {
+      phase: "Reconciling",
+      reason: "Progressing",
+      message: "rendering",
+    });
+    const scratch = await mkdtemp(path.join(this.ctx.options.scratchDir, "hr-"));
+    try {
+      const chart = await this.prepareChart(located, scratch);
+      if ("phase" in chart) return chart;
+      const objects = await this.render(entry, hr, chart, values, scratch);
+      if ("phase" in objects) return objects;
+      return {
+        phase: "Ready",
+        reason: "ReconciliationSucceeded",
+        message: [`chart ${chart.label}`, ...notes].join("; "),
+        objects: wipeSecrets(objects),
+      };
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
+  }
+
+  /** The chart folder to render: fetched or local, with valuesFiles and missing dependencies applied. */
+  private async prepareChart(
+    located: LocatedChart,
+    scratch: string,
+  ): Promise<PreparedChart | Outcome> {
+    const failed = (message: string, reason: Status["reason"] = "ChartFailed"): Outcome => ({
+      phase: "Failed",
+      reason,
+      message,
+    });
+    try {
+      const found = await this.chartFolder(located, scratch);
+      if ("phase" in found) return found;
+      let { dir } = found;
+      const meta = await readChartMetadata(dir);
+      const values = located.valuesFiles.length
+        ? await mergeValuesFiles(
+            located.valuesFiles,
+            found.valuesRoot,
+            located.ignoreMissingValuesFiles,
+          )
+        : undefined;
+      // Packaged charts carry their dependencies; a chart folder may need them built.
+      const dependencies = found.folder
+        ? await this.dependencies(dir, meta, found.valuesRoot)
+        : new Map<string, string>();
+      if (values || dependencies.size > 0) {
+        dir = await overlayChart(dir, path.join(scratch, "chart"), {
+          ...(values ? { values } : {}),
+          dependencies,
+        });
+      }
+      return { dir, meta, label: `${meta.name} ${meta.version} from ${located.source}` };
+    } catch (err) {
+      if (err instanceof ValuesError) return failed(err.message, "ValuesFailed");
+      // Fetch, archive, offline-cache and path errors: expected, named by source.
+      if (err instanceof FluxLocalError) return failed(`${located.source}: ${err.message}`);
+      throw err;
+    }
+  }
+
+  /**
+   * Where the chart is: the cache entry of a repository chart, or in a
+   * source (a chart folder, a packaged chart, an OCIRepository artifact), with
+   * the folder its values files are relative to.
+   */
+  private async chartFolder(
+    located: LocatedChart,
+    scratch: string,
+  ): Promise<{ dir: string; valuesRoot: string; folder: boolean } | Outcome> {
+    if (located.type === "repository") {
+      const fetched = await this.charts.fetch(located.request);
+      return { dir: fetched.dir, valuesRoot: fetched.dir, folder: false };
+    }
+    const kind = await pathKind(located.path);
+    if (kind === undefined) {
+      const shown = path.relative(located.root, located.path) || ".";
+      if (this.options.skipInvalidPaths) {
+        return {
+          phase: "Skipped",
+          reason: "PathNotFound",
+          message: `chart path ${shown} not found in ${located.source} (skipped)`,
+        };
+      }
+      return {
+        phase: "Failed",
+        reason: "PathNotFound",
+        message: `chart path ${shown} not found in ${located.source}; use --skip-invalid-helm-release-paths to skip`,
+      };
+    }
+    const valuesRoot = located.root;
+    if (kind === "file")
+      return { dir: await this.extract(located.path, scratch), valuesRoot, folder: false };
+    if (located.artifact) {
+      return { dir: await this.chartInArtifact(located.path, scratch), valuesRoot, folder: false };
+    }
+    await checkChartTree(located.path, located.root);
+    return { dir: located.path, valuesRoot, folder: true };
+  }
+
+  /** A packaged chart file (in a source) extracted into the scratch folder. */
+  private async extract(file: string, scratch: string): Promise<string> {
+    const dest = path.join(scratch, "archive");
+    await mkdir(dest);
+    return extractChartArchive(createReadStream(file), dest);
+  }
+
+  /**
+   * The chart of an OCIRepository artifact: the artifact itself, its one
+   * folder (an extracted chart layer), or its one .tgz (a copied layer).
+   */
+  private async chartInArtifact(dir: string, scratch: string): Promise<string> {
+    if ((await pathKind(path.join(dir, "Chart.yaml"))) === "file") return dir;
+    const entries = await readdir(dir, { withFileTypes: true });
+    const archives = entries.filter((e) => e.isFile() && e.name.endsWith(".tgz"));
+    if (entries.length === 1 && archives[0])
+      return this.extract(path.join(dir, archives[0].name), scratch);
+    try {
+      return await chartRoot(dir);
+    } catch {
+      throw new ChartError(
+        "the artifact holds no Helm chart (no Chart.yaml, one chart folder or one .tgz)",
+      );
+    }
+  }
+
+  /**
+   * Dependencies of a chart folder that are not in its charts/ folder, as
+   * source-controller builds them: `file://` paths inside the source, and
+   * charts from HTTP or OCI repositories (through the chart cache).
+   */
+  private async dependencies(
+    dir: string,
+    meta: ChartMetadata,
+    root: string,
+  ): Promise<Map<string, string>> {
+    const found = new Map<string, string>();
+    if (meta.dependencies.length === 0) return found;
+    const vendored = await vendoredCharts(dir);
+    for (const dep of meta.dependencies) {
+      if (vendored.has(dep.name) || found.has(dep.name)) continue;
+      const repo = dep.repository ?? "";
+      if (repo.startsWith("file://")) {
+        const target = path.resolve(dir, repo.slice("file://".length));
+        if (!isInside(root, target)) {
+          throw new ChartError(`dependency ${dep.name}: ${repo} leaves the source`);
+        }
+        if ((await pathKind(path.join(target, "Chart.yaml"))) !== "file") {
+          throw new ChartError(`dependency ${dep.name}: no chart at ${repo}`);
+        }
+        await checkChartTree(target, root);
+        found.set(dep.name, target);
+      } else if (/^https?:\/\//.test(repo)) {
+        const fetched = await this.charts.fetch({
+          type: "http",
+          repoUrl: repo,
+          chart: dep.name,
+          ...(dep.version ? { version: dep.version } : {}),
+        });
+        found.set(dep.name, fetched.dir);
+      } else if (repo.startsWith("oci://")) {
+        const fetched = await this.charts.fetch({
+          type: "oci",
+          url: `${repo.replace(/\/+$/, "")}/${dep.name}`,
+          ...(dep.version ? { version: dep.version } : {}),
+        });
+        found.set(dep.name, fetched.dir);
+      } else if (repo !== "") {
+        throw new ChartError(
+          `dependency ${dep.name}: repository ${repo} is a local helm alias, which flux-local cannot resolve (use its URL or vendor the chart in charts/)`,
+        );
+      }
+    }
+    return found;
+  }
+
+  private async render(
+    entry: StoreEntry,
+    hr: HelmRelease,
+    chart: PreparedChart,
+    values: Values,
+    scratch: string,
+  ): Promise<KubeObject[] | Outcome> {
+    const action = this.options.isUpgrade ? hr.spec.upgrade : hr.spec.install;
+    const valuesFile = path.join(scratch, "values.yaml");
+    try {
+      await writeFile(valuesFile, serializeValues(values));
+    } catch (err) {
+      if (err instanceof ValuesError)
+        return { phase: "Failed", reason: "ValuesFailed", message: err.message };
+      throw err;
+    }
+    const helmHome = await this.home();
+    try {
+      return await this.ctx.manager.queue.add(
+        async () => {
+          const rendered = await helmTemplate(
+            {
+              releaseName: releaseName(hr),
+              namespace: hr.spec.targetNamespace ?? entry.ref.namespace,
+              chartDir: chart.dir,
+              valuesFile,
+              includeCrds: includeCrds(hr, this.options),
+              ...(this.options.kubeVersion ? { kubeVersion: this.options.kubeVersion } : {}),
+              apiVersions: this.options.apiVersions,
+              isUpgrade: this.options.isUpgrade,
+              noHooks: this.options.noHooks || (action?.disableHooks ?? false),
+              showOnly: this.options.showOnly,
+              disableOpenApiValidation: action?.disableOpenAPIValidation ?? false,
+              skipSchemaValidation: action?.disableSchemaValidation ?? false,
+              enableDns: this.options.enableDns,
+              ...(this.ctx.options.registryConfig
+                ? { registryConfig: this.ctx.options.registryConfig }
+                : {}),
+            },
+            {
+              cwd: scratch,
+              helmHome,
+              chartLabel: `${chart.meta.name}`,
+              signal: this.ctx.options.signal,
+            },
+          );
+          const renderers = (hr.spec.postRenderers ?? []).flatMap((r) =>
+            r.kustomize ? [r.kustomize] : [],
+          );
+          return renderers.length > 0
+            ? postRender(rendered, renderers, {
+                scratchDir: scratch,
+                signal: this.ctx.options.signal,
+              })
+            : rendered;
+        },
+        { throwOnTimeout: true },
+      );
+    } catch (err) {
+      if (err instanceof RenderError) {
+        return {
+          phase: "Failed",
+          reason: this.options.isUpgrade ? "UpgradeFailed" : "InstallFailed",
+          message: `${err.message} (chart ${chart.label})`,
+        };
+      }
+      if (err instanceof FluxLocalError)
+        return { phase: "Failed", reason: "InstallFailed", message: err.message };
+      throw err;
+    }
+  }
+
+  /** Add the Flux objects, ConfigMaps and Secrets a release rendered to the store. */
+  private publish(entry: StoreEntry, objects: KubeObject[]): void {
+    const spec = (entry.object.spec ?? {}) as { targetNamespace?: string };
+    const namespace = spec.targetNamespace ?? entry.ref.namespace;
+    for (const obj of objects) {
+      const ref = producedRef(obj, namespace);
+      if (ref) this.ctx.store.put(ref, obj, { producer: entry.key });
+    }
+  }
+}
+
+function dependencyFailure(entry: StoreEntry, ref: ObjectRef, status: Status): Outcome {
+  const key = refString(ref);
+  if (status.reason === "DependencyCycle" && status.message.includes(`${entry.key} ->`)) {
+    return { phase: "Failed", reason: "DependencyCycle", message: status.message };
+  }
+  if (status.reason === "DependencyNotFound") {
+    return {
+      phase: "Failed",
+      reason: "DependencyNotFound",
+      message: `dependency ${refDisplay(ref)} not found`,
+      rootCause: key,
+    };
+  }
+  const detail = status.message ? `: ${status.message}` : "";
+  return {
+    phase: "Failed",
+    reason: "DependencyNotReady",
+    message: `dependency ${refDisplay(ref)} is ${status.phase.toLowerCase()}${detail}`,
+    rootCause: status.rootCause ?? key,
+  };
+}

@@ -1,0 +1,91 @@
+/**
+ * HelmRelease `spec.postRenderers`: each kustomize post-renderer (patches,
+ * legacy strategic-merge and JSON 6902 patches, images) applied in order to
+ * the rendered objects with the real kustomize, as helm-controller does.
+ */
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { dumpYaml, dumpYamlStream, parseYamlDocuments } from "../../discovery/yaml.js";
+import { run } from "../../exec/run.js";
+import { findTool } from "../../exec/tools.js";
+import type { KubeObject } from "../../flux/objects.js";
+import type { Kustomization } from "../../flux/schema.js";
+import { RenderError, SubprocessError } from "../../util/errors.js";
+import { applyFluxSpec } from "../kustomize/overlay.js";
+
+/** The kustomize part of a post-renderer (the same fields as a Flux Kustomization's). */
+export type KustomizePostRenderer = Pick<
+  Kustomization["spec"],
+  "patches" | "patchesStrategicMerge" | "patchesJson6902" | "images"
+>;
+
+/** The kustomization document for one post-renderer over `resources.yaml` (pure). */
+export function postRenderKustomization(spec: KustomizePostRenderer): Record<string, unknown> {
+  const base = {
+    apiVersion: "kustomize.config.k8s.io/v1beta1",
+    kind: "Kustomization",
+    resources: ["resources.yaml"],
+    // Keep helm's order of objects.
+    sortOptions: { order: "fifo" },
+  };
+  return applyFluxSpec(base, { ...spec, sourceRef: { kind: "HelmRelease", name: "post-render" } });
+}
+
+export interface PostRenderContext {
+  scratchDir: string;
+  signal?: AbortSignal;
+}
+
+export async function postRender(
+  objects: KubeObject[],
+  renderers: readonly KustomizePostRenderer[],
+  context: PostRenderContext,
+): Promise<KubeObject[]> {
+  let current = objects;
+  for (const [index, renderer] of renderers.entries()) {
+    if (current.length === 0) break;
+    const dir = await mkdtemp(path.join(context.scratchDir, "post-render-"));
+    try {
+      await writeFile(path.join(dir, "resources.yaml"), dumpYamlStream(current));
+      await writeFile(
+        path.join(dir, "kustomization.yaml"),
+        dumpYaml(postRenderKustomization(renderer)),
+      );
+      const tool = await findTool("kustomize");
+      let stdout: string;
+      try {
+        ({ stdout } = await run(tool.file, [...tool.prefix, "build", dir], {
+          cwd: dir,
+          signal: context.signal,
+        }));
+      } catch (err) {
+        if (err instanceof SubprocessError) {
+          const detail = err.stderr
+            .split("\n")
+            .filter((line) => line.trim() !== "" && !line.startsWith("# Warning:"))
+            .join("\n")
+            .replace(/^Error: /, "")
+            .split(dir)
+            .join(".");
+          throw new RenderError(
+            `postRenderers[${index}]: kustomize failed: ${detail || err.message}`,
+            {
+              cause: err,
+            },
+          );
+        }
+        throw err;
+      }
+      const parsed = parseYamlDocuments(stdout);
+      const bad = parsed.errors[0];
+      if (bad)
+        throw new RenderError(
+          `postRenderers[${index}]: kustomize produced invalid YAML: ${bad.message}`,
+        );
+      current = parsed.documents.map((d) => d.object);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+  return current;
+}

@@ -42,6 +42,8 @@ export interface RenderRequest {
   signal?: AbortSignal;
   /** Render HelmReleases with helm (`build hr`, `--enable-helm`); without it they are only listed. */
   helm?: HelmRenderOptions;
+  /** Called with the run's store before anything is added to it (progress displays). */
+  onStore?: (store: Store) => void;
 }
 
 /** A problem not tied to one reconciled object: unreadable YAML, duplicates. */
@@ -104,6 +106,7 @@ export async function render(request: RenderRequest): Promise<RenderResult> {
     signal: request.signal,
   };
   const store = new Store();
+  request.onStore?.(store);
   const manager = new Manager(store, options.concurrency);
   const ctx: RunContext = {
     store,

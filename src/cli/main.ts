@@ -5,7 +5,9 @@
 import { Command, CommanderError } from "commander";
 import { FluxLocalError, UsageError } from "../util/errors.js";
 import { buildCommand } from "./commands/build.js";
+import { diagnosticsCommand } from "./commands/diagnostics.js";
 import { getCommand } from "./commands/get.js";
+import { testCommand } from "./commands/test.js";
 import { EXIT_FAILED, EXIT_USAGE } from "./run.js";
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -22,6 +24,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     .exitOverride();
   program.addCommand(getCommand(setExit));
   program.addCommand(buildCommand(setExit));
+  program.addCommand(testCommand(setExit));
+  program.addCommand(diagnosticsCommand(setExit));
   for (const cmd of program.commands) {
     cmd.exitOverride();
     for (const sub of cmd.commands) sub.exitOverride();

@@ -2,12 +2,22 @@
  * Running a render for a command and finishing it: the failure summary on
  * stderr, and the exit code (only the CLI maps errors to exit codes).
  */
-import { onCommand } from "../exec/run.js";
+import { appendFileSync } from "node:fs";
 import { render, type RenderRequest, type RenderResult } from "../pipeline.js";
 import { collectFailures, formatFailures, type Failure } from "../report/failures.js";
+import {
+  failureAnnotation,
+  failureRow,
+  formatAnnotation,
+  isGitHubActions,
+  stepSummary,
+  workspacePath,
+} from "../report/github.js";
 import type { StoreEntry } from "../store/store.js";
 import { configureLogging, logger } from "../util/log.js";
+import { styleFor } from "./format/style.js";
 import type { CommonOptions } from "./options.js";
+import { ProgressDisplay, shouldShowProgress } from "./progress.js";
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
@@ -18,12 +28,26 @@ export async function startRun(opts: CommonOptions, request: RenderRequest): Pro
     level: opts.verbose ? "debug" : "warn",
     format: opts.logFormat ?? "pretty",
   });
-  if (opts.verbose) {
-    onCommand(({ argv, durationMs, exitCode }) => {
-      logger.info({ argv, durationMs, exitCode }, "ran command");
+  // With --verbose (debug), src/exec/run.ts logs every command it runs: argv,
+  // duration and exit code, once ("command finished").
+
+  // A live display on a terminal while the run works; erased before anything is printed.
+  const progress = shouldShowProgress(opts)
+    ? new ProgressDisplay(process.stderr, styleFor(process.stderr))
+    : undefined;
+  if (!progress) return render(request);
+  try {
+    return await render({
+      ...request,
+      onStore: (store) => {
+        request.onStore?.(store);
+        progress.observe(store);
+        progress.start();
+      },
     });
+  } finally {
+    progress.stop();
   }
-  return render(request);
 }
 
 /** Print the failures among `entries` (and repository issues); return the exit code. */
@@ -31,5 +55,36 @@ export function finish(result: RenderResult, entries: readonly StoreEntry[]): nu
   const failures: Failure[] = collectFailures(result, entries, process.cwd());
   const text = formatFailures(failures);
   if (text) process.stderr.write(text);
+  if (failures.length > 0) {
+    reportToGitHub(
+      failures,
+      `flux-local: ${failures.length} failure${failures.length === 1 ? "" : "s"}`,
+    );
+  }
   return failures.length > 0 ? EXIT_FAILED : EXIT_OK;
+}
+
+/**
+ * Under GitHub Actions: an `::error` annotation per failure (on stderr, which
+ * the runner reads as well; stdout may carry YAML) at the file and line the
+ * object was defined in, and a Markdown table appended to $GITHUB_STEP_SUMMARY.
+ */
+export function reportToGitHub(
+  failures: readonly Failure[],
+  heading: string,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): void {
+  if (!isGitHubActions(env)) return;
+  const cwd = process.cwd();
+  const toPath = (file: string) => workspacePath(file, cwd, env.GITHUB_WORKSPACE);
+  for (const f of failures) {
+    process.stderr.write(`${formatAnnotation(failureAnnotation(f, toPath))}\n`);
+  }
+  const summaryFile = env.GITHUB_STEP_SUMMARY;
+  if (!summaryFile) return;
+  try {
+    appendFileSync(summaryFile, stepSummary(heading, failures.map(failureRow)));
+  } catch (err) {
+    logger.warn({ err, file: summaryFile }, "could not write the step summary");
+  }
 }

@@ -47,6 +47,17 @@ const NEW_BUILD_IGNORED_NAME =
   "`build ks NAME`, which prints only that Kustomization's objects, as flux-local's stable " +
   "`build ks NAME` did (test_build_ks[...] with the same arguments passes).";
 
+const DIAGNOSTICS_EXIT_CODE =
+  "flux-local's diagnostics printed [DIAGNOSTICS FAIL] lines and still exited 0. We print the " +
+  "same lines byte for byte but exit 1 when diagnostics finds an error, so a CI step fails on a " +
+  "broken repository.";
+
+const DIAGNOSTICS_NO_SPEC_PATH =
+  "cluster5's controllers/infra-controllers has no spec.path, so (as in kustomize-controller) it " +
+  "builds the root of its source: the whole checkout, whose generated kustomization holds dozens " +
+  "of objects twice. diagnostics reports that duplicate build (exit 1) where flux-local, which " +
+  "built --path instead, printed [DIAGNOSTICS OK]. See also the NO_SPEC_PATH entries.";
+
 function entries(test: string, ids: readonly string[], reason: string): DeliberateDifference[] {
   return ids.map((id) => ({ test, id, reason }));
 }
@@ -77,6 +88,9 @@ export const DELIBERATE: readonly DeliberateDifference[] = [
     ["build-ks-single", "build-ks-single-cluster6", "build-ks-single-cluster8"],
     NEW_BUILD_IGNORED_NAME,
   ),
+  // diagnostics fails the run on errors.
+  ...entries("test_invalid_mapping", ["list", "scalar", "not-yaml"], DIAGNOSTICS_EXIT_CODE),
+  ...entries("test_diagnostics", ["test_diagnostics"], DIAGNOSTICS_NO_SPEC_PATH),
 ];
 
 export function deliberateEntry(test: string, id: string): DeliberateDifference | undefined {

@@ -13,6 +13,8 @@ CACHE="${FLUX_LOCAL_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/flux-local-tool
 
 log() { printf '[setup] %s\n' "$*" >&2; }
 
+command -v git >/dev/null 2>&1 || { log "git is required (and its git-http-backend for the tests)"; exit 1; }
+
 # 1. npm packages (exactly the lockfile's).
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   log "installing npm packages"

@@ -15,10 +15,12 @@ log() { printf '[setup] %s\n' "$*" >&2; }
 
 command -v git >/dev/null 2>&1 || { log "git is required (and its git-http-backend for the tests)"; exit 1; }
 
-# 1. npm packages (exactly the lockfile's).
+# 1. npm packages, at the lockfile's versions. (`npm install`, not `npm ci`: the
+# npm here writes lockfiles without other platforms' optional packages, which
+# its own `npm ci` then rejects.)
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   log "installing npm packages"
-  npm ci --no-audit --no-fund --loglevel=error
+  npm install --no-audit --no-fund --loglevel=error
 fi
 
 # 2. kustomize and helm: reuse $CACHE/<tool>-<version>, else go install into it.

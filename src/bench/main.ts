@@ -11,8 +11,15 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { onCommand } from "../exec/run.js";
+import { createReadStream } from "node:fs";
+import http from "node:http";
+import { fileURLToPath } from "node:url";
+import { defaultHelmOptions } from "../controllers/helmrelease/options.js";
+import { onCommand, run } from "../exec/run.js";
+import { findTool } from "../exec/tools.js";
 import { render } from "../pipeline.js";
+
+const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 
 async function generateRepo(apps: number): Promise<string> {
   const root = await mkdtemp(path.join(os.tmpdir(), "flux-local-bench-"));
@@ -98,8 +105,125 @@ async function measure(root: string, concurrency: number) {
   };
 }
 
+/**
+ * A Helm repository on loopback: `helm package` of testdata/charts/podinfo and
+ * `helm repo index`, served by a plain HTTP server that counts requests.
+ */
+async function startChartRepository(
+  dir: string,
+): Promise<{ url: string; requests: () => number; stop: () => Promise<void> }> {
+  const helm = await findTool("helm");
+  await run(
+    helm.file,
+    ["package", path.join(projectRoot, "testdata", "charts", "podinfo"), "-d", dir],
+    { cwd: dir },
+  );
+  let count = 0;
+  const server = http.createServer((req, res) => {
+    count++;
+    const file = path.join(dir, path.basename(req.url ?? "/"));
+    createReadStream(file)
+      .on("error", () => {
+        res.statusCode = 404;
+        res.end();
+      })
+      .pipe(res);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  const url = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
+  await run(helm.file, ["repo", "index", dir, "--url", url], { cwd: dir });
+  return {
+    url,
+    requests: () => count,
+    stop: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+async function generateHelmRepo(releases: number, url: string): Promise<string> {
+  const root = await mkdtemp(path.join(os.tmpdir(), "flux-local-bench-helm-"));
+  const write = async (rel: string, text: string) => {
+    await mkdir(path.dirname(path.join(root, rel)), { recursive: true });
+    await writeFile(path.join(root, rel), text);
+  };
+  await write(
+    "clusters/prod/apps.yaml",
+    `apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {name: apps, namespace: flux-system}
+spec: {path: ./apps, sourceRef: {kind: GitRepository, name: flux-system}}
+---
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: HelmRepository
+metadata: {name: charts, namespace: flux-system}
+spec: {url: "${url}"}
+`,
+  );
+  for (let i = 0; i < releases; i++) {
+    await write(
+      `apps/release-${i}.yaml`,
+      `apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata: {name: podinfo-${i}, namespace: team-${i % 10}}
+spec:
+  chart: {spec: {chart: podinfo, version: ">=0.1.0", sourceRef: {kind: HelmRepository, name: charts, namespace: flux-system}}}
+  values: {replicaCount: ${(i % 3) + 1}}
+`,
+    );
+  }
+  execFileSync("git", ["init", "-q"], { cwd: root });
+  return root;
+}
+
+async function benchHelm(releases: number): Promise<Array<[string, string]>> {
+  const serveDir = await mkdtemp(path.join(os.tmpdir(), "flux-local-bench-charts-"));
+  const cacheDir = await mkdtemp(path.join(os.tmpdir(), "flux-local-bench-cache-"));
+  const repo = await startChartRepository(serveDir);
+  const root = await generateHelmRepo(releases, repo.url);
+  try {
+    const once = async () => {
+      const before = repo.requests();
+      const started = performance.now();
+      const result = await render({
+        path: "clusters/prod",
+        cwd: root,
+        cacheDir,
+        helm: defaultHelmOptions(),
+      });
+      const ms = performance.now() - started;
+      const ready = result.store
+        .list("HelmRelease")
+        .filter((e) => e.status.phase === "Ready").length;
+      return { ms, requests: repo.requests() - before, ready };
+    };
+    const cold = await once();
+    const warm = await once();
+    return [
+      [`helm: ${releases} releases of one chart`, `${cold.ready} rendered`],
+      [
+        "  cold cache",
+        `${cold.ms.toFixed(0)} ms, ${cold.requests} HTTP requests (index + 1 chart)`,
+      ],
+      [
+        "  warm cache",
+        `${warm.ms.toFixed(0)} ms, ${warm.requests} HTTP requests (the index: the version is a range)`,
+      ],
+      ["  per release (warm)", `${(warm.ms / releases).toFixed(1)} ms`],
+      ["  cold / warm ratio", (cold.ms / warm.ms).toFixed(2)],
+    ];
+  } finally {
+    await repo.stop();
+    for (const dir of [serveDir, cacheDir, root]) await rm(dir, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { apps: { type: "string", default: "100" } } });
+  const { values } = parseArgs({
+    options: {
+      apps: { type: "string", default: "100" },
+      releases: { type: "string", default: "50" },
+    },
+  });
   const apps = Number(values.apps);
   const root = await generateRepo(apps);
   const cpus = os.availableParallelism();
@@ -126,7 +250,8 @@ async function main(): Promise<void> {
       ["speed-up ratio (1 / N)", (serial.ms / parallel.ms).toFixed(2)],
       ["resident memory", `${rss.toFixed(0)} MiB`],
     ];
-    for (const [k, v] of rows) console.log(`  ${k.padEnd(28)} ${v}`);
+    rows.push(...(await benchHelm(Number(values.releases))));
+    for (const [k, v] of rows) console.log(`  ${k.padEnd(36)} ${v}`);
   } finally {
     await rm(root, { recursive: true, force: true });
   }

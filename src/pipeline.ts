@@ -12,7 +12,7 @@ import type { HelmRenderOptions } from "./controllers/helmrelease/options.js";
 import { KustomizationController } from "./controllers/kustomization/controller.js";
 import { producedRef } from "./controllers/kustomization/produced.js";
 import { Manager } from "./controllers/manager.js";
-import { SourceController } from "./controllers/source/controller.js";
+import { SOURCE_KINDS, SourceController } from "./controllers/source/controller.js";
 import type { RunContext, RunOptions, SourceMapping } from "./controllers/context.js";
 import { scanManifests, type ScannedObject } from "./discovery/scan.js";
 import { FLUX_GROUPS, apiGroup, refString, type ObjectRef } from "./flux/objects.js";
@@ -147,15 +147,7 @@ export async function render(request: RenderRequest): Promise<RenderResult> {
   };
 }
 
-const SEED_KINDS = new Set([
-  "Kustomization",
-  "GitRepository",
-  "OCIRepository",
-  "HelmRepository",
-  "HelmChart",
-  "Bucket",
-  "ExternalArtifact",
-]);
+const SEED_KINDS = new Set<string>(["Kustomization", ...SOURCE_KINDS]);
 
 /**
  * Files that some kustomization uses as a patch: their documents are partial

@@ -185,6 +185,15 @@ export function addHelmOptions(cmd: Command): Command {
     );
 }
 
+/** The render request, with HelmReleases rendered by helm when `--enable-helm` is given. */
+export function renderRequestWithHelm(
+  opts: CommonOptions & HelmOptions & { enableHelm?: boolean },
+  pathOverride?: string,
+): RenderRequest {
+  const request = renderRequest(opts, pathOverride);
+  return opts.enableHelm ? { ...request, helm: helmRenderOptions(opts) } : request;
+}
+
 /** The render options for helm from the flags. */
 export function helmRenderOptions(opts: HelmOptions): HelmRenderOptions {
   return {

@@ -4,6 +4,7 @@
  */
 import { appendFileSync } from "node:fs";
 import { render, type RenderRequest, type RenderResult } from "../pipeline.js";
+import { failedKustomizations } from "../query/select.js";
 import { collectFailures, formatFailures, type Failure } from "../report/failures.js";
 import {
   failureAnnotation,
@@ -16,7 +17,8 @@ import {
 import type { StoreEntry } from "../store/store.js";
 import { configureLogging, logger } from "../util/log.js";
 import { styleFor } from "./format/style.js";
-import type { CommonOptions } from "./options.js";
+import { emit } from "./format/output.js";
+import { renderRequest, type CommonOptions } from "./options.js";
 import { ProgressDisplay, shouldShowProgress } from "./progress.js";
 
 export const EXIT_OK = 0;
@@ -62,6 +64,22 @@ export function finish(result: RenderResult, entries: readonly StoreEntry[]): nu
     );
   }
   return failures.length > 0 ? EXIT_FAILED : EXIT_OK;
+}
+
+/**
+ * Render, print what `list` makes of the result, and report failures: the
+ * listed objects', plus every failed Kustomization (whatever its namespace),
+ * because what it would have produced is missing from the listing.
+ */
+export async function runListing(
+  opts: CommonOptions,
+  setExit: (code: number) => void,
+  list: (result: RenderResult) => { text: string; listed: readonly StoreEntry[] },
+): Promise<void> {
+  const result = await startRun(opts, renderRequest(opts));
+  const { text, listed } = list(result);
+  await emit(text);
+  setExit(finish(result, [...listed, ...failedKustomizations(result, listed)]));
 }
 
 /**

@@ -2,7 +2,8 @@
  * What every controller of one run shares: the store, the manager, the options
  * and where the local checkout is.
  */
-import type { Store } from "../store/store.js";
+import type { Store, StoreEntry } from "../store/store.js";
+import type { Status } from "../store/status.js";
 import type { Manager } from "./manager.js";
 
 export interface SourceMapping {
@@ -62,4 +63,27 @@ export function findSourceMapping(
       m.selector === `${namespace}/${name}` ||
       m.selector === `${kind}/${namespace}/${name}`,
   );
+}
+
+/** The outcome of a reconcile that a newer definition of its object superseded. */
+export const SUPERSEDED: Status = {
+  phase: "Pending",
+  reason: "Progressing",
+  message: "superseded",
+};
+
+/**
+ * Set the progress status before the work of a reconcile (`building`,
+ * `rendering`, `fetching`), unless a newer definition superseded it: then
+ * the outcome to return instead.
+ */
+export function startWork(
+  ctx: RunContext,
+  entry: StoreEntry,
+  generation: number,
+  message: string,
+): Status | undefined {
+  if (entry.generation !== generation) return SUPERSEDED;
+  ctx.store.setStatus(entry.ref, { phase: "Reconciling", reason: "Progressing", message });
+  return undefined;
 }

@@ -1,7 +1,9 @@
 /**
- * zod schemas of the Flux kinds we read. Only the fields we use are typed; every
- * schema is loose so unknown fields survive when an object is re-emitted. The
- * parsed form is used for logic; the raw object is what gets printed.
+ * zod schemas of the Flux kinds we read: the one definition of each kind, used
+ * by discovery, diagnostics and the controllers alike. Only the fields we use
+ * are typed; every schema is loose so unknown fields survive when an object is
+ * re-emitted. The parsed form is used for logic; the raw object is what gets
+ * printed.
  */
 import { z } from "zod";
 
@@ -51,13 +53,29 @@ export const Image = z.looseObject({
 });
 export type Image = z.infer<typeof Image>;
 
+/** The kustomize fields a Kustomization and a HelmRelease post-renderer share. */
+const KustomizeOverlay = {
+  patches: z.array(Patch).optional(),
+  patchesStrategicMerge: z.array(z.unknown()).optional(),
+  patchesJson6902: z
+    .array(z.looseObject({ patch: z.array(z.unknown()), target: PatchTarget }))
+    .optional(),
+  images: z.array(Image).optional(),
+};
+
+/**
+ * A HelmRelease's `valuesFrom` entry. Any kind parses: the controller reports
+ * kinds other than ConfigMap and Secret as helm-controller does.
+ */
 export const ValuesReference = z.looseObject({
-  kind: z.enum(["ConfigMap", "Secret"]),
+  kind: z.string().min(1),
   name: z.string().min(1),
   valuesKey: z.string().optional(),
   targetPath: z.string().optional(),
   optional: z.boolean().optional(),
+  literal: z.boolean().optional(),
 });
+export type ValuesReference = z.infer<typeof ValuesReference>;
 
 export const SubstituteReference = z.looseObject({
   kind: z.enum(["ConfigMap", "Secret"]),
@@ -84,14 +102,9 @@ export const Kustomization = z.looseObject({
     targetNamespace: z.string().optional(),
     namePrefix: z.string().optional(),
     nameSuffix: z.string().optional(),
-    patches: z.array(Patch).optional(),
-    patchesStrategicMerge: z.array(z.unknown()).optional(),
-    patchesJson6902: z
-      .array(z.looseObject({ patch: z.array(z.unknown()), target: PatchTarget }))
-      .optional(),
+    ...KustomizeOverlay,
     components: z.array(z.string()).optional(),
     ignoreMissingComponents: z.boolean().optional(),
-    images: z.array(Image).optional(),
     commonMetadata: z
       .looseObject({
         labels: z.record(z.string(), z.string()).optional(),
@@ -106,58 +119,71 @@ export type Kustomization = z.infer<typeof Kustomization>;
 
 const SecretRef = z.looseObject({ name: z.string().min(1) });
 
+/** The spec of a GitRepository, as the Git fetcher reads it. */
+export const GitRepositorySpec = z.looseObject({
+  url: z.string().min(1),
+  ref: z
+    .looseObject({
+      branch: z.string().optional(),
+      tag: z.string().optional(),
+      semver: z.string().optional(),
+      commit: z.string().optional(),
+      name: z.string().optional(),
+    })
+    .optional(),
+  secretRef: SecretRef.optional(),
+  ignore: z.string().optional(),
+  timeout: z.string().optional(),
+  recurseSubmodules: z.boolean().optional(),
+  include: z
+    .array(
+      z.looseObject({
+        repository: z.looseObject({ name: z.string().min(1) }),
+        fromPath: z.string().optional(),
+        toPath: z.string().optional(),
+      }),
+    )
+    .optional(),
+  suspend: z.boolean().optional(),
+});
+export type GitRepositorySpec = z.infer<typeof GitRepositorySpec>;
+
 export const GitRepository = z.looseObject({
   apiVersion: z.string(),
   kind: z.literal("GitRepository"),
   metadata: Metadata,
-  spec: z.looseObject({
-    url: z.string(),
-    ref: z
-      .looseObject({
-        branch: z.string().optional(),
-        tag: z.string().optional(),
-        semver: z.string().optional(),
-        commit: z.string().optional(),
-        name: z.string().optional(),
-      })
-      .optional(),
-    secretRef: SecretRef.optional(),
-    ignore: z.string().optional(),
-    include: z
-      .array(
-        z.looseObject({
-          repository: z.looseObject({ name: z.string() }),
-          fromPath: z.string().optional(),
-          toPath: z.string().optional(),
-        }),
-      )
-      .optional(),
-    suspend: z.boolean().optional(),
-  }),
+  spec: GitRepositorySpec,
 });
 export type GitRepository = z.infer<typeof GitRepository>;
+
+/** The spec of an OCIRepository, as the OCI fetcher reads it. */
+export const OCIRepositorySpec = z.looseObject({
+  url: z.string().min(1),
+  ref: z
+    .looseObject({
+      tag: z.string().optional(),
+      semver: z.string().optional(),
+      semverFilter: z.string().optional(),
+      digest: z.string().optional(),
+    })
+    .optional(),
+  layerSelector: z
+    .looseObject({ mediaType: z.string().optional(), operation: z.string().optional() })
+    .optional(),
+  secretRef: SecretRef.optional(),
+  provider: z.string().optional(),
+  insecure: z.boolean().optional(),
+  ignore: z.string().optional(),
+  timeout: z.string().optional(),
+  suspend: z.boolean().optional(),
+});
+export type OCIRepositorySpec = z.infer<typeof OCIRepositorySpec>;
 
 export const OCIRepository = z.looseObject({
   apiVersion: z.string(),
   kind: z.literal("OCIRepository"),
   metadata: Metadata,
-  spec: z.looseObject({
-    url: z.string(),
-    ref: z
-      .looseObject({
-        tag: z.string().optional(),
-        semver: z.string().optional(),
-        semverFilter: z.string().optional(),
-        digest: z.string().optional(),
-      })
-      .optional(),
-    layerSelector: z
-      .looseObject({ mediaType: z.string().optional(), operation: z.string().optional() })
-      .optional(),
-    secretRef: SecretRef.optional(),
-    ignore: z.string().optional(),
-    suspend: z.boolean().optional(),
-  }),
+  spec: OCIRepositorySpec,
 });
 export type OCIRepository = z.infer<typeof OCIRepository>;
 
@@ -169,10 +195,26 @@ export const HelmRepository = z.looseObject({
     url: z.string(),
     type: z.enum(["default", "oci"]).optional(),
     secretRef: SecretRef.optional(),
+    insecure: z.boolean().optional(),
+    passCredentials: z.boolean().optional(),
     suspend: z.boolean().optional(),
   }),
 });
 export type HelmRepository = z.infer<typeof HelmRepository>;
+
+/**
+ * Which version of the chart, where it comes from and which values files it
+ * brings: a HelmChart's spec, and a HelmRelease's `spec.chart.spec` (the
+ * template of one), beside `chart`.
+ */
+const ChartSpecFields = {
+  version: z.string().optional(),
+  sourceRef: CrossNamespaceRef,
+  valuesFiles: z.array(z.string()).optional(),
+  /** Deprecated: merged before `valuesFiles`. */
+  valuesFile: z.string().optional(),
+  ignoreMissingValuesFiles: z.boolean().optional(),
+};
 
 export const HelmChart = z.looseObject({
   apiVersion: z.string(),
@@ -180,9 +222,7 @@ export const HelmChart = z.looseObject({
   metadata: Metadata,
   spec: z.looseObject({
     chart: z.string(),
-    version: z.string().optional(),
-    sourceRef: CrossNamespaceRef,
-    valuesFiles: z.array(z.string()).optional(),
+    ...ChartSpecFields,
     suspend: z.boolean().optional(),
   }),
 });
@@ -202,6 +242,24 @@ export const ExternalArtifact = z.looseObject({
   spec: z.looseObject({}).optional(),
 });
 
+export const ChartTemplateSpec = z.looseObject({ chart: z.string().min(1), ...ChartSpecFields });
+export type ChartTemplateSpec = z.infer<typeof ChartTemplateSpec>;
+
+/** `spec.install` and `spec.upgrade`: the fields that change what helm renders. */
+export const HelmAction = z.looseObject({
+  crds: z.enum(["Skip", "Create", "CreateReplace"]).optional(),
+  skipCRDs: z.boolean().optional(),
+  disableHooks: z.boolean().optional(),
+  disableOpenAPIValidation: z.boolean().optional(),
+  disableSchemaValidation: z.boolean().optional(),
+});
+export type HelmAction = z.infer<typeof HelmAction>;
+
+export const PostRenderer = z.looseObject({
+  kustomize: z.looseObject(KustomizeOverlay).optional(),
+});
+
+/** helm.toolkit.fluxcd.io v2, v2beta1 and v2beta2. */
 export const HelmRelease = z.looseObject({
   apiVersion: z.string(),
   kind: z.literal("HelmRelease"),
@@ -212,23 +270,13 @@ export const HelmRelease = z.looseObject({
     storageNamespace: z.string().optional(),
     suspend: z.boolean().optional(),
     dependsOn: z.array(DependsOnRef).optional(),
-    chart: z
-      .looseObject({
-        spec: z.looseObject({
-          chart: z.string(),
-          version: z.string().optional(),
-          sourceRef: CrossNamespaceRef,
-          valuesFiles: z.array(z.string()).optional(),
-          valuesFile: z.string().optional(),
-        }),
-      })
-      .optional(),
+    chart: z.looseObject({ spec: ChartTemplateSpec }).optional(),
     chartRef: CrossNamespaceRef.optional(),
     values: z.record(z.string(), z.unknown()).nullish(),
     valuesFrom: z.array(ValuesReference).optional(),
-    install: z.looseObject({}).optional(),
-    upgrade: z.looseObject({}).optional(),
-    postRenderers: z.array(z.looseObject({})).optional(),
+    install: HelmAction.optional(),
+    upgrade: HelmAction.optional(),
+    postRenderers: z.array(PostRenderer).optional(),
   }),
 });
 export type HelmRelease = z.infer<typeof HelmRelease>;

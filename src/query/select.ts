@@ -46,3 +46,17 @@ export function selectEntries(
 ): StoreEntry[] {
   return result.store.list(kind).filter((e) => matches(e, selection));
 }
+
+/**
+ * The failed Kustomizations not among `listed`: what they would have produced
+ * is missing from any listing, so a command reports them with its own objects.
+ */
+export function failedKustomizations(
+  result: RenderResult,
+  listed: readonly StoreEntry[] = [],
+): StoreEntry[] {
+  const keys = new Set(listed.map((e) => e.key));
+  return result.store
+    .list("Kustomization")
+    .filter((e) => e.status.phase === "Failed" && !keys.has(e.key));
+}

@@ -5,24 +5,20 @@
 import { readFile, readdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
 import { runCli } from "../support/cli.js";
 import {
   bootstrap,
   configMap,
+  failingSource,
   fluxKustomization,
-  makeRepo,
-  type TempRepo,
+  useTempRepos,
 } from "../support/repo.js";
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 
-let repo: TempRepo | undefined;
-afterEach(async () => {
-  await repo?.cleanup();
-  repo = undefined;
-});
+const makeRepo = useTempRepos();
 
 const healthy = {
   "clusters/prod/flux-system/gotk.yaml": bootstrap(),
@@ -34,7 +30,7 @@ const healthy = {
 
 describe("flux-local CLI", () => {
   it("get ks prints flux-local's table and exits 0", async () => {
-    repo = await makeRepo(healthy);
+    const repo = await makeRepo(healthy);
     const { stdout, exitCode } = await runCli(["get", "ks", "--path", "clusters/prod"], {
       cwd: repo.root,
     });
@@ -47,7 +43,7 @@ describe("flux-local CLI", () => {
   });
 
   it("build all writes every object, leaves Secrets out by default and never prints their values", async () => {
-    repo = await makeRepo(healthy);
+    const repo = await makeRepo(healthy);
     const out = await runCli(["build", "all", "clusters/prod"], { cwd: repo.root });
     expect(out.exitCode).toBe(0);
     const kinds = parseAllDocuments(out.stdout).map((d) => (d.toJS() as { kind: string }).kind);
@@ -63,19 +59,7 @@ describe("flux-local CLI", () => {
   });
 
   it("ends with every failure, names the object and root cause, exits 1, no stack trace", async () => {
-    repo = await makeRepo({
-      ...healthy,
-      "clusters/prod/bad.yaml": fluxKustomization("bad", {
-        path: "./apps",
-        sourceRef: { kind: "OCIRepository", name: "remote" },
-      }),
-      "clusters/prod/remote.yaml":
-        "apiVersion: source.toolkit.fluxcd.io/v1\nkind: OCIRepository\nmetadata:\n  name: remote\n  namespace: flux-system\nspec:\n  url: oci://registry.invalid/manifests\n  ref:\n    tag: latest\n",
-      "clusters/prod/after.yaml": fluxKustomization("after", {
-        path: "./apps",
-        dependsOn: [{ name: "bad" }],
-      }),
-    });
+    const repo = await makeRepo({ ...healthy, ...failingSource });
     const { stdout, stderr, exitCode } = await runCli(["build", "all", "--path", "clusters/prod"], {
       cwd: repo.root,
     });
@@ -90,7 +74,7 @@ describe("flux-local CLI", () => {
   });
 
   it("writes --output-file whole on success, and not at all on failure", async () => {
-    repo = await makeRepo(healthy);
+    const repo = await makeRepo(healthy);
     const file = path.join(repo.root, "out.yaml");
     const ok = await runCli(["build", "all", "--path", "clusters/prod", "--output-file", file], {
       cwd: repo.root,

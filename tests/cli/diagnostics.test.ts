@@ -8,19 +8,11 @@ import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { runCli } from "../support/cli.js";
-import {
-  bootstrap,
-  configMap,
-  fluxKustomization,
-  makeRepo,
-  type TempRepo,
-} from "../support/repo.js";
+import { bootstrap, configMap, fluxKustomization, useTempRepos } from "../support/repo.js";
 
-let repo: TempRepo | undefined;
+const makeRepo = useTempRepos();
 let tmp: string | undefined;
 afterEach(async () => {
-  await repo?.cleanup();
-  repo = undefined;
   if (tmp) await rm(tmp, { recursive: true, force: true });
   tmp = undefined;
 });
@@ -59,7 +51,7 @@ describe("flux-local diagnostics", () => {
   });
 
   it("says OK for a healthy repository, with a summary on stderr; --quiet drops the summary", async () => {
-    repo = await makeRepo({
+    const repo = await makeRepo({
       "clusters/prod/flux-system/gotk.yaml": bootstrap(),
       "clusters/prod/apps.yaml": fluxKustomization("apps", { path: "./apps" }),
       "apps/cm.yaml": configMap("settings", { a: "b" }),
@@ -75,7 +67,7 @@ describe("flux-local diagnostics", () => {
   });
 
   it("finds duplicates, missing references, cycles and deprecated APIs, with file and line", async () => {
-    repo = await makeRepo({
+    const repo = await makeRepo({
       "clusters/prod/flux-system/gotk.yaml": bootstrap(),
       "clusters/prod/apps.yaml":
         fluxKustomization("apps", { path: "./apps", dependsOn: [{ name: "infra" }] }) +
@@ -101,7 +93,7 @@ describe("flux-local diagnostics", () => {
   });
 
   it("annotates findings under GitHub Actions and writes the step summary", async () => {
-    repo = await makeRepo({
+    const repo = await makeRepo({
       "clusters/prod/bad.yaml": "- a list\n",
       "clusters/prod/old.yaml":
         "apiVersion: source.toolkit.fluxcd.io/v1beta2\nkind: HelmRepository\nmetadata:\n  name: charts\n  namespace: flux-system\nspec:\n  url: https://charts.example.com\n",

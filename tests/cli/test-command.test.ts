@@ -5,22 +5,18 @@
  */
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { JsonReport } from "../../src/report/json.js";
 import { runCli } from "../support/cli.js";
 import {
   bootstrap,
   configMap,
+  failingSource,
   fluxKustomization,
-  makeRepo,
-  type TempRepo,
+  useTempRepos,
 } from "../support/repo.js";
 
-let repo: TempRepo | undefined;
-afterEach(async () => {
-  await repo?.cleanup();
-  repo = undefined;
-});
+const makeRepo = useTempRepos();
 
 const helmRelease = `---
 apiVersion: helm.toolkit.fluxcd.io/v2
@@ -46,19 +42,7 @@ const healthy = {
   "apps/release.yaml": helmRelease,
 };
 
-const broken = {
-  ...healthy,
-  "clusters/prod/bad.yaml": fluxKustomization("bad", {
-    path: "./apps",
-    sourceRef: { kind: "OCIRepository", name: "remote" },
-  }),
-  "clusters/prod/remote.yaml":
-    "apiVersion: source.toolkit.fluxcd.io/v1\nkind: OCIRepository\nmetadata:\n  name: remote\n  namespace: flux-system\nspec:\n  url: oci://registry.invalid/manifests\n  ref:\n    tag: latest\n",
-  "clusters/prod/after.yaml": fluxKustomization("after", {
-    path: "./apps",
-    dependsOn: [{ name: "bad" }],
-  }),
-};
+const broken = { ...healthy, ...failingSource };
 
 /** Output lines with the timings taken out. */
 function lines(stdout: string): string[] {
@@ -71,7 +55,7 @@ function lines(stdout: string): string[] {
 
 describe("flux-local test", () => {
   it("prints one line per Kustomization and HelmRelease and the closing count; exit 0", async () => {
-    repo = await makeRepo(healthy);
+    const repo = await makeRepo(healthy);
     const out = await runCli(["test", "--path", "clusters/prod", "--offline"], { cwd: repo.root });
     expect(out.exitCode).toBe(0);
     expect(lines(out.stdout)).toEqual([
@@ -87,7 +71,7 @@ describe("flux-local test", () => {
   });
 
   it("accepts the Python flux-local's `test PATH` and filters like get", async () => {
-    repo = await makeRepo(healthy);
+    const repo = await makeRepo(healthy);
     const byPath = await runCli(["test", "clusters/prod"], { cwd: repo.root });
     expect(byPath.exitCode).toBe(0);
     expect(byPath.stdout).toContain("2 passed, 0 failed, 2 skipped");
@@ -119,7 +103,7 @@ describe("flux-local test", () => {
   });
 
   it("shows each failure with where it was defined and its root cause; exit 1; JUnit and JSON", async () => {
-    repo = await makeRepo(broken);
+    const repo = await makeRepo(broken);
     // A report that cannot be written is an error that names it, not a crash.
     const unwritable = await runCli(
       ["test", "ks", "--offline", "--path", "clusters/prod", "--junit", "no/such/dir/junit.xml"],
@@ -186,14 +170,14 @@ describe("flux-local test", () => {
   });
 
   it("fails on YAML that does not parse, naming the file and line", async () => {
-    repo = await makeRepo({ ...healthy, "clusters/prod/bad.yaml": "a: 1\n  b: [\n" });
+    const repo = await makeRepo({ ...healthy, "clusters/prod/bad.yaml": "a: 1\n  b: [\n" });
     const out = await runCli(["test", "--path", "clusters/prod"], { cwd: repo.root });
     expect(out.exitCode).toBe(1);
     expect(out.stdout).toMatch(/^FAILED {2}file clusters\/prod\/bad\.yaml:\d+\n {4}ParseFailed: /m);
   });
 
   it("under GitHub Actions, annotates failures and writes the step summary", async () => {
-    repo = await makeRepo(broken);
+    const repo = await makeRepo(broken);
     const summary = path.join(repo.root, "summary.md");
     const env = {
       GITHUB_ACTIONS: "true",

@@ -1,24 +1,14 @@
 import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { runDiagnostics } from "../../src/diagnostics/index.js";
 import { readRepository } from "../../src/diagnostics/read.js";
-import {
-  bootstrap,
-  configMap,
-  fluxKustomization,
-  makeRepo,
-  type TempRepo,
-} from "../support/repo.js";
+import { bootstrap, configMap, fluxKustomization, useTempRepos } from "../support/repo.js";
 
-let repo: TempRepo | undefined;
-afterEach(async () => {
-  await repo?.cleanup();
-  repo = undefined;
-});
+const makeRepo = useTempRepos();
 
 describe("readRepository", () => {
   it("reads the path and what the cluster builds outside it, honouring ignore files and chart folders", async () => {
-    repo = await makeRepo({
+    const repo = await makeRepo({
       "clusters/prod/flux-system/gotk.yaml": bootstrap(),
       "clusters/prod/apps.yaml": fluxKustomization("apps", { path: "./apps/prod" }),
       "apps/prod/kustomization.yaml": "resources:\n  - ../base\n",
@@ -34,7 +24,7 @@ describe("readRepository", () => {
       repo.root,
       path.join(repo.root, "clusters/prod"),
     );
-    const files = [...read.files.keys()].map((f) => path.relative(repo!.root, f)).sort();
+    const files = [...read.files.keys()].map((f) => path.relative(repo.root, f)).sort();
     expect(files).toEqual([
       "apps/base/cm.yaml",
       "apps/base/kustomization.yaml",
@@ -42,7 +32,7 @@ describe("readRepository", () => {
       "clusters/prod/apps.yaml",
       "clusters/prod/flux-system/gotk.yaml",
     ]);
-    expect(folders.map((f) => path.relative(repo!.root, f))).toEqual([
+    expect(folders.map((f) => path.relative(repo.root, f))).toEqual([
       "clusters/prod",
       "apps/prod",
       "apps/base",
@@ -50,7 +40,7 @@ describe("readRepository", () => {
   });
 
   it("finds nothing wrong in a healthy repository", async () => {
-    repo = await makeRepo({
+    const repo = await makeRepo({
       "clusters/prod/flux-system/gotk.yaml": bootstrap(),
       "clusters/prod/apps.yaml": fluxKustomization("apps", { path: "./apps" }),
       "apps/cm.yaml": configMap("settings", { a: "b" }),

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { includeCrds, releaseName } from "../../src/controllers/helmrelease/controller.js";
 import { defaultHelmOptions } from "../../src/controllers/helmrelease/options.js";
-import type { HelmRelease } from "../../src/controllers/helmrelease/schema.js";
+import type { HelmRelease } from "../../src/flux/schema.js";
 import { resolveValuesFrom } from "../../src/controllers/helmrelease/values-from.js";
 import { cleanHelmMessage, helmEnvironment, templateArgs } from "../../src/render/helm/template.js";
 import { postRenderKustomization } from "../../src/render/helm/post-render.js";

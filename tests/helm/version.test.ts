@@ -1,11 +1,6 @@
 import { describe, expect, it } from "vitest";
-import {
-  ConstraintError,
-  isExactVersion,
-  parseConstraint,
-  resolveVersion,
-  satisfies,
-} from "../../src/sources/helm/version.js";
+import { isExactVersion, resolveVersion } from "../../src/sources/helm/version.js";
+import { ConstraintError, parseConstraint, satisfies } from "../../src/util/semver.js";
 import semver from "semver";
 
 const check = (constraint: string, version: string) =>

@@ -2,28 +2,18 @@
  * Every kind of bad input named in the core-pipeline issue: each gives a clear
  * failure that names the object (and file), and the rest of the run completes.
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { render, type RenderResult } from "../../src/pipeline.js";
 import { collectFailures } from "../../src/report/failures.js";
-import {
-  bootstrap,
-  configMap,
-  fluxKustomization,
-  makeRepo,
-  type TempRepo,
-} from "../support/repo.js";
+import { bootstrap, configMap, fluxKustomization, useTempRepos } from "../support/repo.js";
 
-let repo: TempRepo | undefined;
-afterEach(async () => {
-  await repo?.cleanup();
-  repo = undefined;
-});
+const makeRepo = useTempRepos();
 
 async function renderRepo(
   files: Record<string, string | { symlink: string }>,
   options: Parameters<typeof render>[0] extends infer R ? Partial<R> : never = {},
 ): Promise<RenderResult> {
-  repo = await makeRepo({ "clusters/prod/flux-system/gotk.yaml": bootstrap(), ...files });
+  const repo = await makeRepo({ "clusters/prod/flux-system/gotk.yaml": bootstrap(), ...files });
   return render({ path: "clusters/prod", cwd: repo.root, ...options });
 }
 
@@ -93,7 +83,6 @@ describe("bad input", () => {
     const failed = await renderRepo(files);
     expect(status(failed, "gone")).toMatchObject({ phase: "Failed", reason: "PathNotFound" });
     expect(status(failed, "gone")?.message).toMatch(/--skip-invalid-kustomization-paths/);
-    await repo?.cleanup();
     const skipped = await renderRepo(files, { skipInvalidKustomizationPaths: true });
     expect(status(skipped, "gone")).toMatchObject({ phase: "Skipped", reason: "PathNotFound" });
     expect(collectFailures(skipped, skipped.store.list(), "/")).toEqual([]);
@@ -194,7 +183,6 @@ describe("bad input", () => {
     };
     const lenient = await renderRepo(files);
     expect(status(lenient, "vars")?.phase).toBe("Ready");
-    await repo?.cleanup();
     const strict = await renderRepo(files, { strictSubstitute: true });
     expect(status(strict, "vars")).toMatchObject({ phase: "Failed", reason: "SubstitutionFailed" });
     expect(status(strict, "vars")?.message).toMatch(
@@ -268,6 +256,6 @@ describe("bad input", () => {
     });
     expect(status(result, "generated")?.phase).toBe("Ready");
     const { readdir } = await import("node:fs/promises");
-    expect(await readdir(`${repo!.root}/apps/generated`)).toEqual(["cm.yaml"]);
+    expect(await readdir(`${result.options.repoRoot}/apps/generated`)).toEqual(["cm.yaml"]);
   });
 });

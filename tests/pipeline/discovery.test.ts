@@ -2,25 +2,15 @@
  * Discovery to a fixed point: bootstrap source aliasing, namespace inheritance,
  * produced definitions superseding scanned ones, suspend.
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { render } from "../../src/pipeline.js";
-import {
-  bootstrap,
-  configMap,
-  fluxKustomization,
-  makeRepo,
-  type TempRepo,
-} from "../support/repo.js";
+import { bootstrap, configMap, fluxKustomization, useTempRepos } from "../support/repo.js";
 
-let repo: TempRepo | undefined;
-afterEach(async () => {
-  await repo?.cleanup();
-  repo = undefined;
-});
+const makeRepo = useTempRepos();
 
 describe("discovery", () => {
   it("maps a GitRepository defined nowhere to the local checkout (bootstrap aliasing)", async () => {
-    repo = await makeRepo({
+    const repo = await makeRepo({
       // No GitRepository at all: a FluxInstance creates it in the cluster.
       "clusters/prod/apps.yaml": fluxKustomization("apps", { path: "./apps" }),
       "apps/cm.yaml": configMap("a", { k: "v" }),
@@ -30,7 +20,7 @@ describe("discovery", () => {
   });
 
   it("treats a GitRepository that a root Kustomization builds itself from as this checkout", async () => {
-    repo = await makeRepo({
+    const repo = await makeRepo({
       "flux/config.yaml": `---
 apiVersion: source.toolkit.fluxcd.io/v1
 kind: GitRepository
@@ -46,7 +36,7 @@ ${fluxKustomization("cluster", { path: "./flux", sourceRef: { kind: "GitReposito
   });
 
   it("gives objects without a namespace their producer's targetNamespace", async () => {
-    repo = await makeRepo({
+    const repo = await makeRepo({
       "clusters/prod/flux-system/gotk.yaml": bootstrap(),
       "clusters/prod/apps.yaml": fluxKustomization("apps", {
         path: "./apps",
@@ -65,7 +55,7 @@ ${fluxKustomization("cluster", { path: "./flux", sourceRef: { kind: "GitReposito
   });
 
   it("rebuilds a Kustomization with the definition its producer renders (fixed point)", async () => {
-    repo = await makeRepo({
+    const repo = await makeRepo({
       "clusters/prod/flux-system/gotk.yaml": bootstrap(),
       "clusters/prod/vars.yaml": configMap("vars", { app_path: "./apps/real" }, "flux-system"),
       // As scanned, apps points at ${app_path}; as flux-system renders it, at ./apps/real.
@@ -89,7 +79,7 @@ ${fluxKustomization("cluster", { path: "./flux", sourceRef: { kind: "GitReposito
   });
 
   it("reports suspended Kustomizations and does not build them", async () => {
-    repo = await makeRepo({
+    const repo = await makeRepo({
       "clusters/prod/flux-system/gotk.yaml": bootstrap(),
       "clusters/prod/off.yaml": fluxKustomization("off", {
         path: "./does-not-exist",

@@ -1,14 +1,13 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { IgnoreRules } from "../../src/discovery/ignore.js";
 import { generateKustomization } from "../../src/render/kustomize/generate.js";
-import { makeRepo, type TempRepo } from "../support/repo.js";
+import { useTempRepos } from "../support/repo.js";
 
-let repo: TempRepo | undefined;
-afterEach(async () => repo?.cleanup());
+const makeRepo = useTempRepos();
 
 describe("generateKustomization", () => {
   it("lists manifests, takes sub-kustomizations whole and walks other folders", async () => {
-    repo = await makeRepo(
+    const repo = await makeRepo(
       {
         "a.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n",
         "notes.txt": "not yaml",
@@ -26,7 +25,7 @@ describe("generateKustomization", () => {
   });
 
   it("fails on a YAML file that is not Kubernetes objects, naming it", async () => {
-    repo = await makeRepo({ "values.yaml": "replicas: 3\n" }, { git: false });
+    const repo = await makeRepo({ "values.yaml": "replicas: 3\n" }, { git: false });
     await expect(generateKustomization(repo.root, IgnoreRules.empty())).rejects.toThrow(
       /failed to decode Kubernetes YAML from .*values\.yaml: line 1: document has no kind/,
     );

@@ -1,14 +1,15 @@
+import semver from "semver";
 import { describe, expect, it } from "vitest";
 import {
   describePlan,
   isImmutable,
-  parseRange,
   parseVersion,
   pickSemver,
   planRef,
   resolveRef,
   type AdvertisedRef,
 } from "../../src/sources/git/refs.js";
+import { parseConstraint, satisfies } from "../../src/util/semver.js";
 
 const A = "a".repeat(40);
 const B = "b".repeat(40);
@@ -112,9 +113,11 @@ describe("semver selection", () => {
     expect(parseVersion("latest")).toBeUndefined();
   });
   it("accepts Flux's comma-separated constraints", () => {
-    expect(parseRange(">=1.0.0, <2.0.0")?.test("1.5.0")).toBe(true);
-    expect(parseRange(">=1.0.0, <2.0.0")?.test("2.0.0")).toBe(false);
-    expect(parseRange("1.x || >=3.0.0")?.test("3.1.0")).toBe(true);
+    const test = (range: string, version: string) =>
+      satisfies(new semver.SemVer(version), parseConstraint(range));
+    expect(test(">=1.0.0, <2.0.0", "1.5.0")).toBe(true);
+    expect(test(">=1.0.0, <2.0.0", "2.0.0")).toBe(false);
+    expect(test("1.x || >=3.0.0", "3.1.0")).toBe(true);
   });
   it("picks the highest matching version", () => {
     expect(pickSemver("~1.2", ["1.2.0", "v1.2.9", "1.3.0", "1.2.10"])).toEqual({

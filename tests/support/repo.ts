@@ -6,6 +6,7 @@ import { execFileSync } from "node:child_process";
 import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { afterEach } from "vitest";
 
 export interface TempRepo {
   root: string;
@@ -40,6 +41,22 @@ export async function makeRepo(
     );
   }
   return { root, cleanup: () => rm(root, { recursive: true, force: true }) };
+}
+
+/**
+ * Temp repositories removed after each test: call once in a test file (or a
+ * describe block); the function it returns makes one, as makeRepo does.
+ */
+export function useTempRepos(): typeof makeRepo {
+  const made: TempRepo[] = [];
+  afterEach(async () => {
+    await Promise.all(made.splice(0).map((repo) => repo.cleanup()));
+  });
+  return async (files, options) => {
+    const repo = await makeRepo(files, options);
+    made.push(repo);
+    return repo;
+  };
 }
 
 /** A bootstrap GitRepository plus a flux-system Kustomization building `clusterPath`. */
@@ -78,6 +95,23 @@ export function fluxKustomization(name: string, spec: Record<string, unknown>): 
   };
   return `---\n${JSON.stringify(doc, null, 2)}\n`;
 }
+
+/**
+ * A Kustomization `bad` built from an OCIRepository that cannot be fetched
+ * (`registry.invalid`), and a Kustomization `after` that depends on it.
+ */
+export const failingSource: Record<string, string> = {
+  "clusters/prod/bad.yaml": fluxKustomization("bad", {
+    path: "./apps",
+    sourceRef: { kind: "OCIRepository", name: "remote" },
+  }),
+  "clusters/prod/remote.yaml":
+    "apiVersion: source.toolkit.fluxcd.io/v1\nkind: OCIRepository\nmetadata:\n  name: remote\n  namespace: flux-system\nspec:\n  url: oci://registry.invalid/manifests\n  ref:\n    tag: latest\n",
+  "clusters/prod/after.yaml": fluxKustomization("after", {
+    path: "./apps",
+    dependsOn: [{ name: "bad" }],
+  }),
+};
 
 export function configMap(
   name: string,

@@ -8,7 +8,7 @@ import { isCustomResourceDefinition, isSecret, type KubeObject } from "../../flu
 import { dumpYamlStream } from "../../discovery/yaml.js";
 import type { RenderResult } from "../../pipeline.js";
 import { compare, kustomizationInfos } from "../../query/kustomizations.js";
-import { matches, type Selection } from "../../query/select.js";
+import { failedKustomizations, matches, type Selection } from "../../query/select.js";
 import type { StoreEntry } from "../../store/store.js";
 import { emit } from "../format/output.js";
 import {
@@ -17,6 +17,7 @@ import {
   addSelectionOptions,
   helmRenderOptions,
   renderRequest,
+  renderRequestWithHelm,
   selectionOf,
   type CommonOptions,
   type HelmOptions,
@@ -131,10 +132,7 @@ export function buildCommand(setExit: (code: number) => void): Command {
         const result = await startRun(opts, { ...renderRequest(opts), helm });
         const { text, entries } = helmOutputOf(result, selection, opts);
         // A Kustomization that failed may hide HelmReleases: report it too.
-        const failedKustomizations = result.store
-          .list("Kustomization")
-          .filter((e) => e.status.phase === "Failed");
-        let code = finish(result, [...failedKustomizations, ...entries]);
+        let code = finish(result, [...failedKustomizations(result), ...entries]);
         if (name && entries.length === 0) {
           process.stderr.write(
             `flux-local: HelmRelease ${name} not found${selection.allNamespaces ? "" : ` in namespace ${selection.namespace}`}\n`,
@@ -154,11 +152,7 @@ export function buildCommand(setExit: (code: number) => void): Command {
     .option("--enable-helm", "render HelmReleases with helm, after the Kustomizations' objects");
   addHelmOptions(addOutputOptions(addCommonOptions(all))).action(
     async (pathArg: string | undefined, opts: HelmBuildOptions) => {
-      const request = renderRequest(opts, pathArg);
-      const result = await startRun(
-        opts,
-        opts.enableHelm ? { ...request, helm: helmRenderOptions(opts) } : request,
-      );
+      const result = await startRun(opts, renderRequestWithHelm(opts, pathArg));
       const everything = { namespace: "", allNamespaces: true, labels: {} };
       let { text } = outputOf(result, everything, opts);
       if (opts.enableHelm) text += helmOutputOf(result, everything, opts).text;

@@ -8,18 +8,18 @@ import { SOURCE_KINDS } from "../../controllers/source/controller.js";
 import type { RenderResult } from "../../pipeline.js";
 import { selectEntries, type Selection } from "../../query/select.js";
 import type { StoreEntry } from "../../store/store.js";
-import { emit, toJson, toYaml } from "../format/output.js";
+import { formatData } from "../format/output.js";
+import { statusData } from "../format/status.js";
 import { formatTable } from "../format/table.js";
 import {
   addCommonOptions,
   addSelectionOptions,
-  renderRequest,
   selectionOf,
   type CommonOptions,
   type SelectionOptions,
 } from "../options.js";
 import { UsageError } from "../../util/errors.js";
-import { finish, startRun } from "../run.js";
+import { runListing } from "../run.js";
 
 type Options = CommonOptions & SelectionOptions & { output?: string; kind?: string[] };
 
@@ -96,16 +96,12 @@ function format(infos: SourceInfo[], opts: Options): string {
       name: i.name,
       namespace: i.namespace,
       ready: i.ready === "True",
-      status: {
-        phase: i.entry.status.phase,
-        reason: i.entry.status.reason,
-        ...(i.entry.status.message ? { message: i.entry.status.message } : {}),
-      },
+      status: statusData(i.entry),
       url: i.url || null,
       revision: i.revision || null,
       path: i.path || null,
     }));
-    return opts.output === "yaml" ? toYaml(data) : `${toJson(data)}\n`;
+    return formatData(opts.output, data);
   }
   if (infos.length === 0) return "no sources found in cluster\n";
   const all = opts.allNamespaces === true || opts.all === true;
@@ -166,15 +162,11 @@ export function getSourcesCommand(setExit: (code: number) => void): Command {
         }
         return kind;
       });
-      const result = await startRun(opts, renderRequest(opts));
-      const infos = sourceInfos(result, selectionOf(opts, name), kinds);
-      await emit(format(infos, opts));
-      // Failed Kustomizations hide the sources they would have defined: report them too.
-      const listed = new Set(infos.map((i) => i.entry.key));
-      const failedKs = result.store
-        .list("Kustomization")
-        .filter((e) => e.status.phase === "Failed" && !listed.has(e.key));
-      setExit(finish(result, [...infos.map((i) => i.entry), ...failedKs]));
+      // Failed Kustomizations hide the sources they would have defined: reported too.
+      await runListing(opts, setExit, (result) => {
+        const infos = sourceInfos(result, selectionOf(opts, name), kinds);
+        return { text: format(infos, opts), listed: infos.map((i) => i.entry) };
+      });
     },
   );
   return cmd;

@@ -16,20 +16,19 @@ import {
   ofKind,
   type KustomizationInfo,
 } from "../../query/kustomizations.js";
-import { emit, toJson, toYaml } from "../format/output.js";
+import { formatData, toJson, toYaml } from "../format/output.js";
 import { formatTable } from "../format/table.js";
-import { resourceName, statusColumns } from "../format/status.js";
+import { resourceName, statusColumns, statusData } from "../format/status.js";
 import { buildTree, renderTree, type TreeNode } from "../../query/tree.js";
 import { matches, selectEntries } from "../../query/select.js";
 import {
   addCommonOptions,
   addSelectionOptions,
-  renderRequest,
   selectionOf,
   type CommonOptions,
   type SelectionOptions,
 } from "../options.js";
-import { finish, startRun } from "../run.js";
+import { runListing } from "../run.js";
 import { getSourcesCommand } from "./get-sources.js";
 
 type GetOptions = CommonOptions &
@@ -50,26 +49,6 @@ function addStatusOption(cmd: Command): Command {
     .option("--no-status", "print flux-local's columns only (default when not a terminal)");
 }
 
-/**
- * Render, print what `format` makes of it, and report failures: the listed
- * objects', plus every failed Kustomization (whatever its namespace), because
- * what it would have produced is missing from the listing.
- */
-async function runGet(
-  opts: GetOptions,
-  setExit: (code: number) => void,
-  format: (result: RenderResult) => { text: string; listed: readonly StoreEntry[] },
-): Promise<void> {
-  const result = await startRun(opts, renderRequest(opts));
-  const { text, listed } = format(result);
-  await emit(text);
-  const keys = new Set(listed.map((e) => e.key));
-  const failedKustomizations = result.store
-    .list("Kustomization")
-    .filter((e) => e.status.phase === "Failed" && !keys.has(e.key));
-  setExit(finish(result, [...listed, ...failedKustomizations]));
-}
-
 export function getCommand(setExit: (code: number) => void): Command {
   const get = new Command("get").description("list the objects the repository defines");
 
@@ -81,7 +60,7 @@ export function getCommand(setExit: (code: number) => void): Command {
       .option("--tree", "show what produced what, with dependsOn edges");
     addStatusOption(addSelectionOptions(addCommonOptions(cmd))).action(
       (name: string | undefined, opts: GetOptions) =>
-        runGet(opts, setExit, (result) => {
+        runListing(opts, setExit, (result) => {
           const infos = kustomizationInfos(result, selectionOf(opts, name), process.cwd());
           const text = opts.tree
             ? formatTree(result, opts, name)
@@ -99,7 +78,7 @@ export function getCommand(setExit: (code: number) => void): Command {
       .addOption(outputOption(["table", "wide", "yaml", "json", "name"]).default("table"));
     addStatusOption(addSelectionOptions(addCommonOptions(cmd))).action(
       (name: string | undefined, opts: GetOptions) =>
-        runGet(opts, setExit, (result) => {
+        runListing(opts, setExit, (result) => {
           const infos = helmReleaseInfos(result, selectionOf(opts, name));
           return { text: formatHelmReleases(infos, opts), listed: infos.map((i) => i.entry) };
         }),
@@ -113,7 +92,7 @@ export function getCommand(setExit: (code: number) => void): Command {
     .option("--skip-secrets", "leave Secrets out of -o yaml|json (default)", true)
     .option("--no-skip-secrets", "include Secrets in -o yaml|json");
   addSelectionOptions(addCommonOptions(cluster)).action((opts: GetOptions) =>
-    runGet(opts, setExit, (result) => {
+    runListing(opts, setExit, (result) => {
       const infos = kustomizationInfos(result, selectionOf(opts), process.cwd());
       return { text: formatCluster(result, infos, opts), listed: infos.map((i) => i.entry) };
     }),
@@ -124,7 +103,7 @@ export function getCommand(setExit: (code: number) => void): Command {
     .description("list Kustomizations, HelmReleases and sources, with their status")
     .addOption(outputOption(["table", "name"]).default("table"));
   addSelectionOptions(addCommonOptions(all)).action((opts: GetOptions) =>
-    runGet({ ...opts, status: opts.status ?? true }, setExit, (result) => formatAll(result, opts)),
+    runListing(opts, setExit, (result) => formatAll(result, opts)),
   );
   get.addCommand(all);
   get.addCommand(getSourcesCommand(setExit));
@@ -137,9 +116,9 @@ function formatKustomizations(infos: KustomizationInfo[], opts: GetOptions): str
       name: i.name,
       namespace: i.namespace,
       path: i.path,
-      status: statusOf(i.entry),
+      status: statusData(i.entry),
     }));
-    return opts.output === "yaml" ? toYaml(data) : `${toJson(data)}\n`;
+    return formatData(opts.output, data);
   }
   if (opts.output === "name") return infos.map((i) => `${resourceName(i.entry)}\n`).join("");
   if (infos.length === 0) return "no Kustomization objects found in cluster\n";
@@ -169,11 +148,6 @@ function formatKustomizations(infos: KustomizationInfo[], opts: GetOptions): str
   return formatTable(headers, rows);
 }
 
-function statusOf(entry: StoreEntry) {
-  const s = entry.status;
-  return { phase: s.phase, reason: s.reason, ...(s.message ? { message: s.message } : {}) };
-}
-
 function formatHelmReleases(infos: HelmReleaseInfo[], opts: GetOptions): string {
   if (opts.output === "yaml" || opts.output === "json") {
     const data = infos.map((i) => ({
@@ -186,9 +160,9 @@ function formatHelmReleases(infos: HelmReleaseInfo[], opts: GetOptions): string 
         repo_namespace: i.repoNamespace,
         repo_kind: i.repoKind,
       },
-      status: statusOf(i.entry),
+      status: statusData(i.entry),
     }));
-    return opts.output === "yaml" ? toYaml(data) : `${toJson(data)}\n`;
+    return formatData(opts.output, data);
   }
   if (opts.output === "name") return infos.map((i) => `${resourceName(i.entry)}\n`).join("");
   if (infos.length === 0) return "no HelmRelease objects found in cluster\n";

@@ -16,7 +16,7 @@ import {
   type TestCase,
   type TestRun,
 } from "../../report/test-results.js";
-import { matches, type Selection } from "../../query/select.js";
+import { failedKustomizations, matches, type Selection } from "../../query/select.js";
 import type { RenderResult } from "../../pipeline.js";
 import type { StoreEntry } from "../../store/store.js";
 import { errorMessage, FluxLocalError, UsageError } from "../../util/errors.js";
@@ -26,8 +26,7 @@ import {
   addCommonOptions,
   addHelmOptions,
   addSelectionOptions,
-  helmRenderOptions,
-  renderRequest,
+  renderRequestWithHelm,
   selectionOf,
   type CommonOptions,
   type HelmOptions,
@@ -85,8 +84,7 @@ export function testedEntries(
   if (target.kinds.includes("Kustomization")) return selected;
   // HelmReleases only: a Kustomization that failed hides the releases it would
   // have produced, so it fails the test run too (never a green run with holes).
-  const failed = result.store.list("Kustomization").filter((e) => e.status.phase === "Failed");
-  return [...selected, ...failed];
+  return [...selected, ...failedKustomizations(result)];
 }
 
 const LABEL: Record<TestCase["outcome"], string> = {
@@ -200,11 +198,7 @@ export function testCommand(setExit: (code: number) => void): Command {
       const startedAt = new Date();
       const started = performance.now();
       const helmEnabled = opts.enableHelm === true;
-      const request = renderRequest(opts, target.path);
-      const result = await startRun(
-        opts,
-        helmEnabled ? { ...request, helm: helmRenderOptions(opts) } : request,
-      );
+      const result = await startRun(opts, renderRequestWithHelm(opts, target.path));
       const selection = selectionOf(opts, target.name);
       // Every namespace unless -n was given (flux-local's test covered the whole cluster).
       if (cmd.getOptionValueSource("namespace") !== "cli") selection.allNamespaces = true;

@@ -40,3 +40,8 @@ export function toYaml(value: unknown): string {
 export function toJson(value: unknown): string {
   return JSON.stringify(value, null, 4);
 }
+
+/** A listing as `-o yaml` (flux-local's layout) or `-o json` (with a final newline). */
+export function formatData(output: "yaml" | "json", data: unknown): string {
+  return output === "yaml" ? toYaml(data) : `${toJson(data)}\n`;
+}

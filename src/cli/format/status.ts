@@ -54,3 +54,9 @@ export function resourceName(entry: StoreEntry): string {
   const group = apiVersion.includes("/") ? apiVersion.slice(0, apiVersion.indexOf("/")) : "";
   return `${entry.ref.kind.toLowerCase()}${group ? `.${group}` : ""}/${entry.ref.name}`;
 }
+
+/** An object's status for `-o yaml|json`: phase, reason, and the message when there is one. */
+export function statusData(entry: StoreEntry) {
+  const s = entry.status;
+  return { phase: s.phase, reason: s.reason, ...(s.message ? { message: s.message } : {}) };
+}

@@ -9,24 +9,22 @@ import { stat } from "node:fs/promises";
 import path from "node:path";
 import { refDisplay, refString, type ObjectRef } from "../../flux/objects.js";
 import { isInside } from "../../render/kustomize/files.js";
-import { describeSchemaError } from "../../flux/schema.js";
+import {
+  describeSchemaError,
+  HelmChart,
+  HelmRepository,
+  type ChartTemplateSpec,
+  type HelmRelease,
+} from "../../flux/schema.js";
 import type { ChartRequest } from "../../sources/helm/charts.js";
 import type { HttpAuth } from "../../sources/git/http.js";
-import {
-  defaultDockerConfigPath,
-  loadDockerConfig,
-  lookupDockerConfig,
-  runCredentialHelper,
-  type RegistryCredentials,
-} from "../../sources/oci/docker-config.js";
+import { lookupDockerConfig, type RegistryCredentials } from "../../sources/oci/docker-config.js";
 import { parseOciUrl } from "../../sources/oci/reference.js";
-import type { DockerConfig } from "../../sources/oci/schema.js";
-import type { SecretVault } from "../source/credentials.js";
-import type { SourceArtifact, StoreEntry } from "../../store/store.js";
+import { UserRegistryConfig, type SecretVault } from "../source/credentials.js";
+import type { StoreEntry } from "../../store/store.js";
 import type { Status } from "../../store/status.js";
-import { findSourceMapping, type RunContext } from "../context.js";
-import { LOCAL_REVISION } from "../source/controller.js";
-import { HelmChart, HelmRepository, type ChartTemplateSpec, type HelmRelease } from "./schema.js";
+import type { RunContext } from "../context.js";
+import { awaitSourceArtifact, dependencyFailure, type NotReadyOptions } from "../dependencies.js";
 
 /** A chart found on disk, before it is prepared for rendering. */
 export type LocatedChart =
@@ -56,6 +54,13 @@ export type LocatedChart =
 
 export type Failure = Status;
 
+/** A chart source that is not Ready: its state and message, whatever the reason. */
+const SOURCE_NOT_READY: NotReadyOptions = {
+  reason: "SourceNotReady",
+  classify: false,
+  repeatMessage: true,
+};
+
 const failed = (reason: Status["reason"], message: string, rootCause?: string): Failure => ({
   phase: "Failed",
   reason,
@@ -72,14 +77,16 @@ function valuesFilesOf(spec: {
 }
 
 export class ChartLocator {
-  private dockerConfig: Promise<DockerConfig | undefined> | undefined;
+  private readonly userConfig: UserRegistryConfig;
   /** Registry credentials by secretRef and registry: asked once per run (helpers are programs). */
   private readonly registryAuth = new Map<string, Promise<RegistryCredentials | undefined>>();
 
   constructor(
     private readonly ctx: RunContext,
     private readonly vault: () => Promise<SecretVault>,
-  ) {}
+  ) {
+    this.userConfig = new UserRegistryConfig(ctx.options);
+  }
 
   /** Basic auth of an HTTP HelmRepository: its secretRef, given with --secret-file. */
   private async httpAuth(
@@ -135,16 +142,7 @@ export class ChartLocator {
       if (username !== undefined)
         return { username, password: secret?.values.get("password") ?? "" };
     }
-    const explicit = this.ctx.options.registryConfig;
-    this.dockerConfig ??= loadDockerConfig(
-      explicit ?? defaultDockerConfigPath(),
-      explicit !== undefined,
-    );
-    const found = lookupDockerConfig((await this.dockerConfig) ?? {}, registry);
-    if (found.kind === "static") return found.credentials;
-    if (found.kind === "helper")
-      return runCredentialHelper(found.helper, registry, this.ctx.options.signal);
-    return undefined;
+    return this.userConfig.credentials(registry);
   }
 
   async locate(entry: StoreEntry, hr: HelmRelease): Promise<LocatedChart | Failure> {
@@ -225,7 +223,14 @@ export class ChartLocator {
       };
     }
     if (ref.kind === "GitRepository" || ref.kind === "Bucket") {
-      const artifact = await this.sourceArtifact(entry, ref);
+      // With --sources mappings and bootstrap aliasing, as for Kustomizations.
+      const artifact = await awaitSourceArtifact(
+        this.ctx,
+        entry,
+        ref,
+        refDisplay(ref),
+        SOURCE_NOT_READY,
+      );
       if ("phase" in artifact) return artifact;
       const chartPath = path.join(artifact.path, spec.chart);
       if (!isInside(artifact.path, chartPath)) {
@@ -293,59 +298,9 @@ export class ChartLocator {
     const present = await this.ctx.manager.awaitPresence(ref, entry.key);
     if (!present) return failed("SourceNotFound", `${refDisplay(ref)} not found`, key);
     const status = await this.ctx.manager.awaitReady(ref, entry.key);
-    if (status.phase !== "Ready") {
-      const detail = status.message ? `: ${status.message}` : "";
-      return failed(
-        "SourceNotReady",
-        `${refDisplay(ref)} is ${status.phase.toLowerCase()}${detail}`,
-        status.rootCause ?? key,
-      );
-    }
+    if (status.phase !== "Ready")
+      return dependencyFailure(refDisplay(ref), key, status, entry.key, SOURCE_NOT_READY);
     return this.ctx.store.get(key) ?? present;
-  }
-
-  /** The local artifact of a GitRepository or Bucket (with --sources and bootstrap aliasing). */
-  private async sourceArtifact(
-    entry: StoreEntry,
-    ref: ObjectRef,
-  ): Promise<SourceArtifact | Failure> {
-    const key = refString(ref);
-    const present = await this.ctx.manager.awaitPresence(ref, entry.key);
-    if (!present) {
-      const mapping = findSourceMapping(
-        this.ctx.options.sources,
-        ref.kind,
-        ref.namespace,
-        ref.name,
-      );
-      if (mapping)
-        return { type: "source", revision: LOCAL_REVISION, path: mapping.path, local: true };
-      if (ref.kind === "GitRepository") {
-        // Bootstrap source aliasing, as for Kustomizations.
-        return {
-          type: "source",
-          revision: LOCAL_REVISION,
-          path: this.ctx.options.repoRoot,
-          local: true,
-        };
-      }
-      return failed(
-        "SourceNotFound",
-        `${refDisplay(ref)} not found; map it with --sources ${ref.name}=PATH`,
-        key,
-      );
-    }
-    const status = await this.ctx.manager.awaitReady(ref, entry.key);
-    const source = this.ctx.store.get(key);
-    if (status.phase !== "Ready" || source?.artifact?.type !== "source") {
-      const detail = status.message ? `: ${status.message}` : "";
-      return failed(
-        "SourceNotReady",
-        `${refDisplay(ref)} is ${status.phase.toLowerCase()}${detail}`,
-        status.rootCause ?? key,
-      );
-    }
-    return source.artifact;
   }
 }
 

@@ -12,8 +12,8 @@ import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { refDisplay, refString, type KubeObject, type ObjectRef } from "../../flux/objects.js";
-import { describeSchemaError } from "../../flux/schema.js";
+import type { KubeObject } from "../../flux/objects.js";
+import { describeSchemaError, HelmRelease } from "../../flux/schema.js";
 import {
   checkChartTree,
   mergeValuesFiles,
@@ -41,7 +41,8 @@ import { ChartError } from "../../sources/helm/errors.js";
 import type { StoreEntry } from "../../store/store.js";
 import type { Status } from "../../store/status.js";
 import { FluxLocalError, RenderError } from "../../util/errors.js";
-import type { RunContext } from "../context.js";
+import { startWork, type RunContext } from "../context.js";
+import { awaitDependencies } from "../dependencies.js";
 import { SourceCache } from "../source/cache.js";
 import { SecretVault } from "../source/credentials.js";
 import { producedInCluster } from "../kustomization/controller.js";
@@ -49,7 +50,6 @@ import { producedRef } from "../kustomization/produced.js";
 import type { Controller } from "../manager.js";
 import { ChartLocator, pathKind, type LocatedChart } from "./chart-source.js";
 import type { HelmRenderOptions } from "./options.js";
-import { HelmRelease } from "./schema.js";
 import { resolveValuesFrom } from "./values-from.js";
 
 type Outcome = Status & { objects?: KubeObject[] };
@@ -142,15 +142,10 @@ export class HelmReleaseController implements Controller {
     }
 
     const namespace = entry.ref.namespace;
-    for (const dep of hr.spec.dependsOn ?? []) {
-      const ref: ObjectRef = {
-        kind: "HelmRelease",
-        namespace: dep.namespace ?? namespace,
-        name: dep.name,
-      };
-      const status = await this.ctx.manager.awaitReady(ref, entry.key);
-      if (status.phase !== "Ready") return dependencyFailure(entry, ref, status);
-    }
+    const dependency = await awaitDependencies(this.ctx, entry, "HelmRelease", hr.spec.dependsOn, {
+      repeatMessage: true,
+    });
+    if (dependency) return dependency;
 
     let located;
     try {
@@ -189,13 +184,8 @@ export class HelmReleaseController implements Controller {
       throw err;
     }
 
-    if (entry.generation !== generation)
-      return { phase: "Pending", reason: "Progressing", message: "superseded" };
-    this.ctx.store.setStatus(entry.ref, {
-      phase: "Reconciling",
-      reason: "Progressing",
-      message: "rendering",
-    });
+    const superseded = startWork(this.ctx, entry, generation, "rendering");
+    if (superseded) return superseded;
     const scratch = await mkdtemp(path.join(this.ctx.options.scratchDir, "hr-"));
     try {
       const chart = await this.prepareChart(located, scratch);
@@ -450,26 +440,4 @@ export class HelmReleaseController implements Controller {
       if (ref) this.ctx.store.put(ref, obj, { producer: entry.key });
     }
   }
-}
-
-function dependencyFailure(entry: StoreEntry, ref: ObjectRef, status: Status): Outcome {
-  const key = refString(ref);
-  if (status.reason === "DependencyCycle" && status.message.includes(`${entry.key} ->`)) {
-    return { phase: "Failed", reason: "DependencyCycle", message: status.message };
-  }
-  if (status.reason === "DependencyNotFound") {
-    return {
-      phase: "Failed",
-      reason: "DependencyNotFound",
-      message: `dependency ${refDisplay(ref)} not found`,
-      rootCause: key,
-    };
-  }
-  const detail = status.message ? `: ${status.message}` : "";
-  return {
-    phase: "Failed",
-    reason: "DependencyNotReady",
-    message: `dependency ${refDisplay(ref)} is ${status.phase.toLowerCase()}${detail}`,
-    rootCause: status.rootCause ?? key,
-  };
 }

@@ -12,7 +12,7 @@
 import type { KubeObject } from "../../flux/objects.js";
 import { placeholder, secretValues } from "../../render/secrets.js";
 import { readValues, ValuesError, type ValuesSource } from "../../render/helm/values.js";
-import type { ValuesReference } from "./schema.js";
+import type { ValuesReference } from "../../flux/schema.js";
 
 export interface ValuesLookup {
   /** The ConfigMap or Secret in the release namespace, once known; undefined if it never appears. */

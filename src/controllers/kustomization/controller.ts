@@ -7,7 +7,7 @@
  */
 import { stat } from "node:fs/promises";
 import path from "node:path";
-import { refDisplay, refString, type KubeObject, type ObjectRef } from "../../flux/objects.js";
+import { refDisplay, type KubeObject, type ObjectRef } from "../../flux/objects.js";
 import { describeSchemaError, Kustomization } from "../../flux/schema.js";
 import { ignoreRulesAt } from "../../discovery/scan.js";
 import { kustomizeBuild } from "../../render/kustomize/build.js";
@@ -17,10 +17,10 @@ import { substituteObjects } from "../../render/substitute/postbuild.js";
 import type { SourceArtifact, StoreEntry } from "../../store/store.js";
 import type { Status } from "../../store/status.js";
 import { InputError, RenderError } from "../../util/errors.js";
-import type { RunContext } from "../context.js";
-import { findSourceMapping } from "../context.js";
+import { startWork, SUPERSEDED, type RunContext } from "../context.js";
+import { awaitDependencies, awaitSourceArtifact } from "../dependencies.js";
 import type { Controller } from "../manager.js";
-import { ARTIFACT_SOURCE_KINDS, LOCAL_REVISION } from "../source/controller.js";
+import { ARTIFACT_SOURCE_KINDS } from "../source/controller.js";
 import { producedRef } from "./produced.js";
 import { gatherVariables, MissingReferenceError } from "./variables.js";
 
@@ -28,8 +28,6 @@ export const KUSTOMIZE_NAME_LABEL = "kustomize.toolkit.fluxcd.io/name";
 export const KUSTOMIZE_NAMESPACE_LABEL = "kustomize.toolkit.fluxcd.io/namespace";
 
 type Outcome = Status & { artifact?: { objects: KubeObject[]; path: string } };
-
-const SUPERSEDED: Outcome = { phase: "Pending", reason: "Progressing", message: "superseded" };
 
 export class KustomizationController implements Controller {
   readonly kinds = ["Kustomization"];
@@ -74,22 +72,8 @@ export class KustomizationController implements Controller {
     }
 
     const namespace = entry.ref.namespace;
-    for (const dep of spec.dependsOn ?? []) {
-      const depRef: ObjectRef = {
-        kind: "Kustomization",
-        namespace: dep.namespace ?? namespace,
-        name: dep.name,
-      };
-      const depStatus = await this.ctx.manager.awaitReady(depRef, entry.key);
-      if (depStatus.phase !== "Ready") {
-        return dependencyFailure(
-          `dependency ${refDisplay(depRef)}`,
-          refString(depRef),
-          depStatus,
-          entry.key,
-        );
-      }
-    }
+    const dependency = await awaitDependencies(this.ctx, entry, "Kustomization", spec.dependsOn);
+    if (dependency) return dependency;
 
     const source = await this.resolveSource(entry, ks);
     if ("phase" in source) return source;
@@ -118,13 +102,8 @@ export class KustomizationController implements Controller {
       };
     }
 
-    if (entry.generation !== generation)
-      return { phase: "Pending", reason: "Progressing", message: "superseded" };
-    this.ctx.store.setStatus(entry.ref, {
-      phase: "Reconciling",
-      reason: "Progressing",
-      message: "building",
-    });
+    const superseded = startWork(this.ctx, entry, generation, "building");
+    if (superseded) return superseded;
     let objects: KubeObject[];
     try {
       const ignore = await ignoreRulesAt(source.path, dir);
@@ -204,7 +183,6 @@ export class KustomizationController implements Controller {
       namespace: ref.namespace ?? entry.ref.namespace,
       name: ref.name,
     };
-    const key = refString(sourceRef);
     if (!ARTIFACT_SOURCE_KINDS.has(sourceRef.kind)) {
       return {
         phase: "Failed",
@@ -212,45 +190,7 @@ export class KustomizationController implements Controller {
         message: `spec.sourceRef.kind ${sourceRef.kind} is not a source of manifests`,
       };
     }
-    const present = await this.ctx.manager.awaitPresence(sourceRef, entry.key);
-    if (!present) {
-      const mapping = findSourceMapping(
-        this.ctx.options.sources,
-        sourceRef.kind,
-        sourceRef.namespace,
-        sourceRef.name,
-      );
-      if (mapping)
-        return { type: "source", revision: LOCAL_REVISION, path: mapping.path, local: true };
-      if (sourceRef.kind === "GitRepository") {
-        // Bootstrap source aliasing: a GitRepository defined nowhere in the
-        // repository (created by bootstrap or a FluxInstance) is this checkout.
-        return {
-          type: "source",
-          revision: LOCAL_REVISION,
-          path: this.ctx.options.repoRoot,
-          local: true,
-        };
-      }
-      return {
-        phase: "Failed",
-        reason: "SourceNotFound",
-        message: `source ${refDisplay(sourceRef)} not found; map it with --sources ${sourceRef.name}=PATH`,
-        rootCause: key,
-      };
-    }
-    const status = await this.ctx.manager.awaitReady(sourceRef, entry.key);
-    const source = this.ctx.store.get(key);
-    if (status.phase !== "Ready" || source?.artifact?.type !== "source") {
-      return dependencyFailure(
-        `source ${refDisplay(sourceRef)}`,
-        key,
-        status,
-        entry.key,
-        "SourceNotReady",
-      );
-    }
-    return source.artifact;
+    return awaitSourceArtifact(this.ctx, entry, sourceRef, `source ${refDisplay(sourceRef)}`);
   }
 
   private async lookup(
@@ -315,37 +255,6 @@ function labelled(obj: KubeObject, ks: Kustomization): KubeObject {
   };
   if (common?.annotations) md.annotations = { ...(md.annotations ?? {}), ...common.annotations };
   return { ...obj, metadata: md };
-}
-
-function dependencyFailure(
-  what: string,
-  key: string,
-  status: Status,
-  waiter: string,
-  reason: Status["reason"] = "DependencyNotReady",
-): Outcome {
-  // Members of a cycle report the cycle; objects that merely depend on one
-  // report their dependency, with the cycle as root cause.
-  if (status.reason === "DependencyCycle" && status.message.includes(`${waiter} ->`)) {
-    return { phase: "Failed", reason: "DependencyCycle", message: status.message };
-  }
-  if (status.reason === "DependencyNotFound") {
-    return {
-      phase: "Failed",
-      reason: "DependencyNotFound",
-      message: `${what} not found`,
-      rootCause: key,
-    };
-  }
-  const state = status.phase === "Failed" ? "failed" : status.phase.toLowerCase();
-  // The root cause's own message is reported with it; say only what failed here.
-  const detail = status.rootCause ? "" : status.message ? `: ${status.message}` : "";
-  return {
-    phase: "Failed",
-    reason,
-    message: `${what} is ${state}${detail}`,
-    rootCause: status.rootCause ?? key,
-  };
 }
 
 async function isDirectory(dir: string): Promise<boolean> {

@@ -9,9 +9,18 @@
 import { readFile } from "node:fs/promises";
 import { parseAllDocuments } from "yaml";
 import type { HttpAuth } from "../../sources/git/http.js";
-import { parseDockerConfig, type DockerConfigError } from "../../sources/oci/docker-config.js";
+import {
+  credentialsFrom,
+  defaultDockerConfigPath,
+  loadDockerConfig,
+  lookupDockerConfig,
+  parseDockerConfig,
+  type DockerConfigError,
+  type RegistryCredentials,
+} from "../../sources/oci/docker-config.js";
 import type { DockerConfig } from "../../sources/oci/schema.js";
 import { UsageError } from "../../util/errors.js";
+import type { RunOptions } from "../context.js";
 
 interface VaultSecret {
   namespace?: string;
@@ -119,4 +128,23 @@ function parseSecrets(text: string, file: string): VaultSecret[] {
     });
   }
   return out;
+}
+
+/**
+ * The user's docker config (`--registry-config`, else $DOCKER_CONFIG/config.json
+ * or ~/.docker/config.json), read at most once, for registries that no
+ * `spec.secretRef` gives credentials for.
+ */
+export class UserRegistryConfig {
+  private config: Promise<DockerConfig | undefined> | undefined;
+
+  constructor(private readonly options: Pick<RunOptions, "registryConfig" | "signal">) {}
+
+  /** Its credentials for `registry` (a credential helper is run), or undefined. */
+  async credentials(registry: string): Promise<RegistryCredentials | undefined> {
+    const explicit = this.options.registryConfig;
+    this.config ??= loadDockerConfig(explicit ?? defaultDockerConfigPath(), explicit !== undefined);
+    const found = lookupDockerConfig((await this.config) ?? {}, registry);
+    return credentialsFrom(found, registry, this.options.signal);
+  }
 }

@@ -8,12 +8,16 @@
  *  - with `--offline`, only the cache is used (moving references at their
  *    last resolved revision), and a miss is an error that says what to do.
  */
+import type { z } from "zod";
+import { describeNetworkError } from "../../sources/git/http.js";
 import type { SourceArtifact, StoreEntry } from "../../store/store.js";
 import type { Status } from "../../store/status.js";
 import { FluxLocalError } from "../../util/errors.js";
+import { logger } from "../../util/log.js";
 import type { RunContext } from "../context.js";
 import type { SourceCache, ResolutionRecord } from "./cache.js";
 import type { SecretVault } from "./credentials.js";
+import { parseDuration } from "./duration.js";
 
 export type Outcome = Status & { artifact?: SourceArtifact };
 
@@ -81,4 +85,62 @@ export async function cachedFetch(fc: FetchContext, req: CachedRequest): Promise
   );
   await fc.cache.writeRecord(req.recordKey, resolved);
   return { path: result.path, revision: resolved.revision, hit: result.hit, offline: false };
+}
+
+/** Flux's default `spec.timeout` for Git and OCI sources. */
+export const DEFAULT_SOURCE_TIMEOUT_MS = 60_000;
+
+/** The failure of a spec that does not parse. */
+export function invalidSpec(kind: string, error: z.ZodError): Outcome {
+  return {
+    phase: "Failed",
+    reason: "InvalidObject",
+    message: `invalid ${kind} spec: ${error.issues[0]?.message ?? "bad"}`,
+  };
+}
+
+/** `spec.timeout` in milliseconds (Flux's default when unset), or the failure of a bad duration. */
+export function fetchTimeout(timeout: string | undefined): { timeoutMs: number } | Outcome {
+  const timeoutMs = timeout ? parseDuration(timeout) : DEFAULT_SOURCE_TIMEOUT_MS;
+  if (timeoutMs === undefined) {
+    return {
+      phase: "Failed",
+      reason: "InvalidObject",
+      message: `spec.timeout ${timeout} is not a duration`,
+    };
+  }
+  return { timeoutMs };
+}
+
+/** The Ready outcome of a fetch that started at `started` (performance.now()). */
+export function fetched(
+  entry: StoreEntry,
+  result: Pick<CachedResult, "revision" | "hit">,
+  started: number,
+  artifact: { path: string; url: string },
+): Outcome {
+  const durationMs = Math.round(performance.now() - started);
+  logger.debug(
+    { source: entry.key, revision: result.revision, hit: result.hit, durationMs },
+    "source ready",
+  );
+  return {
+    phase: "Ready",
+    reason: "ReconciliationSucceeded",
+    message: result.hit ? "from the cache" : `fetched in ${durationMs} ms`,
+    artifact: {
+      type: "source",
+      revision: result.revision,
+      path: artifact.path,
+      local: false,
+      url: artifact.url,
+    },
+  };
+}
+
+/** The failure of a fetch: our errors as they are, others described without secrets. */
+export function fetchFailed(err: unknown, timeoutMs: number): Outcome {
+  const message =
+    err instanceof FluxLocalError ? err.message : describeNetworkError(err, timeoutMs);
+  return { phase: "Failed", reason: "ArtifactFailed", message };
 }

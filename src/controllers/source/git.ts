@@ -8,15 +8,10 @@ import { createHash } from "node:crypto";
 import { cp, mkdtemp } from "node:fs/promises";
 import path from "node:path";
 import { refDisplay, refString, type ObjectRef } from "../../flux/objects.js";
+import { GitRepositorySpec } from "../../flux/schema.js";
 import { isInside } from "../../render/kustomize/files.js";
 import { checkoutCommit, isHttpUrl, type GitRemote } from "../../sources/git/fetch.js";
-import {
-  deadline,
-  describeNetworkError,
-  redactUrl,
-  splitUrlCredentials,
-  type HttpAuth,
-} from "../../sources/git/http.js";
+import { deadline, redactUrl, splitUrlCredentials, type HttpAuth } from "../../sources/git/http.js";
 import {
   describePlan,
   isImmutable,
@@ -27,12 +22,18 @@ import {
 import { listRemoteRefs } from "../../sources/git/fetch.js";
 import type { SourceArtifact, StoreEntry } from "../../store/store.js";
 import { FetchError } from "../../sources/git/http.js";
-import { FluxLocalError } from "../../util/errors.js";
-import { logger } from "../../util/log.js";
+import { startWork } from "../context.js";
 import { CACHE_NAMESPACES } from "./cache.js";
-import { parseDuration } from "./duration.js";
-import { cachedFetch, type FetchContext, type Outcome, type SourceFetcher } from "./fetching.js";
-import { DEFAULT_SOURCE_TIMEOUT_MS, GitRepositorySpec } from "./spec.js";
+import {
+  cachedFetch,
+  fetched,
+  fetchFailed,
+  fetchTimeout,
+  invalidSpec,
+  type FetchContext,
+  type Outcome,
+  type SourceFetcher,
+} from "./fetching.js";
 
 export const SSH_UNSUPPORTED =
   "SSH URLs are not supported: flux-local fetches Git over HTTP(S) only (isomorphic-git). Use the repository's https:// URL with a token Secret given by --secret-file, or clone it yourself and map it with --sources NAME=PATH";
@@ -55,13 +56,7 @@ export class GitFetcher implements SourceFetcher {
 
   async fetch(entry: StoreEntry, generation: number): Promise<Outcome> {
     const parsed = GitRepositorySpec.safeParse(entry.object.spec);
-    if (!parsed.success) {
-      return {
-        phase: "Failed",
-        reason: "InvalidObject",
-        message: `invalid GitRepository spec: ${parsed.error.issues[0]?.message ?? "bad"}`,
-      };
-    }
+    if (!parsed.success) return invalidSpec("GitRepository", parsed.error);
     const spec = parsed.data;
     if (isSshUrl(spec.url))
       return {
@@ -76,13 +71,9 @@ export class GitFetcher implements SourceFetcher {
         message: `${redactUrl(spec.url)}: only http(s):// Git URLs can be fetched; map the source with --sources ${entry.ref.name}=PATH`,
       };
     }
-    const timeoutMs = spec.timeout ? parseDuration(spec.timeout) : DEFAULT_SOURCE_TIMEOUT_MS;
-    if (timeoutMs === undefined)
-      return {
-        phase: "Failed",
-        reason: "InvalidObject",
-        message: `spec.timeout ${spec.timeout} is not a duration`,
-      };
+    const timeout = fetchTimeout(spec.timeout);
+    if ("phase" in timeout) return timeout;
+    const { timeoutMs } = timeout;
 
     // Included repositories first, waited for without holding a queue slot.
     const includes: Include[] = [];
@@ -120,13 +111,8 @@ export class GitFetcher implements SourceFetcher {
       });
     }
 
-    if (entry.generation !== generation)
-      return { phase: "Pending", reason: "Progressing", message: "superseded" };
-    this.fc.run.store.setStatus(entry.ref, {
-      phase: "Reconciling",
-      reason: "Progressing",
-      message: "fetching",
-    });
+    const superseded = startWork(this.fc.run, entry, generation, "fetching");
+    if (superseded) return superseded;
     const started = performance.now();
     try {
       const vault = await this.fc.vault();
@@ -141,25 +127,9 @@ export class GitFetcher implements SourceFetcher {
       );
       let artifactPath = result.path;
       if (includes.length > 0) artifactPath = await this.compose(result.path, result.key, includes);
-      const durationMs = Math.round(performance.now() - started);
-      logger.debug(
-        { source: entry.key, revision: result.revision, hit: result.hit, durationMs },
-        "source ready",
-      );
-      return {
-        phase: "Ready",
-        reason: "ReconciliationSucceeded",
-        message: result.hit ? "from the cache" : `fetched in ${durationMs} ms`,
-        artifact: {
-          type: "source",
-          revision: result.revision,
-          path: artifactPath,
-          local: false,
-          url: redactUrl(spec.url),
-        },
-      };
+      return fetched(entry, result, started, { path: artifactPath, url: redactUrl(spec.url) });
     } catch (err) {
-      return { phase: "Failed", reason: "ArtifactFailed", message: failureMessage(err, timeoutMs) };
+      return fetchFailed(err, timeoutMs);
     }
   }
 
@@ -267,10 +237,4 @@ export class GitFetcher implements SourceFetcher {
 
 function sha256(text: string): string {
   return createHash("sha256").update(text).digest("hex");
-}
-
-/** The status message of a failed fetch: our errors as they are, others described without secrets. */
-export function failureMessage(err: unknown, timeoutMs?: number): string {
-  if (err instanceof FluxLocalError) return err.message;
-  return describeNetworkError(err, timeoutMs);
 }

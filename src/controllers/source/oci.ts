@@ -7,13 +7,12 @@
  * its credential helpers, else anonymous.
  */
 import { createHash } from "node:crypto";
+import { OCIRepositorySpec } from "../../flux/schema.js";
 import { deadline } from "../../sources/git/http.js";
 import { RegistryClient } from "../../sources/oci/client.js";
 import {
-  defaultDockerConfigPath,
-  loadDockerConfig,
+  credentialsFrom,
   lookupDockerConfig,
-  runCredentialHelper,
   type RegistryCredentials,
 } from "../../sources/oci/docker-config.js";
 import { pullOci, resolveOci } from "../../sources/oci/fetch.js";
@@ -29,26 +28,26 @@ import {
 import type { DockerConfig } from "../../sources/oci/schema.js";
 import type { StoreEntry } from "../../store/store.js";
 import { logger } from "../../util/log.js";
+import { startWork } from "../context.js";
 import { CACHE_NAMESPACES } from "./cache.js";
-import { parseDuration } from "./duration.js";
-import { cachedFetch, type FetchContext, type Outcome, type SourceFetcher } from "./fetching.js";
-import { failureMessage } from "./git.js";
-import { DEFAULT_SOURCE_TIMEOUT_MS, OCIRepositorySpec } from "./spec.js";
+import { UserRegistryConfig } from "./credentials.js";
+import {
+  cachedFetch,
+  fetched,
+  fetchFailed,
+  fetchTimeout,
+  invalidSpec,
+  type FetchContext,
+  type Outcome,
+  type SourceFetcher,
+} from "./fetching.js";
 
 export class OciFetcher implements SourceFetcher {
   readonly kind = "OCIRepository";
-  private userConfig: Promise<DockerConfig | undefined> | undefined;
+  private readonly userConfig: UserRegistryConfig;
 
-  constructor(private readonly fc: FetchContext) {}
-
-  /** The user's docker config, read once per run. */
-  private dockerConfig(): Promise<DockerConfig | undefined> {
-    const explicit = this.fc.run.options.registryConfig;
-    this.userConfig ??= loadDockerConfig(
-      explicit ?? defaultDockerConfigPath(),
-      explicit !== undefined,
-    );
-    return this.userConfig;
+  constructor(private readonly fc: FetchContext) {
+    this.userConfig = new UserRegistryConfig(fc.run.options);
   }
 
   private async credentials(
@@ -62,51 +61,30 @@ export class OciFetcher implements SourceFetcher {
     const fromSecret = config
       ? lookupDockerConfig(config, loc.registry)
       : { kind: "none" as const };
-    const source =
-      fromSecret.kind !== "none"
-        ? fromSecret
-        : lookupDockerConfig((await this.dockerConfig()) ?? {}, loc.registry);
-    if (source.kind === "static") return source.credentials;
-    if (source.kind === "helper")
-      return runCredentialHelper(source.helper, loc.registry, this.fc.run.options.signal);
-    return undefined;
+    if (fromSecret.kind === "none") return this.userConfig.credentials(loc.registry);
+    return credentialsFrom(fromSecret, loc.registry, this.fc.run.options.signal);
   }
 
   async fetch(entry: StoreEntry, generation: number): Promise<Outcome> {
     const parsed = OCIRepositorySpec.safeParse(entry.object.spec);
-    if (!parsed.success) {
-      return {
-        phase: "Failed",
-        reason: "InvalidObject",
-        message: `invalid OCIRepository spec: ${parsed.error.issues[0]?.message ?? "bad"}`,
-      };
-    }
+    if (!parsed.success) return invalidSpec("OCIRepository", parsed.error);
     const spec = parsed.data;
     const loc = parseOciUrl(spec.url);
     if (!loc.ok) return { phase: "Failed", reason: "InvalidObject", message: loc.error };
     const operation = layerOperation(spec.layerSelector);
     if (!operation.ok)
       return { phase: "Failed", reason: "InvalidObject", message: operation.error };
-    const timeoutMs = spec.timeout ? parseDuration(spec.timeout) : DEFAULT_SOURCE_TIMEOUT_MS;
-    if (timeoutMs === undefined)
-      return {
-        phase: "Failed",
-        reason: "InvalidObject",
-        message: `spec.timeout ${spec.timeout} is not a duration`,
-      };
+    const timeout = fetchTimeout(spec.timeout);
+    if ("phase" in timeout) return timeout;
+    const { timeoutMs } = timeout;
     if (spec.provider && spec.provider !== "generic") {
       logger.debug(
         { source: entry.key, provider: spec.provider },
         "cloud provider auth not supported; using docker config",
       );
     }
-    if (entry.generation !== generation)
-      return { phase: "Pending", reason: "Progressing", message: "superseded" };
-    this.fc.run.store.setStatus(entry.ref, {
-      phase: "Reconciling",
-      reason: "Progressing",
-      message: "fetching",
-    });
+    const superseded = startWork(this.fc.run, entry, generation, "fetching");
+    if (superseded) return superseded;
     const { registry, repository } = loc.value;
     const plan = planOciRef(spec.ref);
     const selector = spec.layerSelector ?? {};
@@ -157,25 +135,9 @@ export class OciFetcher implements SourceFetcher {
         },
         { throwOnTimeout: true },
       );
-      const durationMs = Math.round(performance.now() - started);
-      logger.debug(
-        { source: entry.key, revision: result.revision, hit: result.hit, durationMs },
-        "source ready",
-      );
-      return {
-        phase: "Ready",
-        reason: "ReconciliationSucceeded",
-        message: result.hit ? "from the cache" : `fetched in ${durationMs} ms`,
-        artifact: {
-          type: "source",
-          revision: result.revision,
-          path: result.path,
-          local: false,
-          url: spec.url,
-        },
-      };
+      return fetched(entry, result, started, { path: result.path, url: spec.url });
     } catch (err) {
-      return { phase: "Failed", reason: "ArtifactFailed", message: failureMessage(err, timeoutMs) };
+      return fetchFailed(err, timeoutMs);
     }
   }
 }

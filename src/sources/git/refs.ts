@@ -6,6 +6,7 @@
  * (default `master`).
  */
 import semver from "semver";
+import { ConstraintError, parseConstraint, satisfies, type Constraint } from "../../util/semver.js";
 
 export interface GitRefSpec {
   branch?: string;
@@ -191,8 +192,9 @@ const LENIENT_VERSION =
   /^v?(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:-([0-9A-Za-z.-]+))?(?:\+([0-9A-Za-z.-]+))?$/;
 
 /**
- * A tag read as a semantic version the way Flux reads it (a leading `v`, and
- * missing minor or patch numbers, are accepted), or undefined.
+ * A tag read as a semantic version, leniently as Masterminds' NewVersion
+ * reads it (a leading `v`, and missing minor or patch numbers, are accepted),
+ * or undefined. (fluxcd/pkg's ParseVersion, util/semver.ts, is strict.)
  */
 export function parseVersion(tag: string): semver.SemVer | undefined {
   const m = LENIENT_VERSION.exec(tag);
@@ -202,34 +204,26 @@ export function parseVersion(tag: string): semver.SemVer | undefined {
   return semver.parse(text) ?? undefined;
 }
 
-/** A Flux semver constraint (`>=1.0.0, <2.0.0`, `~1.2`, `1.x || 2.x`) as a node-semver range. */
-export function parseRange(range: string): semver.Range | undefined {
-  const text = range
-    .split("||")
-    .map((part) => part.replace(/,/g, " ").trim())
-    .join(" || ");
-  try {
-    return new semver.Range(text);
-  } catch {
-    return undefined;
-  }
-}
-
-/** The tag holding the highest version in `range`, as Flux's semver selection picks it. */
+/**
+ * The tag holding the highest version in `range`, as Flux's semver selection
+ * picks it for GitRepository and OCIRepository: Masterminds constraints
+ * (util/semver.ts), so a pre-release only matches a comparator that names one.
+ */
 export function pickSemver(
   range: string,
   tags: readonly string[],
 ): { ok: true; value: string } | { ok: false; error: string } {
-  const parsed = parseRange(range);
-  if (!parsed) return { ok: false, error: `semver range ${JSON.stringify(range)} is not valid` };
-  // As in Flux (Masterminds semver): a range that names a pre-release matches
-  // pre-releases of any version; otherwise pre-releases never match.
-  const withPre = /\d(?:\.[\dxX*]+){0,2}-[0-9A-Za-z]/.test(range);
-  const test = withPre ? new semver.Range(parsed.raw, { includePrerelease: true }) : parsed;
+  let constraint: Constraint;
+  try {
+    constraint = parseConstraint(range);
+  } catch (err) {
+    if (!(err instanceof ConstraintError)) throw err;
+    return { ok: false, error: `semver range ${JSON.stringify(range)} is not valid` };
+  }
   let best: { tag: string; version: semver.SemVer } | undefined;
   for (const tag of tags) {
     const version = parseVersion(tag);
-    if (!version || !test.test(version)) continue;
+    if (!version || !satisfies(version, constraint)) continue;
     if (!best || semver.compare(version, best.version) > 0) best = { tag, version };
   }
   if (!best) {

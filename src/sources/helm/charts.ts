@@ -32,7 +32,8 @@ import {
   type HttpRepository,
   type RepositoryIndex,
 } from "./http-repository.js";
-import { ConstraintError, isExactVersion, resolveVersion } from "./version.js";
+import { ConstraintError } from "../../util/semver.js";
+import { isExactVersion, resolveVersion } from "./version.js";
 
 export const CHART_CACHE_NAMESPACE = "charts";
 /** Helm's own limit for an extracted chart. */

@@ -9,7 +9,8 @@ import { parse } from "yaml";
 import { authorizationHeader, type HttpAuth } from "../git/http.js";
 import { ChartError } from "./errors.js";
 import { displayUrl, httpGet, readBody, statusError } from "./http.js";
-import { ConstraintError, resolveVersion } from "./version.js";
+import { ConstraintError } from "../../util/semver.js";
+import { resolveVersion } from "./version.js";
 
 /** Biggest index accepted (public indexes reach tens of megabytes). */
 const MAX_INDEX_BYTES = 256 * 1024 * 1024;

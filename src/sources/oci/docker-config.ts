@@ -100,6 +100,17 @@ export function lookupDockerConfig(config: DockerConfig, registry: string): Cred
   return { kind: "none" };
 }
 
+/** The credentials a docker config entry gives: as written, or from its helper. */
+export function credentialsFrom(
+  source: CredentialSource,
+  registry: string,
+  signal?: AbortSignal,
+): Promise<RegistryCredentials | undefined> {
+  if (source.kind === "static") return Promise.resolve(source.credentials);
+  if (source.kind === "helper") return runCredentialHelper(source.helper, registry, signal);
+  return Promise.resolve(undefined);
+}
+
 /** Ask `docker-credential-<helper>` for the credentials of `registry`. */
 export async function runCredentialHelper(
   helper: string,

@@ -4,21 +4,25 @@
  */
 import type { RenderResult } from "../../../src/pipeline.js";
 
+function sourceDocument(
+  kind: string,
+  name: string,
+  spec: Record<string, unknown>,
+  namespace: string,
+): string {
+  return `---\n${JSON.stringify(
+    { apiVersion: "source.toolkit.fluxcd.io/v1", kind, metadata: { name, namespace }, spec },
+    null,
+    2,
+  )}\n`;
+}
+
 export function gitRepository(
   name: string,
   spec: Record<string, unknown>,
   namespace = "flux-system",
 ): string {
-  return `---\n${JSON.stringify(
-    {
-      apiVersion: "source.toolkit.fluxcd.io/v1",
-      kind: "GitRepository",
-      metadata: { name, namespace },
-      spec,
-    },
-    null,
-    2,
-  )}\n`;
+  return sourceDocument("GitRepository", name, spec, namespace);
 }
 
 export function ociRepository(
@@ -26,16 +30,7 @@ export function ociRepository(
   spec: Record<string, unknown>,
   namespace = "flux-system",
 ): string {
-  return `---\n${JSON.stringify(
-    {
-      apiVersion: "source.toolkit.fluxcd.io/v1",
-      kind: "OCIRepository",
-      metadata: { name, namespace },
-      spec,
-    },
-    null,
-    2,
-  )}\n`;
+  return sourceDocument("OCIRepository", name, spec, namespace);
 }
 
 /** A Kustomization building `path` of a source (same name by default). */

@@ -99,6 +99,18 @@ describe("flux-local CLI", () => {
     expect((await readdir(repo.root)).filter((f) => f.includes(".tmp"))).toEqual([]);
   });
 
+  it("build ks NAME fails when no such Kustomization exists", async () => {
+    const { stderr, exitCode, stdout } = await runCli(
+      ["build", "ks", "nope", "--path", "testdata/example"],
+      {
+        cwd: projectRoot,
+      },
+    );
+    expect(exitCode).toBe(1);
+    expect(stdout).toBe("");
+    expect(stderr).toMatch(/Kustomization nope not found in namespace flux-system/);
+  });
+
   it("bad usage exits 2 with a message", async () => {
     const missing = await runCli(["get", "ks", "--path", "no/such/dir"], { cwd: projectRoot });
     expect(missing.exitCode).toBe(2);

@@ -96,6 +96,13 @@ function helmOutputOf(
   return { text: dumpYamlStream(objects), entries };
 }
 
+/** Say that a named object does not exist; the exit code for it. */
+function notFound(kind: string, name: string, selection: Selection): number {
+  const where = selection.allNamespaces ? "" : ` in namespace ${selection.namespace}`;
+  process.stderr.write(`flux-local: ${kind} ${name} not found${where}\n`);
+  return 1;
+}
+
 export function buildCommand(setExit: (code: number) => void): Command {
   const build = new Command("build").description("render the objects Flux would apply");
 
@@ -110,7 +117,13 @@ export function buildCommand(setExit: (code: number) => void): Command {
         const selection = selectionOf(opts, name);
         if (!name && opts.namespace === "flux-system") selection.allNamespaces = true;
         const { text, entries } = outputOf(result, selection, opts);
-        const code = finish(result, entries);
+        const missing = name !== undefined && entries.length === 0;
+        // A failed Kustomization may be what hides the one asked for: report it too.
+        let code = finish(
+          result,
+          missing ? [...failedKustomizations(result), ...entries] : entries,
+        );
+        if (missing) code = Math.max(code, notFound("Kustomization", name, selection));
         if (code === 0 || !opts.outputFile) await emit(text, opts.outputFile);
         setExit(code);
       },
@@ -133,12 +146,8 @@ export function buildCommand(setExit: (code: number) => void): Command {
         const { text, entries } = helmOutputOf(result, selection, opts);
         // A Kustomization that failed may hide HelmReleases: report it too.
         let code = finish(result, [...failedKustomizations(result), ...entries]);
-        if (name && entries.length === 0) {
-          process.stderr.write(
-            `flux-local: HelmRelease ${name} not found${selection.allNamespaces ? "" : ` in namespace ${selection.namespace}`}\n`,
-          );
-          code = Math.max(code, 1);
-        }
+        if (name && entries.length === 0)
+          code = Math.max(code, notFound("HelmRelease", name, selection));
         if (code === 0 || !opts.outputFile) await emit(text, opts.outputFile);
         setExit(code);
       },

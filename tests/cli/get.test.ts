@@ -23,6 +23,15 @@ describe("flux-local get", () => {
     expect(status.stdout).toMatch(/apps\s+testdata\/example\/apps\/prod\s+False\s+True\s+ok/);
   });
 
+  it("summarises the cluster's readiness with --status", async () => {
+    const { stdout } = await runCli(["get", "cluster", "--status", ...example], {
+      cwd: projectRoot,
+    });
+    expect(stdout).toMatch(
+      /^PATH\s+KUSTOMIZATIONS\s+READY\s+STATUS\s+\ntestdata\/example\s+4\s+True\s+3 ready, 1 suspended\s+\n$/,
+    );
+  });
+
   it("prints -o name as kubectl does", async () => {
     const { stdout } = await runCli(["get", "ks", "-o", "name", ...example], { cwd: projectRoot });
     expect(stdout.split("\n")).toContain("kustomization.kustomize.toolkit.fluxcd.io/apps");

@@ -91,7 +91,7 @@ export function getCommand(setExit: (code: number) => void): Command {
     .addOption(outputOption(["table", "yaml", "json"]).default("table"))
     .option("--skip-secrets", "leave Secrets out of -o yaml|json (default)", true)
     .option("--no-skip-secrets", "include Secrets in -o yaml|json");
-  addSelectionOptions(addCommonOptions(cluster)).action((opts: GetOptions) =>
+  addStatusOption(addSelectionOptions(addCommonOptions(cluster))).action((opts: GetOptions) =>
     runListing(opts, setExit, (result) => {
       const infos = kustomizationInfos(result, selectionOf(opts), process.cwd());
       return { text: formatCluster(result, infos, opts), listed: infos.map((i) => i.entry) };
@@ -267,7 +267,22 @@ function nameNamespace(objects: KubeObject[], fallback: string) {
 
 function formatCluster(result: RenderResult, infos: KustomizationInfo[], opts: GetOptions): string {
   if (opts.output !== "yaml" && opts.output !== "json") {
-    return formatTable(["PATH", "KUSTOMIZATIONS"], [[clusterPath(opts), String(infos.length)]]);
+    const row = [clusterPath(opts), String(infos.length)];
+    if (!showStatus(opts)) return formatTable(["PATH", "KUSTOMIZATIONS"], [row]);
+    // The cluster is ready when every Kustomization is; STATUS counts the others.
+    const count = (phase: string) => infos.filter((i) => i.entry.status.phase === phase).length;
+    const failed = count("Failed");
+    const notReady = infos.length - count("Ready") - count("Suspended") - count("Skipped");
+    const status = [
+      `${count("Ready")} ready`,
+      ...(failed ? [`${failed} failed`] : []),
+      ...(count("Suspended") ? [`${count("Suspended")} suspended`] : []),
+      ...(count("Skipped") ? [`${count("Skipped")} skipped`] : []),
+    ].join(", ");
+    return formatTable(
+      ["PATH", "KUSTOMIZATIONS", "READY", "STATUS"],
+      [[...row, notReady === 0 ? "True" : "False", status]],
+    );
   }
   const hrInfos = helmReleaseInfos(result, { namespace: "", allNamespaces: true, labels: {} });
   const kustomizations = infos.map((info) => {

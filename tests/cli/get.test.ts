@@ -35,6 +35,10 @@ describe("flux-local get", () => {
   it("prints -o name as kubectl does", async () => {
     const { stdout } = await runCli(["get", "ks", "-o", "name", ...example], { cwd: projectRoot });
     expect(stdout.split("\n")).toContain("kustomization.kustomize.toolkit.fluxcd.io/apps");
+    const sources = await runCli(["get", "sources", "-o", "name", ...example], {
+      cwd: projectRoot,
+    });
+    expect(sources.stdout).toBe("gitrepository.source.toolkit.fluxcd.io/flux-system\n");
   });
 
   it("shows what produced what, with dependsOn, in --tree", async () => {

@@ -9,7 +9,7 @@ import type { RenderResult } from "../../pipeline.js";
 import { selectEntries, type Selection } from "../../query/select.js";
 import type { StoreEntry } from "../../store/store.js";
 import { formatData } from "../format/output.js";
-import { statusData } from "../format/status.js";
+import { resourceName, statusData } from "../format/status.js";
 import { formatTable } from "../format/table.js";
 import {
   addCommonOptions,
@@ -90,6 +90,7 @@ export function sourceInfos(
 }
 
 function format(infos: SourceInfo[], opts: Options): string {
+  if (opts.output === "name") return infos.map((i) => `${resourceName(i.entry)}\n`).join("");
   if (opts.output === "yaml" || opts.output === "json") {
     const data = infos.map((i) => ({
       kind: i.kind,
@@ -142,7 +143,7 @@ export function getSourcesCommand(setExit: (code: number) => void): Command {
     .argument("[name]", "only sources with this name")
     .addOption(
       new Option("-o, --output <format>", "output format")
-        .choices(["table", "wide", "yaml", "json"])
+        .choices(["table", "wide", "yaml", "json", "name"])
         .default("table"),
     )
     .option(

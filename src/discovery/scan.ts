@@ -47,6 +47,29 @@ export async function ignoreRulesAt(root: string, dir: string): Promise<IgnoreRu
   return rules;
 }
 
+/**
+ * `ignoreRulesAt` for many directories of one run: each folder's ignore files
+ * are read once, and folders share their ancestors' rules.
+ */
+export class IgnoreRulesCache {
+  private readonly byDir = new Map<string, Promise<IgnoreRules>>();
+
+  at(root: string, dir: string): Promise<IgnoreRules> {
+    const rel = path.relative(root, dir);
+    if (rel.startsWith("..") || path.isAbsolute(rel)) return this.at(root, root);
+    const key = `${root}\u0000${dir}`;
+    let rules = this.byDir.get(key);
+    if (!rules) {
+      rules =
+        rel === ""
+          ? IgnoreRules.empty().enter(root)
+          : this.at(root, path.dirname(dir)).then((parent) => parent.enter(dir));
+      this.byDir.set(key, rules);
+    }
+    return rules;
+  }
+}
+
 export async function scanManifests(
   root: string,
   start: string,

@@ -9,7 +9,7 @@ import { stat } from "node:fs/promises";
 import path from "node:path";
 import { refDisplay, type KubeObject, type ObjectRef } from "../../flux/objects.js";
 import { describeSchemaError, Kustomization } from "../../flux/schema.js";
-import { ignoreRulesAt } from "../../discovery/scan.js";
+import { IgnoreRulesCache } from "../../discovery/scan.js";
 import { kustomizeBuild } from "../../render/kustomize/build.js";
 import { isInside } from "../../render/kustomize/files.js";
 import { wipeSecrets } from "../../render/secrets.js";
@@ -31,6 +31,9 @@ type Outcome = Status & { artifact?: { objects: KubeObject[]; path: string } };
 
 export class KustomizationController implements Controller {
   readonly kinds = ["Kustomization"];
+
+  // One run reads each folder's ignore files once, whatever number of builds.
+  private readonly ignoreRules = new IgnoreRulesCache();
 
   constructor(private readonly ctx: RunContext) {}
 
@@ -106,7 +109,7 @@ export class KustomizationController implements Controller {
     if (superseded) return superseded;
     let objects: KubeObject[];
     try {
-      const ignore = await ignoreRulesAt(source.path, dir);
+      const ignore = await this.ignoreRules.at(source.path, dir);
       const built = await this.ctx.manager.queue.add(
         () =>
           kustomizeBuild({

@@ -4,7 +4,7 @@
  *   const result = await render({ path: "clusters/prod" });
  *   for (const ks of result.store.list("Kustomization")) console.log(ks.key, ks.status);
  */
-export { render, type RenderRequest, type RenderResult, type Issue } from "./pipeline.js";
+export { render, type RenderRequest, type RenderResult, type Issue } from "./run.js";
 export {
   Store,
   type StoreEntry,
@@ -14,5 +14,5 @@ export {
 } from "./store/store.js";
 export type { Status, Phase, Reason } from "./store/status.js";
 export type { KubeObject, ObjectRef, Origin } from "./flux/objects.js";
-export { collectFailures, formatFailures, type Failure } from "./report/failures.js";
+export { collectFailures, formatFailures, type Failure } from "./views/failures.js";
 export { envsubst, SubstitutionError } from "./render/substitute/envsubst.js";

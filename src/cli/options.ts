@@ -5,8 +5,8 @@
 import { Option, type Command } from "commander";
 import type { SourceMapping } from "../controllers/context.js";
 import type { HelmRenderOptions } from "../controllers/helmrelease/options.js";
-import type { RenderRequest } from "../pipeline.js";
-import { DEFAULT_NAMESPACE, parseLabelSelector, type Selection } from "../query/select.js";
+import type { RenderRequest } from "../run.js";
+import { DEFAULT_NAMESPACE, parseLabelSelector, type Selection } from "../views/select.js";
 import { UsageError } from "../util/errors.js";
 
 export interface CommonOptions {

@@ -3,9 +3,9 @@
  * stderr, and the exit code (only the CLI maps errors to exit codes).
  */
 import { appendFileSync } from "node:fs";
-import { render, type RenderRequest, type RenderResult } from "../pipeline.js";
-import { failedKustomizations } from "../query/select.js";
-import { collectFailures, formatFailures, type Failure } from "../report/failures.js";
+import { render, type RenderRequest, type RenderResult } from "../run.js";
+import { failedKustomizations } from "../views/select.js";
+import { collectFailures, formatFailures, type Failure } from "../views/failures.js";
 import {
   failureAnnotation,
   failureRow,
@@ -13,7 +13,7 @@ import {
   isGitHubActions,
   stepSummary,
   workspacePath,
-} from "../report/github.js";
+} from "../views/github.js";
 import type { StoreEntry } from "../store/store.js";
 import { configureLogging, logger } from "../util/log.js";
 import { styleFor } from "./format/style.js";

@@ -4,6 +4,7 @@
  */
 import type { Store, StoreEntry } from "../store/store.js";
 import type { Status } from "../store/status.js";
+import type { ArtifactContext } from "../artifacts/context.js";
 import type { Manager } from "./manager.js";
 
 export interface SourceMapping {
@@ -40,6 +41,8 @@ export interface RunContext {
   store: Store;
   manager: Manager;
   options: RunOptions;
+  /** The artifact fetchers' shared cache, credentials and network switch. */
+  artifacts: ArtifactContext;
   /** GitRepositories (store keys) known to be the local checkout. */
   localGitRepositories: Set<string>;
   /**

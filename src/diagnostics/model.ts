@@ -4,7 +4,7 @@
  * first error); every check is a pure function from that to findings.
  */
 import path from "node:path";
-import { referencesOf as kustomizationReferences } from "../render/kustomize/safety.js";
+import { referencesOf as kustomizationReferences } from "../discovery/references.js";
 
 export type Severity = "error" | "warning";
 

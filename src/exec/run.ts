@@ -7,7 +7,7 @@ import { execa } from "execa";
 import { SubprocessError } from "../util/errors.js";
 import { logger } from "../util/log.js";
 
-export interface RunOptions {
+export interface ExecOptions {
   cwd: string;
   env?: Record<string, string>;
   timeoutMs?: number;
@@ -39,7 +39,7 @@ export function onCommand(listener: CommandListener): () => void {
 export async function run(
   file: string,
   args: readonly string[],
-  options: RunOptions,
+  options: ExecOptions,
 ): Promise<RunResult> {
   const argv = [file, ...args];
   const started = performance.now();

@@ -62,6 +62,24 @@ export const FLUX_GROUPS = {
   operator: "fluxcd.controlplane.io",
 } as const;
 
+/** The source kinds, in the order listings show them. */
+export const SOURCE_KINDS = [
+  "GitRepository",
+  "OCIRepository",
+  "Bucket",
+  "ExternalArtifact",
+  "HelmRepository",
+  "HelmChart",
+] as const;
+
+/** Sources that hold manifests (what a Kustomization may point at). */
+export const ARTIFACT_SOURCE_KINDS = new Set([
+  "GitRepository",
+  "OCIRepository",
+  "Bucket",
+  "ExternalArtifact",
+]);
+
 export function isKind(obj: KubeObject, group: string, kind: string): boolean {
   return obj.kind === kind && apiGroup(obj.apiVersion) === group;
 }

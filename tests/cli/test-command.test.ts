@@ -6,7 +6,7 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import type { JsonReport } from "../../src/report/json.js";
+import type { JsonReport } from "../../src/views/json.js";
 import { runCli } from "../support/cli.js";
 import {
   bootstrap,

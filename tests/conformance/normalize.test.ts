@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { caseName, matchesFilter, type ConformanceCase } from "../../src/conformance/cases.js";
-import { DELIBERATE, deliberateEntry } from "../../src/conformance/deliberate.js";
+import { caseName, matchesFilter, type ConformanceCase } from "../../tools/conformance/cases.js";
+import { DELIBERATE, deliberateEntry } from "../../tools/conformance/deliberate.js";
 import {
   applyReplacements,
   compareContains,
@@ -19,9 +19,9 @@ import {
   normalizeDocument,
   outputFormat,
   textDiff,
-} from "../../src/conformance/normalize.js";
-import { caseLine, countResults, summaryLines } from "../../src/conformance/report.js";
-import { effectiveArgv, type CaseResult } from "../../src/conformance/run-case.js";
+} from "../../tools/conformance/normalize.js";
+import { caseLine, countResults, summaryLines } from "../../tools/conformance/report.js";
+import { effectiveArgv, type CaseResult } from "../../tools/conformance/run-case.js";
 
 const configMap = (name: string, data: Record<string, string>, annotations?: object) => ({
   apiVersion: "v1",

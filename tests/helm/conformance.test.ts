@@ -8,7 +8,7 @@ import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { compareDocuments } from "../../src/conformance/normalize.js";
+import { compareDocuments } from "../../tools/conformance/normalize.js";
 import { runCli } from "../support/cli.js";
 import { makeRepo, type TempRepo } from "../support/repo.js";
 import { filesUnder, projectRoot } from "./support.js";

@@ -14,7 +14,7 @@ import {
 } from "../../src/controllers/helmrelease/options.js";
 import { onCommand } from "../../src/exec/run.js";
 import type { KubeObject } from "../../src/flux/objects.js";
-import { render, type RenderResult } from "../../src/pipeline.js";
+import { render, type RenderResult } from "../../src/run.js";
 import { bootstrap, fluxKustomization, makeRepo, type TempRepo } from "../support/repo.js";
 import { chartFiles, docs, gitChart, helmRelease } from "./support.js";
 

@@ -12,7 +12,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { defaultHelmOptions } from "../../src/controllers/helmrelease/options.js";
 import type { KubeObject } from "../../src/flux/objects.js";
-import { render, type RenderRequest, type RenderResult } from "../../src/pipeline.js";
+import { render, type RenderRequest, type RenderResult } from "../../src/run.js";
 import { startChartServer, type ChartServer } from "../support/chart-server.js";
 import { startGitServer, TestRepo, type GitServer } from "../support/git-server.js";
 import { startRegistry, type Registry } from "../support/registry.js";

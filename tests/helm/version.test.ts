@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isExactVersion, resolveVersion } from "../../src/sources/helm/version.js";
+import { isExactVersion, resolveVersion } from "../../src/artifacts/charts/version.js";
 import { ConstraintError, parseConstraint, satisfies } from "../../src/util/semver.js";
 import semver from "semver";
 

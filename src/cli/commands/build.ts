@@ -6,9 +6,9 @@
 import { Command } from "commander";
 import { isCustomResourceDefinition, isSecret, type KubeObject } from "../../flux/objects.js";
 import { dumpYamlStream } from "../../discovery/yaml.js";
-import type { RenderResult } from "../../pipeline.js";
-import { compare, kustomizationInfos } from "../../query/kustomizations.js";
-import { failedKustomizations, matches, type Selection } from "../../query/select.js";
+import type { RenderResult } from "../../run.js";
+import { compare, kustomizationInfos } from "../../views/kustomizations.js";
+import { failedKustomizations, matches, type Selection } from "../../views/select.js";
 import type { StoreEntry } from "../../store/store.js";
 import { emit } from "../format/output.js";
 import {

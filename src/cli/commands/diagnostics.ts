@@ -9,15 +9,15 @@ import { stat } from "node:fs/promises";
 import path from "node:path";
 import { Command } from "commander";
 import { runDiagnostics, type Finding } from "../../diagnostics/index.js";
-import { findRepoRoot } from "../../pipeline.js";
+import { findRepoRoot } from "../../run.js";
 import {
   formatAnnotation,
   isGitHubActions,
   markdownCell,
   workspacePath,
   type Annotation,
-} from "../../report/github.js";
-import { formatSeconds } from "../../report/test-results.js";
+} from "../../views/github.js";
+import { formatSeconds } from "../../views/test-results.js";
 import { UsageError } from "../../util/errors.js";
 import { emit } from "../format/output.js";
 import { styleFor, type Style } from "../format/style.js";

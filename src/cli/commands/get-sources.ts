@@ -4,9 +4,9 @@
  * URL, REVISION (`-o wide` adds the local path of the artifact).
  */
 import { Command, Option } from "commander";
-import { SOURCE_KINDS } from "../../controllers/source/controller.js";
-import type { RenderResult } from "../../pipeline.js";
-import { selectEntries, type Selection } from "../../query/select.js";
+import { SOURCE_KINDS } from "../../flux/objects.js";
+import type { RenderResult } from "../../run.js";
+import { selectEntries, type Selection } from "../../views/select.js";
 import type { StoreEntry } from "../../store/store.js";
 import { formatData } from "../format/output.js";
 import { resourceName, statusData } from "../format/status.js";

@@ -4,9 +4,9 @@
  */
 import { Command, Option } from "commander";
 import { FLUX_GROUPS, isConfigMap, isSecret, type KubeObject } from "../../flux/objects.js";
-import type { RenderResult } from "../../pipeline.js";
+import type { RenderResult } from "../../run.js";
 import type { StoreEntry } from "../../store/store.js";
-import { helmReleaseInfos, type HelmReleaseInfo } from "../../query/helmreleases.js";
+import { helmReleaseInfos, type HelmReleaseInfo } from "../../views/helmreleases.js";
 import {
   countHelmRepos,
   countOciRepos,
@@ -15,12 +15,12 @@ import {
   kustomizationInfos,
   ofKind,
   type KustomizationInfo,
-} from "../../query/kustomizations.js";
+} from "../../views/kustomizations.js";
 import { formatData, toJson, toYaml } from "../format/output.js";
 import { formatTable } from "../format/table.js";
 import { resourceName, statusColumns, statusData } from "../format/status.js";
-import { buildTree, renderTree, type TreeNode } from "../../query/tree.js";
-import { matches, selectEntries } from "../../query/select.js";
+import { buildTree, renderTree, type TreeNode } from "../../views/tree.js";
+import { matches, selectEntries } from "../../views/select.js";
 import {
   addCommonOptions,
   addSelectionOptions,
@@ -217,7 +217,8 @@ function formatTree(result: RenderResult, opts: GetOptions, name?: string): stri
   return `${lines.join("\n")}\n`;
 }
 
-const SOURCE_KINDS = [
+/** The order `get all` lists sources in (flux get all's). */
+const GET_ALL_SOURCE_ORDER = [
   "GitRepository",
   "OCIRepository",
   "HelmRepository",
@@ -234,7 +235,7 @@ function formatAll(result: RenderResult, opts: GetOptions): { text: string; list
     { title: "HelmReleases", entries: selectEntries(result, "HelmRelease", selection) },
     {
       title: "Sources",
-      entries: SOURCE_KINDS.flatMap((kind) => selectEntries(result, kind, selection)),
+      entries: GET_ALL_SOURCE_ORDER.flatMap((kind) => selectEntries(result, kind, selection)),
     },
   ];
   const listed = sections.flatMap((s) => s.entries);

@@ -6,18 +6,18 @@
  * and `--json FILE` write machine-readable results for CI.
  */
 import { Command } from "commander";
-import type { Failure } from "../../report/failures.js";
-import { formatJsonReport, toJsonReport } from "../../report/json.js";
-import { toJUnit } from "../../report/junit.js";
+import type { Failure } from "../../views/failures.js";
+import { formatJsonReport, toJsonReport } from "../../views/json.js";
+import { toJUnit } from "../../views/junit.js";
 import {
   collectTestRun,
   formatSeconds,
   summaryLine,
   type TestCase,
   type TestRun,
-} from "../../report/test-results.js";
-import { failedKustomizations, matches, type Selection } from "../../query/select.js";
-import type { RenderResult } from "../../pipeline.js";
+} from "../../views/test-results.js";
+import { failedKustomizations, matches, type Selection } from "../../views/select.js";
+import type { RenderResult } from "../../run.js";
 import type { StoreEntry } from "../../store/store.js";
 import { errorMessage, FluxLocalError, UsageError } from "../../util/errors.js";
 import { emit, writeAtomically } from "../format/output.js";

@@ -28,7 +28,7 @@ import {
   ValuesError,
   type Values,
 } from "../../render/helm/values.js";
-import { isInside } from "../../render/kustomize/files.js";
+import { isInside } from "../../flux/paths.js";
 import { wipeSecrets } from "../../render/secrets.js";
 import {
   ChartFetcher,
@@ -36,23 +36,21 @@ import {
   extractChartArchive,
   readChartMetadata,
   type ChartMetadata,
-} from "../../sources/helm/charts.js";
-import { ChartError } from "../../sources/helm/errors.js";
+} from "../../artifacts/charts/charts.js";
+import { ChartError } from "../../artifacts/charts/errors.js";
 import type { StoreEntry } from "../../store/store.js";
 import type { Status } from "../../store/status.js";
 import { FluxLocalError, RenderError } from "../../util/errors.js";
 import { startWork, type RunContext } from "../context.js";
 import { awaitDependencies } from "../dependencies.js";
-import { SourceCache } from "../source/cache.js";
-import { SecretVault } from "../source/credentials.js";
 import { producedInCluster } from "../kustomization/controller.js";
-import { producedRef } from "../kustomization/produced.js";
+import { producedRef } from "../../store/produced.js";
 import type { Controller } from "../manager.js";
-import { ChartLocator, pathKind, type LocatedChart } from "./chart-source.js";
+import { ChartLocator, pathKind, type LocatedChart } from "./chart-locator.js";
 import type { HelmRenderOptions } from "./options.js";
 import { resolveValuesFrom } from "./values-from.js";
 
-type Outcome = Status & { objects?: KubeObject[] };
+type ReleaseOutcome = Status & { objects?: KubeObject[] };
 
 interface PreparedChart {
   /** Folder helm renders. */
@@ -87,20 +85,14 @@ export class HelmReleaseController implements Controller {
   readonly kinds = ["HelmRelease"];
   readonly charts: ChartFetcher;
   private readonly locator: ChartLocator;
-  private vault: Promise<SecretVault> | undefined;
   private helmHome: Promise<string> | undefined;
 
   constructor(
     private readonly ctx: RunContext,
     private readonly options: HelmRenderOptions,
   ) {
-    const vault = () => (this.vault ??= SecretVault.load(ctx.options.secretFiles));
-    this.charts = new ChartFetcher({
-      run: ctx,
-      cache: new SourceCache(ctx.options.cacheDir),
-      vault,
-    });
-    this.locator = new ChartLocator(ctx, vault);
+    this.charts = new ChartFetcher(ctx.artifacts);
+    this.locator = new ChartLocator(ctx);
   }
 
   private home(): Promise<string> {
@@ -121,7 +113,7 @@ export class HelmReleaseController implements Controller {
     if (objects && status.phase === "Ready") this.publish(entry, objects);
   }
 
-  private async run(entry: StoreEntry, generation: number): Promise<Outcome> {
+  private async run(entry: StoreEntry, generation: number): Promise<ReleaseOutcome> {
     const parsed = HelmRelease.safeParse(entry.object);
     if (!parsed.success) {
       return {
@@ -207,8 +199,8 @@ export class HelmReleaseController implements Controller {
   private async prepareChart(
     located: LocatedChart,
     scratch: string,
-  ): Promise<PreparedChart | Outcome> {
-    const failed = (message: string, reason: Status["reason"] = "ChartFailed"): Outcome => ({
+  ): Promise<PreparedChart | ReleaseOutcome> {
+    const failed = (message: string, reason: Status["reason"] = "ChartFailed"): ReleaseOutcome => ({
       phase: "Failed",
       reason,
       message,
@@ -252,7 +244,7 @@ export class HelmReleaseController implements Controller {
   private async chartFolder(
     located: LocatedChart,
     scratch: string,
-  ): Promise<{ dir: string; valuesRoot: string; folder: boolean } | Outcome> {
+  ): Promise<{ dir: string; valuesRoot: string; folder: boolean } | ReleaseOutcome> {
     if (located.type === "repository") {
       const fetched = await this.charts.fetch(located.request);
       return { dir: fetched.dir, valuesRoot: fetched.dir, folder: false };
@@ -365,7 +357,7 @@ export class HelmReleaseController implements Controller {
     chart: PreparedChart,
     values: Values,
     scratch: string,
-  ): Promise<KubeObject[] | Outcome> {
+  ): Promise<KubeObject[] | ReleaseOutcome> {
     const action = this.options.isUpgrade ? hr.spec.upgrade : hr.spec.install;
     const valuesFile = path.join(scratch, "values.yaml");
     try {

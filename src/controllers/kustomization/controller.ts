@@ -7,11 +7,16 @@
  */
 import { stat } from "node:fs/promises";
 import path from "node:path";
-import { refDisplay, type KubeObject, type ObjectRef } from "../../flux/objects.js";
+import {
+  ARTIFACT_SOURCE_KINDS,
+  refDisplay,
+  type KubeObject,
+  type ObjectRef,
+} from "../../flux/objects.js";
 import { describeSchemaError, Kustomization } from "../../flux/schema.js";
 import { IgnoreRulesCache } from "../../discovery/scan.js";
 import { kustomizeBuild } from "../../render/kustomize/build.js";
-import { isInside } from "../../render/kustomize/files.js";
+import { isInside } from "../../flux/paths.js";
 import { wipeSecrets } from "../../render/secrets.js";
 import { substituteObjects } from "../../render/substitute/postbuild.js";
 import type { SourceArtifact, StoreEntry } from "../../store/store.js";
@@ -20,14 +25,14 @@ import { InputError, RenderError } from "../../util/errors.js";
 import { startWork, SUPERSEDED, type RunContext } from "../context.js";
 import { awaitDependencies, awaitSourceArtifact } from "../dependencies.js";
 import type { Controller } from "../manager.js";
-import { ARTIFACT_SOURCE_KINDS } from "../source/controller.js";
-import { producedRef } from "./produced.js";
+
+import { producedRef } from "../../store/produced.js";
 import { gatherVariables, MissingReferenceError } from "./variables.js";
 
 export const KUSTOMIZE_NAME_LABEL = "kustomize.toolkit.fluxcd.io/name";
 export const KUSTOMIZE_NAMESPACE_LABEL = "kustomize.toolkit.fluxcd.io/namespace";
 
-type Outcome = Status & { artifact?: { objects: KubeObject[]; path: string } };
+type KustomizationOutcome = Status & { artifact?: { objects: KubeObject[]; path: string } };
 
 export class KustomizationController implements Controller {
   readonly kinds = ["Kustomization"];
@@ -53,7 +58,7 @@ export class KustomizationController implements Controller {
     if (artifact && status.phase === "Ready") this.publish(entry, artifact.objects);
   }
 
-  private async run(entry: StoreEntry, generation: number): Promise<Outcome> {
+  private async run(entry: StoreEntry, generation: number): Promise<KustomizationOutcome> {
     const parsed = Kustomization.safeParse(entry.object);
     if (!parsed.success) {
       return {
@@ -179,7 +184,7 @@ export class KustomizationController implements Controller {
   private async resolveSource(
     entry: StoreEntry,
     ks: Kustomization,
-  ): Promise<SourceArtifact | Outcome> {
+  ): Promise<SourceArtifact | KustomizationOutcome> {
     const ref = ks.spec.sourceRef;
     const sourceRef: ObjectRef = {
       kind: ref.kind,

@@ -7,33 +7,14 @@
  * on the source, which its consumers report as their root cause.
  */
 import { stat } from "node:fs/promises";
-import { refDisplay } from "../../flux/objects.js";
+import { refDisplay, SOURCE_KINDS } from "../../flux/objects.js";
 import type { StoreEntry } from "../../store/store.js";
 import { errorMessage } from "../../util/errors.js";
 import { findSourceMapping, type RunContext } from "../context.js";
 import type { Controller } from "../manager.js";
-import { SourceCache } from "./cache.js";
-import { SecretVault } from "./credentials.js";
-import type { FetchContext, Outcome, SourceFetcher } from "./fetching.js";
+import type { SourceOutcome, SourceFetcher } from "./fetching.js";
 import { GitFetcher } from "./git.js";
 import { OciFetcher } from "./oci.js";
-
-export const SOURCE_KINDS = [
-  "GitRepository",
-  "OCIRepository",
-  "Bucket",
-  "ExternalArtifact",
-  "HelmRepository",
-  "HelmChart",
-] as const;
-
-/** Sources that hold manifests (what a Kustomization may point at). */
-export const ARTIFACT_SOURCE_KINDS = new Set([
-  "GitRepository",
-  "OCIRepository",
-  "Bucket",
-  "ExternalArtifact",
-]);
 
 export const LOCAL_REVISION = "local";
 
@@ -45,25 +26,19 @@ export interface SourceControllerOptions {
 export class SourceController implements Controller {
   readonly kinds = SOURCE_KINDS;
   private readonly fetchers = new Map<string, SourceFetcher>();
-  private vaultPromise: Promise<SecretVault> | undefined;
 
   constructor(
     private readonly ctx: RunContext,
     options: SourceControllerOptions = {},
   ) {
-    const fc: FetchContext = {
-      run: ctx,
-      cache: new SourceCache(ctx.options.cacheDir),
-      vault: () => (this.vaultPromise ??= SecretVault.load(ctx.options.secretFiles)),
-    };
-    for (const fetcher of options.fetchers ?? [new GitFetcher(fc), new OciFetcher(fc)]) {
+    for (const fetcher of options.fetchers ?? [new GitFetcher(ctx), new OciFetcher(ctx)]) {
       this.fetchers.set(fetcher.kind, fetcher);
     }
   }
 
   async reconcile(entry: StoreEntry, generation: number): Promise<void> {
     const startedAt = Date.now();
-    let outcome: Outcome;
+    let outcome: SourceOutcome;
     try {
       outcome = await this.resolve(entry, generation);
     } catch (err) {
@@ -76,7 +51,7 @@ export class SourceController implements Controller {
     this.ctx.store.setStatus(entry.ref, { ...status, startedAt, finishedAt: Date.now() });
   }
 
-  private async resolve(entry: StoreEntry, generation: number): Promise<Outcome> {
+  private async resolve(entry: StoreEntry, generation: number): Promise<SourceOutcome> {
     const { ref } = entry;
     const spec = (entry.object.spec ?? {}) as Record<string, unknown>;
     if (spec.suspend === true) {

@@ -9,31 +9,31 @@ import { cp, mkdtemp } from "node:fs/promises";
 import path from "node:path";
 import { refDisplay, refString, type ObjectRef } from "../../flux/objects.js";
 import { GitRepositorySpec } from "../../flux/schema.js";
-import { isInside } from "../../render/kustomize/files.js";
-import { checkoutCommit, isHttpUrl, type GitRemote } from "../../sources/git/fetch.js";
-import { deadline, redactUrl, splitUrlCredentials, type HttpAuth } from "../../sources/git/http.js";
+import { isInside } from "../../flux/paths.js";
+import { checkoutCommit, isHttpUrl, type GitRemote } from "../../artifacts/git/fetch.js";
+import { deadline, redactUrl, splitUrlCredentials, type HttpAuth } from "../../artifacts/http.js";
 import {
   describePlan,
   isImmutable,
   planRef,
   resolveRef,
   revisionOf,
-} from "../../sources/git/refs.js";
-import { listRemoteRefs } from "../../sources/git/fetch.js";
+} from "../../artifacts/git/refs.js";
+import { listRemoteRefs } from "../../artifacts/git/fetch.js";
 import type { SourceArtifact, StoreEntry } from "../../store/store.js";
-import { FetchError } from "../../sources/git/http.js";
+import { FetchError } from "../../artifacts/http.js";
 import { startWork } from "../context.js";
-import { CACHE_NAMESPACES } from "./cache.js";
+import { CACHE_NAMESPACES } from "../../artifacts/cache/source-cache.js";
 import {
-  cachedFetch,
   fetched,
   fetchFailed,
   fetchTimeout,
   invalidSpec,
-  type FetchContext,
-  type Outcome,
+  type SourceOutcome,
   type SourceFetcher,
 } from "./fetching.js";
+import { cachedFetch } from "../../artifacts/cache/policy.js";
+import type { RunContext } from "../context.js";
 
 export const SSH_UNSUPPORTED =
   "SSH URLs are not supported: flux-local fetches Git over HTTP(S) only (isomorphic-git). Use the repository's https:// URL with a token Secret given by --secret-file, or clone it yourself and map it with --sources NAME=PATH";
@@ -52,9 +52,9 @@ interface Include {
 export class GitFetcher implements SourceFetcher {
   readonly kind = "GitRepository";
 
-  constructor(private readonly fc: FetchContext) {}
+  constructor(private readonly ctx: RunContext) {}
 
-  async fetch(entry: StoreEntry, generation: number): Promise<Outcome> {
+  async fetch(entry: StoreEntry, generation: number): Promise<SourceOutcome> {
     const parsed = GitRepositorySpec.safeParse(entry.object.spec);
     if (!parsed.success) return invalidSpec("GitRepository", parsed.error);
     const spec = parsed.data;
@@ -83,8 +83,8 @@ export class GitFetcher implements SourceFetcher {
         namespace: entry.ref.namespace,
         name: inc.repository.name,
       };
-      const status = await this.fc.run.manager.awaitReady(ref, entry.key);
-      const dep = this.fc.run.store.get(ref);
+      const status = await this.ctx.manager.awaitReady(ref, entry.key);
+      const dep = this.ctx.store.get(ref);
       if (status.phase !== "Ready" || dep?.artifact?.type !== "source") {
         if (status.reason === "DependencyNotFound") {
           return {
@@ -111,17 +111,17 @@ export class GitFetcher implements SourceFetcher {
       });
     }
 
-    const superseded = startWork(this.fc.run, entry, generation, "fetching");
+    const superseded = startWork(this.ctx, entry, generation, "fetching");
     if (superseded) return superseded;
     const started = performance.now();
     try {
-      const vault = await this.fc.vault();
+      const vault = await this.ctx.artifacts.vault();
       const { url, auth: urlAuth } = splitUrlCredentials(spec.url);
       const secretAuth = spec.secretRef
         ? vault.gitAuth(entry.ref.namespace, spec.secretRef.name)
         : undefined;
       const auth: HttpAuth | undefined = secretAuth ?? urlAuth;
-      const result = await this.fc.run.manager.queue.add(
+      const result = await this.ctx.manager.queue.add(
         () => this.fetchCommit(url, spec, auth, timeoutMs),
         { throwOnTimeout: true },
       );
@@ -142,7 +142,7 @@ export class GitFetcher implements SourceFetcher {
     const remote: GitRemote = {
       url,
       ...(auth ? { auth } : {}),
-      signal: deadline(timeoutMs, this.fc.run.options.signal),
+      signal: deadline(timeoutMs, this.ctx.options.signal),
       timeoutMs,
     };
     const plan = planRef(spec.ref);
@@ -156,7 +156,7 @@ export class GitFetcher implements SourceFetcher {
             shallow: false,
           }
         : undefined;
-    const result = await cachedFetch(this.fc, {
+    const result = await cachedFetch(this.ctx.artifacts, {
       namespace: CACHE_NAMESPACES.git,
       recordKey: `git ${url} ${describePlan(plan)}`,
       immutable: isImmutable(plan),
@@ -217,7 +217,7 @@ export class GitFetcher implements SourceFetcher {
       }
     };
     if (includes.some((i) => i.artifact.local)) {
-      const dir = await mkdtemp(path.join(this.fc.run.options.scratchDir, "include-"));
+      const dir = await mkdtemp(path.join(this.ctx.options.scratchDir, "include-"));
       await fill(dir);
       return dir;
     }
@@ -231,7 +231,8 @@ export class GitFetcher implements SourceFetcher {
         i.toPath,
       ]),
     });
-    return (await this.fc.cache.dirs.ensure(CACHE_NAMESPACES.gitInclude, key, fill)).path;
+    return (await this.ctx.artifacts.cache.dirs.ensure(CACHE_NAMESPACES.gitInclude, key, fill))
+      .path;
   }
 }
 

@@ -8,14 +8,14 @@
  */
 import { createHash } from "node:crypto";
 import { OCIRepositorySpec } from "../../flux/schema.js";
-import { deadline } from "../../sources/git/http.js";
-import { RegistryClient } from "../../sources/oci/client.js";
+import { deadline } from "../../artifacts/http.js";
+import { RegistryClient } from "../../artifacts/oci/client.js";
 import {
   credentialsFrom,
   lookupDockerConfig,
   type RegistryCredentials,
-} from "../../sources/oci/docker-config.js";
-import { pullOci, resolveOci } from "../../sources/oci/fetch.js";
+} from "../../artifacts/oci/docker-config.js";
+import { pullOci, resolveOci } from "../../artifacts/oci/fetch.js";
 import {
   describeOciPlan,
   isOciImmutable,
@@ -24,31 +24,27 @@ import {
   parseOciUrl,
   planOciRef,
   type OciLocation,
-} from "../../sources/oci/reference.js";
-import type { DockerConfig } from "../../sources/oci/schema.js";
+} from "../../artifacts/oci/reference.js";
+import type { DockerConfig } from "../../artifacts/oci/schema.js";
 import type { StoreEntry } from "../../store/store.js";
 import { logger } from "../../util/log.js";
 import { startWork } from "../context.js";
-import { CACHE_NAMESPACES } from "./cache.js";
-import { UserRegistryConfig } from "./credentials.js";
+import { CACHE_NAMESPACES } from "../../artifacts/cache/source-cache.js";
 import {
-  cachedFetch,
   fetched,
   fetchFailed,
   fetchTimeout,
   invalidSpec,
-  type FetchContext,
-  type Outcome,
+  type SourceOutcome,
   type SourceFetcher,
 } from "./fetching.js";
+import { cachedFetch } from "../../artifacts/cache/policy.js";
+import type { RunContext } from "../context.js";
 
 export class OciFetcher implements SourceFetcher {
   readonly kind = "OCIRepository";
-  private readonly userConfig: UserRegistryConfig;
 
-  constructor(private readonly fc: FetchContext) {
-    this.userConfig = new UserRegistryConfig(fc.run.options);
-  }
+  constructor(private readonly ctx: RunContext) {}
 
   private async credentials(
     entry: StoreEntry,
@@ -57,15 +53,19 @@ export class OciFetcher implements SourceFetcher {
   ): Promise<RegistryCredentials | undefined> {
     let config: DockerConfig | undefined;
     if (spec.secretRef)
-      config = (await this.fc.vault()).dockerConfig(entry.ref.namespace, spec.secretRef.name);
+      config = (await this.ctx.artifacts.vault()).dockerConfig(
+        entry.ref.namespace,
+        spec.secretRef.name,
+      );
     const fromSecret = config
       ? lookupDockerConfig(config, loc.registry)
       : { kind: "none" as const };
-    if (fromSecret.kind === "none") return this.userConfig.credentials(loc.registry);
-    return credentialsFrom(fromSecret, loc.registry, this.fc.run.options.signal);
+    if (fromSecret.kind === "none")
+      return this.ctx.artifacts.userRegistry.credentials(loc.registry);
+    return credentialsFrom(fromSecret, loc.registry, this.ctx.options.signal);
   }
 
-  async fetch(entry: StoreEntry, generation: number): Promise<Outcome> {
+  async fetch(entry: StoreEntry, generation: number): Promise<SourceOutcome> {
     const parsed = OCIRepositorySpec.safeParse(entry.object.spec);
     if (!parsed.success) return invalidSpec("OCIRepository", parsed.error);
     const spec = parsed.data;
@@ -83,7 +83,7 @@ export class OciFetcher implements SourceFetcher {
         "cloud provider auth not supported; using docker config",
       );
     }
-    const superseded = startWork(this.fc.run, entry, generation, "fetching");
+    const superseded = startWork(this.ctx, entry, generation, "fetching");
     if (superseded) return superseded;
     const { registry, repository } = loc.value;
     const plan = planOciRef(spec.ref);
@@ -94,9 +94,9 @@ export class OciFetcher implements SourceFetcher {
         : "";
     const started = performance.now();
     try {
-      const result = await this.fc.run.manager.queue.add(
+      const result = await this.ctx.manager.queue.add(
         async () => {
-          const signal = deadline(timeoutMs, this.fc.run.options.signal);
+          const signal = deadline(timeoutMs, this.ctx.options.signal);
           let client: RegistryClient | undefined;
           const getClient = async () => {
             client ??= new RegistryClient({
@@ -110,7 +110,7 @@ export class OciFetcher implements SourceFetcher {
             });
             return client;
           };
-          return cachedFetch(this.fc, {
+          return cachedFetch(this.ctx.artifacts, {
             namespace: CACHE_NAMESPACES.oci,
             recordKey: `oci ${registry}/${repository} ${describeOciPlan(plan)}`,
             immutable: isOciImmutable(plan),

@@ -17,7 +17,7 @@ import {
   writeFile,
 } from "node:fs/promises";
 import path from "node:path";
-import { isInside } from "../kustomize/files.js";
+import { isInside } from "../../flux/paths.js";
 import { mergeValues, readValues, serializeValues, ValuesError, type Values } from "./values.js";
 import { InputError } from "../../util/errors.js";
 

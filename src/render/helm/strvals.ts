@@ -20,7 +20,7 @@ const MAX_NESTED_NAME_LEVEL = 30;
 
 const EOF = Symbol("EOF");
 const NOT_LIST = Symbol("not a list");
-type Outcome = undefined | typeof EOF | StrvalsError;
+type ParseStep = undefined | typeof EOF | StrvalsError;
 
 interface Scan {
   text: string;
@@ -152,7 +152,7 @@ class Parser {
     }
   }
 
-  private key(data: Values, level: number): Outcome {
+  private key(data: Values, level: number): ParseStep {
     const stop = this.literal ? "=[." : "=[,.";
     const { text: k, last, eof } = this.in.until(stop, !this.literal);
     if (eof) return k.length === 0 ? EOF : new StrvalsError(`key "${k}" has no value`);
@@ -214,7 +214,7 @@ class Parser {
     return Number(text);
   }
 
-  private listItem(list: unknown[], index: number, level: number): [unknown[], Outcome] {
+  private listItem(list: unknown[], index: number, level: number): [unknown[], ParseStep] {
     if (index < 0) return [list, new StrvalsError(`negative ${index} index not allowed`)];
     const { text, last, eof } = this.in.until("[.=", !this.literal);
     if (text.length > 0) {

@@ -21,8 +21,3 @@ export async function findKustomizationFile(dir: string): Promise<string | undef
   }
   return undefined;
 }
-
-export function isInside(root: string, target: string): boolean {
-  const rel = path.relative(root, target);
-  return rel === "" || (!rel.startsWith("..") && !path.isAbsolute(rel));
-}

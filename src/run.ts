@@ -1,0 +1,143 @@
+/**
+ * One run over a repository: read the manifests under `--path`, seed the store,
+ * let the controllers reconcile to a fixed point, and return the store with
+ * every issue found on the way. Never stops at the first failure.
+ */
+import { mkdtemp, rm, stat } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { defaultCacheDir } from "./artifacts/cache/dir-cache.js";
+import { createArtifactContext } from "./artifacts/context.js";
+import { HelmReleaseController } from "./controllers/helmrelease/controller.js";
+import type { HelmRenderOptions } from "./controllers/helmrelease/options.js";
+import { KustomizationController } from "./controllers/kustomization/controller.js";
+import { Manager } from "./controllers/manager.js";
+import { SourceController } from "./controllers/source/controller.js";
+import type { RunContext, RunOptions, SourceMapping } from "./controllers/context.js";
+import { scanManifests } from "./discovery/scan.js";
+import { planSeed, type Issue } from "./discovery/seed.js";
+import { Store } from "./store/store.js";
+import { UsageError } from "./util/errors.js";
+
+export interface RenderRequest {
+  /** Directory to read (`--path`), relative to cwd or absolute. */
+  path: string;
+  cwd?: string;
+  sources?: SourceMapping[];
+  strictSubstitute?: boolean;
+  skipInvalidKustomizationPaths?: boolean;
+  allowMissingSecrets?: boolean;
+  concurrency?: number;
+  /** Root of the cache shared across runs (default: defaultCacheDir()). */
+  cacheDir?: string;
+  /** Use only the cache for remote sources. */
+  offline?: boolean;
+  /** Plain Secret manifests with source credentials. */
+  secretFiles?: string[];
+  /** Docker config file for registry credentials. */
+  registryConfig?: string;
+  signal?: AbortSignal;
+  /** Render HelmReleases with helm (`build hr`, `--enable-helm`); without it they are only listed. */
+  helm?: HelmRenderOptions;
+  /** Called with the run's store before anything is added to it (progress displays). */
+  onStore?: (store: Store) => void;
+}
+
+export type { Issue };
+
+export interface RenderResult {
+  store: Store;
+  issues: Issue[];
+  options: RunOptions;
+  controllers: { kustomization: KustomizationController; helmRelease?: HelmReleaseController };
+}
+
+export async function findRepoRoot(start: string): Promise<string | undefined> {
+  let dir = start;
+  for (;;) {
+    try {
+      await stat(path.join(dir, ".git"));
+      return dir;
+    } catch {
+      // keep walking up
+    }
+    const parent = path.dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
+}
+
+export async function render(request: RenderRequest): Promise<RenderResult> {
+  const cwd = request.cwd ?? process.cwd();
+  const target = path.resolve(cwd, request.path);
+  try {
+    if (!(await stat(target)).isDirectory()) throw new Error();
+  } catch {
+    throw new UsageError(`--path ${request.path}: no such directory`);
+  }
+  const repoRoot = (await findRepoRoot(target)) ?? target;
+  const scratchDir = await mkdtemp(path.join(os.tmpdir(), "flux-local-"));
+  const options: RunOptions = {
+    path: target,
+    repoRoot,
+    sources: (request.sources ?? []).map((s) => ({ ...s, path: path.resolve(cwd, s.path) })),
+    strictSubstitute: request.strictSubstitute ?? false,
+    skipInvalidKustomizationPaths: request.skipInvalidKustomizationPaths ?? false,
+    allowMissingSecrets: request.allowMissingSecrets ?? false,
+    concurrency: request.concurrency ?? Math.max(2, os.availableParallelism()),
+    scratchDir,
+    cacheDir: path.resolve(cwd, request.cacheDir ?? defaultCacheDir()),
+    offline: request.offline ?? false,
+    secretFiles: (request.secretFiles ?? []).map((f) => path.resolve(cwd, f)),
+    ...(request.registryConfig
+      ? { registryConfig: path.resolve(cwd, request.registryConfig) }
+      : {}),
+    signal: request.signal,
+  };
+  const store = new Store();
+  request.onStore?.(store);
+  const manager = new Manager(store, options.concurrency);
+  const ctx: RunContext = {
+    store,
+    manager,
+    options,
+    artifacts: createArtifactContext(options),
+    localGitRepositories: new Set(),
+    expectedProducers: new Map(),
+  };
+  const kustomization = new KustomizationController(ctx);
+  manager.register(new SourceController(ctx));
+  manager.register(kustomization);
+  const helmRelease = request.helm ? new HelmReleaseController(ctx, request.helm) : undefined;
+  if (helmRelease) manager.register(helmRelease);
+
+  const issues: Issue[] = [];
+  try {
+    const scan = await scanManifests(repoRoot, target);
+    for (const err of scan.errors) {
+      issues.push({
+        severity: "error",
+        reason: "ParseFailed",
+        message: err.message,
+        file: err.file,
+        line: err.line,
+      });
+    }
+    const seeded = planSeed(scan.objects, repoRoot);
+    issues.push(...seeded.issues);
+    for (const id of seeded.localGitRepositories) ctx.localGitRepositories.add(id);
+    for (const [child, producer] of seeded.expectedProducers)
+      ctx.expectedProducers.set(child, producer);
+    for (const { ref, object, origin } of seeded.objects) store.put(ref, object, origin);
+    manager.start();
+    await manager.idle();
+  } finally {
+    await rm(scratchDir, { recursive: true, force: true });
+  }
+  return {
+    store,
+    issues,
+    options,
+    controllers: { kustomization, ...(helmRelease ? { helmRelease } : {}) },
+  };
+}

@@ -1,0 +1,115 @@
+/**
+ * Every failure of a run, with where the object was defined and the root cause
+ * when it failed because something it depends on failed.
+ */
+import path from "node:path";
+import type { RenderResult } from "../run.js";
+import type { StoreEntry } from "../store/store.js";
+
+export interface Failure {
+  object?: string;
+  kind?: string;
+  namespace?: string;
+  name?: string;
+  /** `file:line`, or `produced by Kind/ns/name`. */
+  location?: string;
+  file?: string;
+  line?: number;
+  reason: string;
+  message: string;
+  rootCause?: { object: string; reason: string; message: string };
+}
+
+export function location(
+  entry: StoreEntry,
+  cwd: string,
+): { location?: string; file?: string; line?: number } {
+  const { file, line, producer } = entry.origin;
+  const rel = file ? relative(file, cwd) : undefined;
+  const where = rel ? (line ? `${rel}:${line}` : rel) : undefined;
+  const by = producer ? `produced by ${producer}` : undefined;
+  const text = [where, by].filter(Boolean).join(", ");
+  return {
+    ...(text ? { location: text } : {}),
+    ...(rel ? { file: rel } : {}),
+    ...(line ? { line } : {}),
+  };
+}
+
+function relative(file: string, cwd: string): string {
+  const rel = path.relative(cwd, file);
+  return rel.startsWith("..") || path.isAbsolute(rel) ? file : rel;
+}
+
+/** Follow rootCause links to the first failure in the chain. */
+export function rootCauseOf(result: RenderResult, entry: StoreEntry): StoreEntry | undefined {
+  const seen = new Set<string>([entry.key]);
+  let current = entry;
+  while (current.status.rootCause && !seen.has(current.status.rootCause)) {
+    const next = result.store.get(current.status.rootCause);
+    if (!next) break;
+    seen.add(next.key);
+    current = next;
+  }
+  return current === entry ? undefined : current;
+}
+
+export function failureOf(result: RenderResult, entry: StoreEntry, cwd: string): Failure {
+  const root = rootCauseOf(result, entry);
+  return {
+    object: entry.key,
+    kind: entry.ref.kind,
+    namespace: entry.ref.namespace,
+    name: entry.ref.name,
+    ...location(entry, cwd),
+    reason: entry.status.reason,
+    message: entry.status.message,
+    ...(root
+      ? {
+          rootCause: { object: root.key, reason: root.status.reason, message: root.status.message },
+        }
+      : {}),
+  };
+}
+
+/**
+ * Failures among `entries` (the objects a command selected) plus every issue
+ * found while reading the repository.
+ */
+export function collectFailures(
+  result: RenderResult,
+  entries: readonly StoreEntry[],
+  cwd: string,
+): Failure[] {
+  const failures: Failure[] = [];
+  for (const issue of result.issues) {
+    if (issue.severity !== "error") continue;
+    const rel = issue.file ? relative(issue.file, cwd) : undefined;
+    failures.push({
+      ...(issue.object ? { object: issue.object } : {}),
+      ...(rel ? { file: rel, location: issue.line ? `${rel}:${issue.line}` : rel } : {}),
+      ...(issue.line ? { line: issue.line } : {}),
+      reason: issue.reason,
+      message: issue.message,
+    });
+  }
+  for (const entry of entries) {
+    if (entry.status.phase === "Failed") failures.push(failureOf(result, entry, cwd));
+  }
+  return failures;
+}
+
+export function formatFailures(failures: readonly Failure[]): string {
+  if (failures.length === 0) return "";
+  const lines = [`${failures.length} failure${failures.length === 1 ? "" : "s"}:`];
+  for (const f of failures) {
+    const what = f.kind ? `${f.kind} ${f.namespace}/${f.name}` : (f.object ?? "repository");
+    lines.push(`- ${what}${f.location ? ` (${f.location})` : ""}: ${f.reason}: ${f.message}`);
+    if (f.rootCause) {
+      lines.push(
+        `    root cause: ${f.rootCause.object}: ${f.rootCause.reason}: ${f.rootCause.message}`,
+      );
+    }
+  }
+  return lines.join("\n") + "\n";
+}

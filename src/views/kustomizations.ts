@@ -1,0 +1,65 @@
+/**
+ * What `get ks` and `get cluster` show about Kustomizations.
+ */
+import path from "node:path";
+import { apiGroup, FLUX_GROUPS, type KubeObject } from "../flux/objects.js";
+import type { RenderResult } from "../run.js";
+import type { StoreEntry } from "../store/store.js";
+import { selectEntries, type Selection } from "./select.js";
+
+export interface KustomizationInfo {
+  entry: StoreEntry;
+  name: string;
+  namespace: string;
+  /** The built directory, relative to the working directory when inside it. */
+  path: string;
+  objects: KubeObject[];
+}
+
+export function displayPath(abs: string, cwd: string): string {
+  const rel = path.relative(cwd, abs);
+  if (rel === "") return ".";
+  return rel.startsWith("..") || path.isAbsolute(rel) ? abs : rel;
+}
+
+function specPath(entry: StoreEntry): string {
+  const p = (entry.object.spec as { path?: string } | undefined)?.path ?? "";
+  return p.replace(/^\.?\//, "") || ".";
+}
+
+export function kustomizationInfos(
+  result: RenderResult,
+  selection: Selection,
+  cwd: string,
+): KustomizationInfo[] {
+  return selectEntries(result, "Kustomization", selection)
+    .map((entry) => {
+      const artifact = entry.artifact?.type === "render" ? entry.artifact : undefined;
+      return {
+        entry,
+        name: entry.ref.name,
+        namespace: entry.ref.namespace,
+        path: artifact?.path ? displayPath(artifact.path, cwd) : specPath(entry),
+        objects: artifact?.objects ?? [],
+      };
+    })
+    .sort((a, b) => compare(a.namespace, b.namespace) || compare(a.name, b.name));
+}
+
+export function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+export function ofKind(objects: readonly KubeObject[], group: string, kind: string): KubeObject[] {
+  return objects.filter((o) => o.kind === kind && apiGroup(o.apiVersion) === group);
+}
+
+export function countHelmRepos(objects: readonly KubeObject[]): number {
+  return ofKind(objects, FLUX_GROUPS.source, "HelmRepository").length;
+}
+export function countOciRepos(objects: readonly KubeObject[]): number {
+  return ofKind(objects, FLUX_GROUPS.source, "OCIRepository").length;
+}
+export function countReleases(objects: readonly KubeObject[]): number {
+  return ofKind(objects, FLUX_GROUPS.helm, "HelmRelease").length;
+}

@@ -1,13 +1,19 @@
 #!/usr/bin/env bash
 # Set up everything flux-local needs to build and test, on a fresh machine too:
 # npm packages, kustomize and helm (built with `go install` into a cache outside
-# the checkout, linked into .tools/bin), the docker-registry used by the tests,
-# and the compiled CLI. Safe to run again: each step is skipped when done.
+# the checkout, linked into .tools/bin), flux-local's kustomize worker (worker/,
+# built with `go build` into the same cache, keyed by a hash of its source), the
+# docker-registry used by the tests, and the compiled CLI. Safe to run again:
+# each step is skipped when done.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 
-KUSTOMIZE_VERSION="${KUSTOMIZE_VERSION:-v5.7.1}"
+# The kustomize version lives in one place: worker/go.mod (the worker links the
+# kustomize packages of exactly that release; the binary is built from it too).
+# Bump both with: cd worker && go get -tool sigs.k8s.io/kustomize/kustomize/v5@vX.Y.Z && go mod tidy
+KUSTOMIZE_VERSION="$(awk '$1 == "sigs.k8s.io/kustomize/kustomize/v5" { print $2 }' worker/go.mod)"
+[ -n "$KUSTOMIZE_VERSION" ] || { echo "[setup] worker/go.mod does not require sigs.k8s.io/kustomize/kustomize/v5" >&2; exit 1; }
 HELM_VERSION="${HELM_VERSION:-v4.2.4}"
 CACHE="${FLUX_LOCAL_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/flux-local-tools}"
 
@@ -46,6 +52,31 @@ mkdir -p "$CACHE"
 install_tool kustomize sigs.k8s.io/kustomize/kustomize/v5 "$KUSTOMIZE_VERSION"
 install_tool helm helm.sh/helm/v4/cmd/helm "$HELM_VERSION"
 log "kustomize $(.tools/bin/kustomize version), helm $(.tools/bin/helm version --short)"
+
+# 2b. The kustomize worker: one long-lived kustomize per concurrency slot (see
+# README, "The kustomize worker"). Cached by a hash of its source; without Go,
+# flux-local falls back to one kustomize process per build.
+WORKER=flux-local-kustomize-worker
+worker_hash="$( (cd worker && cat go.mod go.sum ./*.go) | sha256sum | cut -c1-16)"
+worker_dir="$CACHE/$WORKER-$worker_hash"
+if [ ! -x "$worker_dir/$WORKER" ]; then
+  if command -v go >/dev/null 2>&1; then
+    log "building the kustomize worker (kustomize $KUSTOMIZE_VERSION packages, cached in $worker_dir)"
+    tmp="$(mktemp -d "$CACHE/.$WORKER-XXXXXX")"
+    (cd worker && go build -trimpath \
+      -ldflags "-s -w -X sigs.k8s.io/kustomize/api/provenance.version=$KUSTOMIZE_VERSION" \
+      -o "$tmp/$WORKER" .)
+    mkdir -p "$worker_dir" && mv "$tmp/$WORKER" "$worker_dir/$WORKER"
+    rm -rf "$tmp"
+  else
+    log "go is not installed: no kustomize worker, one kustomize process per build (slower)"
+  fi
+fi
+if [ -x "$worker_dir/$WORKER" ]; then
+  ln -sfn "$worker_dir/$WORKER" ".tools/bin/$WORKER"
+else
+  rm -f ".tools/bin/$WORKER"
+fi
 
 # 3. The OCI registry the tests start on loopback (Debian's docker-registry).
 if [ ! -x /usr/bin/docker-registry ] && ! command -v docker-registry >/dev/null 2>&1; then

@@ -16,6 +16,7 @@ import { SourceController } from "./controllers/source/controller.js";
 import type { RunContext, RunOptions, SourceMapping } from "./controllers/context.js";
 import { scanManifests } from "./discovery/scan.js";
 import { planSeed, type Issue } from "./discovery/seed.js";
+import { createKustomizeRunner } from "./render/kustomize/runner.js";
 import { Store } from "./store/store.js";
 import { UsageError } from "./util/errors.js";
 
@@ -104,6 +105,7 @@ export async function render(request: RenderRequest): Promise<RenderResult> {
     artifacts: createArtifactContext(options),
     localGitRepositories: new Set(),
     expectedProducers: new Map(),
+    kustomize: await createKustomizeRunner(options.concurrency),
   };
   const kustomization = new KustomizationController(ctx);
   manager.register(new SourceController(ctx));
@@ -132,6 +134,7 @@ export async function render(request: RenderRequest): Promise<RenderResult> {
     manager.start();
     await manager.idle();
   } finally {
+    await ctx.kustomize?.close();
     await rm(scratchDir, { recursive: true, force: true });
   }
   return {

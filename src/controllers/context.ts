@@ -5,6 +5,7 @@
 import type { Store, StoreEntry } from "../store/store.js";
 import type { Status } from "../store/status.js";
 import type { ArtifactContext } from "../artifacts/context.js";
+import type { KustomizeRunner } from "../render/kustomize/runner.js";
 import type { Manager } from "./manager.js";
 
 export interface SourceMapping {
@@ -51,6 +52,8 @@ export interface RunContext {
    * They wait for it, so they are built from the definition Flux would see.
    */
   expectedProducers: Map<string, string>;
+  /** Who runs kustomize in this run (the worker pool); default: a process per build. */
+  kustomize?: KustomizeRunner;
 }
 
 /** The `--sources` mapping for a source, if any. */

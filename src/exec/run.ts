@@ -36,6 +36,12 @@ export function onCommand(listener: CommandListener): () => void {
   return () => listeners.delete(listener);
 }
 
+/** Report a command that did not go through run() (a long-lived worker, when it ends). */
+export function notifyCommand(event: Parameters<CommandListener>[0]): void {
+  for (const listener of listeners) listener(event);
+  logger.debug(event, "command finished");
+}
+
 export async function run(
   file: string,
   args: readonly string[],

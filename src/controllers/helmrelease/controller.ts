@@ -404,6 +404,7 @@ export class HelmReleaseController implements Controller {
             ? postRender(rendered, renderers, {
                 scratchDir: scratch,
                 signal: this.ctx.options.signal,
+                runner: this.ctx.kustomize,
               })
             : rendered;
         },

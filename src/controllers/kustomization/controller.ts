@@ -124,6 +124,7 @@ export class KustomizationController implements Controller {
             ignore,
             scratchDir: this.ctx.options.scratchDir,
             signal: this.ctx.options.signal,
+            runner: this.ctx.kustomize,
           }),
         { throwOnTimeout: true },
       );

@@ -6,12 +6,11 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { dumpYaml, dumpYamlStream, parseYamlDocuments } from "../../discovery/yaml.js";
-import { run } from "../../exec/run.js";
-import { findTool } from "../../exec/tools.js";
 import type { KubeObject } from "../../flux/objects.js";
 import type { Kustomization } from "../../flux/schema.js";
-import { RenderError, SubprocessError } from "../../util/errors.js";
+import { RenderError } from "../../util/errors.js";
 import { applyFluxSpec } from "../kustomize/overlay.js";
+import { KustomizeFailure, ProcessRunner, type KustomizeRunner } from "../kustomize/runner.js";
 
 /** The kustomize part of a post-renderer (the same fields as a Flux Kustomization's). */
 export type KustomizePostRenderer = Pick<
@@ -34,6 +33,8 @@ export function postRenderKustomization(spec: KustomizePostRenderer): Record<str
 export interface PostRenderContext {
   scratchDir: string;
   signal?: AbortSignal;
+  /** Who runs kustomize (the run's worker pool); default: one process per build. */
+  runner?: KustomizeRunner;
 }
 
 export async function postRender(
@@ -51,28 +52,18 @@ export async function postRender(
         path.join(dir, "kustomization.yaml"),
         dumpYaml(postRenderKustomization(renderer)),
       );
-      const tool = await findTool("kustomize");
       let stdout: string;
       try {
-        ({ stdout } = await run(tool.file, [...tool.prefix, "build", dir], {
-          cwd: dir,
+        stdout = await (context.runner ?? new ProcessRunner()).build(dir, {
+          loadRestrictionsNone: false,
           signal: context.signal,
-        }));
+        });
       } catch (err) {
-        if (err instanceof SubprocessError) {
-          const detail = err.stderr
-            .split("\n")
-            .filter((line) => line.trim() !== "" && !line.startsWith("# Warning:"))
-            .join("\n")
-            .replace(/^Error: /, "")
-            .split(dir)
-            .join(".");
-          throw new RenderError(
-            `postRenderers[${index}]: kustomize failed: ${detail || err.message}`,
-            {
-              cause: err,
-            },
-          );
+        if (err instanceof KustomizeFailure) {
+          const detail = err.message.split(dir).join(".");
+          throw new RenderError(`postRenderers[${index}]: kustomize failed: ${detail}`, {
+            cause: err,
+          });
         }
         throw err;
       }

@@ -10,14 +10,13 @@ import type { IgnoreRules } from "../../discovery/ignore.js";
 import { dumpYaml, parseYamlDocuments } from "../../discovery/yaml.js";
 import type { KubeObject } from "../../flux/objects.js";
 import type { Kustomization } from "../../flux/schema.js";
-import { run } from "../../exec/run.js";
-import { findTool } from "../../exec/tools.js";
-import { InputError, RenderError, SubprocessError } from "../../util/errors.js";
+import { InputError, RenderError } from "../../util/errors.js";
 import { isInside } from "../../flux/paths.js";
 import { findKustomizationFile } from "./files.js";
 import { generateKustomization } from "./generate.js";
 import { mirrorTree } from "./mirror.js";
 import { applyFluxSpec } from "./overlay.js";
+import { KustomizeFailure, ProcessRunner, type KustomizeRunner } from "./runner.js";
 import { checkKustomizationTree } from "./safety.js";
 
 export interface KustomizeBuildRequest {
@@ -32,6 +31,8 @@ export interface KustomizeBuildRequest {
   scratchDir: string;
   signal?: AbortSignal;
   timeoutMs?: number;
+  /** Who runs kustomize (the run's worker pool); default: one process per build. */
+  runner?: KustomizeRunner;
 }
 
 export interface BuiltObject {
@@ -97,21 +98,22 @@ export async function kustomizeBuild(request: KustomizeBuildRequest): Promise<Bu
   try {
     const mirrored = await mirrorTree(realRoot, realDir, scratch);
     await writeFile(path.join(mirrored, "kustomization.yaml"), dumpYaml(doc));
-    const tool = await findTool("kustomize");
     let stdout: string;
     try {
-      ({ stdout } = await run(
-        tool.file,
-        [...tool.prefix, "build", mirrored, "--load-restrictor", "LoadRestrictionsNone"],
-        { cwd: scratch, signal: request.signal, timeoutMs: request.timeoutMs },
-      ));
+      // A kustomization with its own OpenAPI schema is built by a fresh
+      // process, as kustomize-controller would: the schema is process-wide.
+      const runner =
+        doc.openapi !== undefined ? new ProcessRunner() : (request.runner ?? new ProcessRunner());
+      stdout = await runner.build(mirrored, {
+        loadRestrictionsNone: true,
+        signal: request.signal,
+        timeoutMs: request.timeoutMs,
+      });
     } catch (err) {
-      if (err instanceof SubprocessError) {
+      if (err instanceof KustomizeFailure) {
         throw new RenderError(
-          `kustomize build failed: ${cleanKustomizeMessage(err.stderr, scratch, realRoot)}`,
-          {
-            cause: err,
-          },
+          `kustomize build failed: ${err.message.split(path.join(scratch, "root")).join(realRoot)}`,
+          { cause: err },
         );
       }
       throw err;
@@ -139,14 +141,4 @@ function takeOrigin(object: KubeObject, dir: string, strip: boolean): BuiltObjec
     }
   }
   return file ? { object, file } : { object };
-}
-
-/** kustomize's error, with scratch paths mapped back to the user's tree. */
-function cleanKustomizeMessage(stderr: string, scratch: string, root: string): string {
-  const text = stderr
-    .split("\n")
-    .filter((line) => !line.startsWith("# Warning:") && line.trim() !== "")
-    .join("\n")
-    .replace(/^Error: /, "");
-  return text.split(path.join(scratch, "root")).join(root);
 }

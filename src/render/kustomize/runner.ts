@@ -1,0 +1,373 @@
+/**
+ * Who runs `kustomize build`: a pool of long-lived kustomize workers (the Go
+ * program in worker/, built by `npm run setup`), or one kustomize process per
+ * build when the worker is absent or switched off (FLUX_LOCAL_KUSTOMIZE_WORKER=0).
+ * Both run the same kustomize release on the same directory and give the same
+ * bytes; the worker pays kustomize's start-up (its OpenAPI schema above all)
+ * once per run instead of once per build.
+ *
+ * One runner per run: workers start lazily, one per concurrent build at most,
+ * and stop with close() at the end of the run (or when it is aborted).
+ */
+import { createInterface } from "node:readline";
+import { access, constants } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { execa, type ResultPromise } from "execa";
+import { DEFAULT_TIMEOUT_MS, notifyCommand, run } from "../../exec/run.js";
+import { findTool } from "../../exec/tools.js";
+import { FluxLocalError, SubprocessError } from "../../util/errors.js";
+import { logger } from "../../util/log.js";
+
+export interface KustomizeBuildOptions {
+  /** `--load-restrictor LoadRestrictionsNone` (Flux's) when true, kustomize's default otherwise. */
+  loadRestrictionsNone: boolean;
+  signal?: AbortSignal;
+  timeoutMs?: number;
+}
+
+/** kustomize refused the build; `message` is kustomize's own error text. */
+export class KustomizeFailure extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "KustomizeFailure";
+  }
+}
+
+export interface KustomizeRunner {
+  readonly mode: "worker" | "process";
+  /** `kustomize build DIR`: the YAML stream it prints, or a KustomizeFailure. */
+  build(dir: string, options: KustomizeBuildOptions): Promise<string>;
+  /** Stop every worker (idempotent). */
+  close(): Promise<void>;
+}
+
+export const WORKER_NAME = "flux-local-kustomize-worker";
+const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
+
+/** kustomize's stderr without warnings and the "Error: " prefix. */
+export function kustomizeErrorText(stderr: string): string {
+  return stderr
+    .split("\n")
+    .filter((line) => !line.startsWith("# Warning:") && line.trim() !== "")
+    .join("\n")
+    .replace(/^Error: /, "");
+}
+
+/** One `kustomize build` process per build. */
+export class ProcessRunner implements KustomizeRunner {
+  readonly mode = "process";
+
+  async build(dir: string, options: KustomizeBuildOptions): Promise<string> {
+    const tool = await findTool("kustomize");
+    const args = [...tool.prefix, "build", dir];
+    if (options.loadRestrictionsNone) args.push("--load-restrictor", "LoadRestrictionsNone");
+    try {
+      const { stdout } = await run(tool.file, args, {
+        cwd: path.dirname(dir),
+        signal: options.signal,
+        timeoutMs: options.timeoutMs,
+      });
+      return stdout;
+    } catch (err) {
+      if (err instanceof SubprocessError) {
+        throw new KustomizeFailure(kustomizeErrorText(err.stderr) || err.message, { cause: err });
+      }
+      throw err;
+    }
+  }
+
+  async close(): Promise<void> {}
+}
+
+async function isExecutable(file: string): Promise<boolean> {
+  try {
+    await access(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The worker binary to use, or undefined for one process per build:
+ * FLUX_LOCAL_KUSTOMIZE_WORKER=0 switches it off, =PATH names it; otherwise
+ * .tools/bin's, unless FLUX_LOCAL_KUSTOMIZE picks another kustomize (the
+ * worker is built from one release only).
+ */
+export async function findWorker(): Promise<string | undefined> {
+  const setting = process.env.FLUX_LOCAL_KUSTOMIZE_WORKER;
+  if (setting === "0" || setting === "false" || setting === "off") return undefined;
+  if (setting && setting !== "1") {
+    if (await isExecutable(setting)) return setting;
+    throw new FluxLocalError(
+      `FLUX_LOCAL_KUSTOMIZE_WORKER=${setting} is not an executable file (0 switches the worker off)`,
+    );
+  }
+  if (process.env.FLUX_LOCAL_KUSTOMIZE) return undefined;
+  const local = path.join(projectRoot, ".tools", "bin", WORKER_NAME);
+  return (await isExecutable(local)) ? local : undefined;
+}
+
+/** The runner for one run: the worker pool when the worker is there. */
+export async function createKustomizeRunner(concurrency: number): Promise<KustomizeRunner> {
+  const worker = await findWorker();
+  return worker ? new WorkerPool(worker, concurrency) : new ProcessRunner();
+}
+
+interface Pending {
+  dir: string;
+  resolve: (yaml: string) => void;
+  reject: (err: Error) => void;
+}
+
+const STDERR_TAIL = 4000;
+
+/** One worker process, serving one build at a time. */
+class Worker {
+  private readonly child: ResultPromise;
+  private readonly ready: Promise<void>;
+  private pending: Pending | undefined;
+  private nextId = 1;
+  private stderrTail = "";
+  private readonly started = performance.now();
+  alive = true;
+  private exitReason: string | undefined;
+
+  constructor(private readonly file: string) {
+    this.child = execa(file, [], {
+      stdin: "pipe",
+      stdout: "pipe",
+      stderr: "pipe",
+      buffer: false,
+      reject: false,
+      cleanup: true,
+      windowsHide: true,
+    });
+    this.child.stderr?.setEncoding("utf8");
+    this.child.stderr?.on("data", (chunk: string) => {
+      this.stderrTail = (this.stderrTail + chunk).slice(-STDERR_TAIL);
+    });
+    // Writes after the worker died fail with EPIPE; the exit handler reports it.
+    this.child.stdin?.on("error", () => {});
+    const lines = createInterface({ input: this.child.stdout!, crlfDelay: Infinity });
+    let onHello: ((err?: Error) => void) | undefined;
+    this.ready = new Promise<void>((resolve, reject) => {
+      onHello = (err) => (err ? reject(err) : resolve());
+    });
+    this.ready.catch(() => {});
+    let greeted = false;
+    lines.on("line", (line) => {
+      if (!greeted) {
+        greeted = true;
+        onHello?.(
+          /"ready":true/.test(line)
+            ? undefined
+            : new FluxLocalError(
+                `${WORKER_NAME} did not start: unexpected output ${line.slice(0, 200)}`,
+              ),
+        );
+        return;
+      }
+      this.answer(line);
+    });
+    void this.child.then((result) => {
+      this.alive = false;
+      const durationMs = Math.round(performance.now() - this.started);
+      notifyCommand({ argv: [file], durationMs, exitCode: result.exitCode });
+      const how =
+        this.exitReason ??
+        (result.signal
+          ? `was killed by ${result.signal}`
+          : result.exitCode === undefined
+            ? `could not start (${result.shortMessage})`
+            : `exited with code ${result.exitCode}`);
+      const stderr = kustomizeErrorText(this.stderrTail).trim();
+      const reason = `the kustomize worker (${file}) ${how}${stderr ? `: ${stderr}` : ""}`;
+      onHello?.(new FluxLocalError(reason));
+      const pending = this.pending;
+      this.pending = undefined;
+      pending?.reject(new KustomizeFailure(`${reason} (building ${pending.dir})`));
+    });
+  }
+
+  start(): Promise<void> {
+    return this.ready;
+  }
+
+  private answer(line: string): void {
+    const pending = this.pending;
+    if (!pending) return;
+    this.pending = undefined;
+    let message: { yaml?: unknown; error?: unknown };
+    try {
+      message = JSON.parse(line) as typeof message;
+    } catch {
+      pending.reject(
+        new KustomizeFailure(`the kustomize worker answered garbage: ${line.slice(0, 200)}`),
+      );
+      this.stop("answered garbage");
+      return;
+    }
+    if (typeof message.error === "string") pending.reject(new KustomizeFailure(message.error));
+    else pending.resolve(typeof message.yaml === "string" ? message.yaml : "");
+  }
+
+  build(dir: string, options: KustomizeBuildOptions): Promise<string> {
+    if (!this.alive) return Promise.reject(new KustomizeFailure("the kustomize worker is gone"));
+    const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    return new Promise<string>((resolve, reject) => {
+      const signal = options.signal;
+      const onAbort = () => this.stop("was stopped: the build was cancelled");
+      const timer = setTimeout(
+        () => this.stop(`was stopped: the build took longer than ${timeoutMs} ms`),
+        timeoutMs,
+      );
+      const done = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort);
+      };
+      this.pending = {
+        dir,
+        resolve: (yaml) => {
+          done();
+          resolve(yaml);
+        },
+        reject: (err) => {
+          done();
+          reject(err);
+        },
+      };
+      if (signal?.aborted) {
+        onAbort();
+        return;
+      }
+      signal?.addEventListener("abort", onAbort, { once: true });
+      const request = { id: this.nextId++, dir, rootOnly: !options.loadRestrictionsNone };
+      this.child.stdin?.write(`${JSON.stringify(request)}\n`);
+    });
+  }
+
+  /** Kill the worker; a build in flight fails with `why` at once. */
+  stop(why: string): void {
+    if (!this.alive) return;
+    this.alive = false;
+    this.exitReason ??= why;
+    this.child.kill("SIGKILL");
+    const pending = this.pending;
+    this.pending = undefined;
+    pending?.reject(
+      new KustomizeFailure(`the kustomize worker (${this.file}) ${why} (building ${pending.dir})`),
+    );
+  }
+
+  /** Close stdin (the worker exits by itself) and wait for it, a few seconds at most. */
+  async close(): Promise<void> {
+    if (this.alive) this.child.stdin?.end();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.child,
+      new Promise<void>((resolve) => {
+        timer = setTimeout(() => {
+          this.stop("was stopped at the end of the run");
+          resolve();
+        }, 5_000);
+      }),
+    ]);
+    clearTimeout(timer);
+  }
+}
+
+/** Up to `size` workers, started when first needed, each serving one build at a time. */
+export class WorkerPool implements KustomizeRunner {
+  readonly mode = "worker";
+  private readonly idle: Worker[] = [];
+  private readonly all = new Set<Worker>();
+  private readonly waiting: Array<(worker: Worker | undefined) => void> = [];
+  private starting = 0;
+  private closed = false;
+  /** Set when the worker cannot start at all: the rest of the run uses processes. */
+  private fallback: ProcessRunner | undefined;
+
+  constructor(
+    readonly file: string,
+    private readonly size: number,
+  ) {}
+
+  /** Workers started so far (tests look at it). */
+  started = 0;
+
+  async build(dir: string, options: KustomizeBuildOptions): Promise<string> {
+    if (this.fallback) return this.fallback.build(dir, options);
+    const worker = await this.acquire();
+    if (!worker) return (this.fallback ??= new ProcessRunner()).build(dir, options);
+    try {
+      return await worker.build(dir, options);
+    } finally {
+      this.release(worker);
+    }
+  }
+
+  private async acquire(): Promise<Worker | undefined> {
+    if (this.closed) throw new FluxLocalError("the kustomize workers were stopped (run ended)");
+    if (this.fallback) return undefined;
+    for (;;) {
+      const idle = this.idle.pop();
+      if (!idle) break;
+      if (idle.alive) return idle;
+      this.all.delete(idle);
+    }
+    if (this.all.size + this.starting < Math.max(1, this.size)) {
+      this.starting++;
+      const worker = new Worker(this.file);
+      this.started++;
+      try {
+        await worker.start();
+      } catch (err) {
+        logger.warn(
+          { err: (err as Error).message },
+          "kustomize worker unavailable: one kustomize process per build",
+        );
+        this.fallback ??= new ProcessRunner();
+        this.wakeAll();
+        return undefined;
+      } finally {
+        this.starting--;
+      }
+      if (this.closed) {
+        void worker.close();
+        throw new FluxLocalError("the kustomize workers were stopped (run ended)");
+      }
+      this.all.add(worker);
+      return worker;
+    }
+    return new Promise<Worker | undefined>((resolve) => this.waiting.push(resolve)).then(
+      (worker) => worker ?? this.acquire(),
+    );
+  }
+
+  private release(worker: Worker): void {
+    if (!worker.alive) {
+      // Crashed, timed out or cancelled: the next build starts a fresh one.
+      this.all.delete(worker);
+      this.waiting.shift()?.(undefined);
+      return;
+    }
+    const waiter = this.waiting.shift();
+    if (waiter) waiter(worker);
+    else this.idle.push(worker);
+  }
+
+  private wakeAll(): void {
+    for (const waiter of this.waiting.splice(0)) waiter(undefined);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.wakeAll();
+    const workers = [...this.all];
+    this.all.clear();
+    this.idle.length = 0;
+    await Promise.all(workers.map((w) => w.close()));
+  }
+}

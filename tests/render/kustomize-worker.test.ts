@@ -1,0 +1,218 @@
+/**
+ * The kustomize worker against the kustomize binary: the same bytes for every
+ * kustomization in testdata, the same error text for broken ones, the same
+ * rendered store for every testdata example; and a worker that dies or hangs
+ * fails only its own build, with a reason, and is replaced.
+ */
+import { access, chmod, constants, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { stringify } from "yaml";
+import { render } from "../../src/run.js";
+import {
+  KustomizeFailure,
+  ProcessRunner,
+  WorkerPool,
+  WORKER_NAME,
+  type KustomizeBuildOptions,
+} from "../../src/render/kustomize/runner.js";
+import { useTempRepos } from "../support/repo.js";
+
+const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
+const testdata = path.join(projectRoot, "testdata");
+const flux: KustomizeBuildOptions = { loadRestrictionsNone: true };
+
+async function kustomizationDirs(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...(await kustomizationDirs(full)));
+    else if (entry.name === "kustomization.yaml") out.push(dir);
+  }
+  return out.sort();
+}
+
+/** kustomize's answer as data: its output, or its error text. */
+async function outcome(build: () => Promise<string>): Promise<{ yaml?: string; error?: string }> {
+  try {
+    return { yaml: await build() };
+  } catch (err) {
+    expect(err).toBeInstanceOf(KustomizeFailure);
+    return { error: (err as Error).message };
+  }
+}
+
+// The worker `npm run setup` builds (whatever FLUX_LOCAL_KUSTOMIZE_WORKER says).
+const workerFile = path.join(projectRoot, ".tools", "bin", WORKER_NAME);
+beforeAll(async () => {
+  await expect(
+    access(workerFile, constants.X_OK),
+    "the kustomize worker is built by `npm run setup`",
+  ).resolves.toBeUndefined();
+});
+
+const pools: WorkerPool[] = [];
+afterEach(async () => {
+  await Promise.all(pools.splice(0).map((p) => p.close()));
+});
+function pool(file = workerFile, size = 2): WorkerPool {
+  const made = new WorkerPool(file, size);
+  pools.push(made);
+  return made;
+}
+
+describe("kustomize worker", () => {
+  const makeRepo = useTempRepos();
+
+  it("gives the binary's bytes for every kustomization in testdata", async () => {
+    const dirs = await kustomizationDirs(testdata);
+    expect(dirs.length).toBeGreaterThan(5);
+    const workers = pool();
+    const processes = new ProcessRunner();
+    for (const dir of dirs) {
+      for (const options of [flux, { loadRestrictionsNone: false }]) {
+        const viaWorker = await outcome(() => workers.build(dir, options));
+        const viaProcess = await outcome(() => processes.build(dir, options));
+        expect({ dir, ...viaWorker }).toEqual({ dir, ...viaProcess });
+      }
+    }
+    // One worker served them all, one build at a time.
+    expect(workers.started).toBe(1);
+  });
+
+  it("fails broken kustomizations with kustomize's own message, naming the file", async () => {
+    const cm = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm}\ndata: {a: '1'}\n";
+    const repo = await makeRepo(
+      {
+        "missing/kustomization.yaml": "resources: [nothere.yaml]\n",
+        "badyaml/kustomization.yaml": "resources: [cm.yaml]\n",
+        "badyaml/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: [\n",
+        "dup/kustomization.yaml": "resources: [a.yaml, b.yaml]\n",
+        "dup/a.yaml": cm,
+        "dup/b.yaml": cm,
+        "badpatch/kustomization.yaml":
+          "resources: [cm.yaml]\npatches:\n- patch: |\n    - op: replace\n      path: /data/zz/x\n      value: 1\n  target: {kind: ConfigMap}\n",
+        "badpatch/cm.yaml": cm,
+        "unknownfield/kustomization.yaml": "resources: [cm.yaml]\nnotAField: 1\n",
+        "unknownfield/cm.yaml": cm,
+        "component/kustomization.yaml": "resources: [cm.yaml]\ncomponents: [../nocomponent]\n",
+        "component/cm.yaml": cm,
+        "openapi/kustomization.yaml": "resources: [cm.yaml]\nopenapi: {version: v1.0.0-nope}\n",
+        "openapi/cm.yaml": cm,
+      },
+      { git: false },
+    );
+    const workers = pool();
+    const processes = new ProcessRunner();
+    for (const name of [
+      "missing",
+      "badyaml",
+      "dup",
+      "badpatch",
+      "unknownfield",
+      "component",
+      "openapi",
+    ]) {
+      const dir = path.join(repo.root, name);
+      const viaWorker = await outcome(() => workers.build(dir, flux));
+      const viaProcess = await outcome(() => processes.build(dir, flux));
+      expect({ name, ...viaWorker }).toEqual({ name, ...viaProcess });
+      expect(viaWorker.error, name).toBeDefined();
+    }
+    const missing = await outcome(() => workers.build(path.join(repo.root, "missing"), flux));
+    expect(missing.error).toContain("nothere.yaml");
+  });
+
+  it("renders every testdata example exactly as one process per build does", async () => {
+    for (const example of ["example", "helm-example", "sources-mapped"]) {
+      const snapshot = async (worker: boolean) => {
+        const saved = process.env.FLUX_LOCAL_KUSTOMIZE_WORKER;
+        process.env.FLUX_LOCAL_KUSTOMIZE_WORKER = worker ? workerFile : "0";
+        try {
+          const result = await render({ path: `testdata/${example}`, cwd: projectRoot });
+          return stringify({
+            issues: result.issues,
+            entries: result.store.list().map((e) => ({
+              key: e.key,
+              phase: e.status.phase,
+              reason: e.status.reason,
+              message: e.status.message,
+              artifact: e.artifact,
+            })),
+          });
+        } finally {
+          if (saved === undefined) delete process.env.FLUX_LOCAL_KUSTOMIZE_WORKER;
+          else process.env.FLUX_LOCAL_KUSTOMIZE_WORKER = saved;
+        }
+      };
+      const viaWorker = await snapshot(true);
+      const viaProcess = await snapshot(false);
+      expect(viaWorker.length).toBeGreaterThan(100);
+      expect(viaWorker).toBe(viaProcess);
+    }
+  });
+});
+
+describe("kustomize worker failures", () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), "flux-local-fake-worker-"));
+    return () => rm(dir, { recursive: true, force: true });
+  });
+
+  /** A stand-in worker (pure pool logic): greets, then runs `body` per request line. */
+  async function fakeWorker(name: string, body: string): Promise<string> {
+    const file = path.join(dir, name);
+    await writeFile(
+      file,
+      `#!/bin/sh\necho '{"ready":true,"kustomize":"fake"}'\nwhile read -r line; do\n${body}\ndone\n`,
+    );
+    await chmod(file, 0o755);
+    return file;
+  }
+
+  it("fails the build in flight when the worker dies, with its stderr, and starts a new one", async () => {
+    const file = await fakeWorker("crash", `echo "fatal error: out of memory" >&2; exit 3`);
+    const workers = pool(file, 1);
+    const first = await outcome(() => workers.build("/some/dir", flux));
+    expect(first.error).toMatch(
+      /kustomize worker .* exited with code 3: fatal error: out of memory/,
+    );
+    expect(first.error).toContain("/some/dir");
+    const second = await outcome(() => workers.build("/other/dir", flux));
+    expect(second.error).toContain("exited with code 3");
+    expect(workers.started).toBe(2);
+  });
+
+  it("bounds each build: a build that never answers fails with the limit", async () => {
+    const file = await fakeWorker("hang", "exec sleep 600");
+    const workers = pool(file, 1);
+    const result = await outcome(() => workers.build("/slow/dir", { ...flux, timeoutMs: 300 }));
+    expect(result.error).toContain("took longer than 300 ms");
+    expect(result.error).toContain("/slow/dir");
+  });
+
+  it("stops the build when the run is aborted", async () => {
+    const file = await fakeWorker("hang2", "exec sleep 600");
+    const workers = pool(file, 1);
+    const controller = new AbortController();
+    const pending = outcome(() => workers.build("/x", { ...flux, signal: controller.signal }));
+    controller.abort();
+    expect((await pending).error).toContain("cancelled");
+  });
+
+  it("falls back to one process per build when the worker cannot start", async () => {
+    const file = await fakeWorker("broken", "");
+    await writeFile(file, "#!/bin/sh\necho 'not a worker'\nexit 1\n");
+    const workers = pool(file, 1);
+    const repo = await mkdtemp(path.join(dir, "repo-"));
+    await writeFile(path.join(repo, "kustomization.yaml"), "resources: [cm.yaml]\n");
+    await writeFile(
+      path.join(repo, "cm.yaml"),
+      "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm}\n",
+    );
+    expect(await workers.build(repo, flux)).toContain("name: cm");
+  });
+});

@@ -1,0 +1,139 @@
+// Command flux-local-kustomize-worker is flux-local's long-lived kustomize: it
+// runs the upstream kustomize build (sigs.k8s.io/kustomize/api krusty, the
+// version of the kustomize binary flux-local installs) for one request after
+// another, so kustomize's start-up costs (the built-in OpenAPI schema above
+// all) are paid once per process instead of once per build.
+//
+// Protocol: one JSON object per line (newline-framed JSON; JSON strings never
+// hold a raw newline). After start-up the worker writes
+//
+//	{"ready":true,"kustomize":"v5.7.1"}
+//
+// then for each request line {"id":1,"dir":"/abs/dir"} (optionally
+// "rootOnly":true for kustomize's default load restrictor) it answers one line,
+// {"id":1,"yaml":"..."} or {"id":1,"error":"..."}, in order. The build is
+// `kustomize build DIR --load-restrictor LoadRestrictionsNone` exactly:
+// plugins disabled, no helm, sort order from the kustomization. Anything
+// kustomize logs goes to stderr; stdout carries only the protocol. The worker
+// exits when stdin closes.
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+
+	"sigs.k8s.io/kustomize/api/krusty"
+	"sigs.k8s.io/kustomize/api/provenance"
+	"sigs.k8s.io/kustomize/api/types"
+	"sigs.k8s.io/kustomize/kyaml/filesys"
+	"sigs.k8s.io/kustomize/kyaml/openapi"
+)
+
+type request struct {
+	ID  int64  `json:"id"`
+	Dir string `json:"dir"`
+	// RootOnly keeps kustomize's default load restrictor (LoadRestrictionsRootOnly);
+	// Flux builds, the default here, use LoadRestrictionsNone.
+	RootOnly bool `json:"rootOnly,omitempty"`
+}
+
+type response struct {
+	ID    int64  `json:"id"`
+	YAML  string `json:"yaml,omitempty"`
+	Error string `json:"error,omitempty"`
+}
+
+type hello struct {
+	Ready     bool   `json:"ready"`
+	Kustomize string `json:"kustomize"`
+}
+
+// options are those of `kustomize build --load-restrictor LoadRestrictionsNone`
+// without any other flag (see kustomize/commands/build.HonorKustomizeFlags).
+func options(rootOnly bool) *krusty.Options {
+	o := krusty.MakeDefaultOptions()
+	o.Reorder = krusty.ReorderOptionUnspecified
+	o.LoadRestrictions = types.LoadRestrictionsNone
+	if rootOnly {
+		o.LoadRestrictions = types.LoadRestrictionsRootOnly
+	}
+	o.PluginConfig = types.DisabledPluginConfig()
+	o.PluginConfig.HelmConfig.Enabled = false
+	o.PluginConfig.HelmConfig.Command = "helm"
+	o.AddManagedbyLabel = false
+	return o
+}
+
+func build(fSys filesys.FileSystem, dir string, rootOnly bool) (out []byte, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("kustomize panicked while building %s: %v\n%s", dir, r, debug.Stack())
+		}
+	}()
+	m, err := krusty.MakeKustomizer(options(rootOnly)).Run(fSys, dir)
+	if err != nil {
+		return nil, err
+	}
+	return m.AsYaml()
+}
+
+func main() {
+	// Only the protocol may reach the real stdout: anything else that prints
+	// (kustomize's warnings, a stray fmt.Printf) goes to stderr.
+	protocol := bufio.NewWriter(os.Stdout)
+	os.Stdout = os.Stderr
+
+	enc := json.NewEncoder(protocol)
+	enc.SetEscapeHTML(false)
+	send := func(v any) {
+		if err := enc.Encode(v); err != nil {
+			fmt.Fprintf(os.Stderr, "flux-local-kustomize-worker: cannot write: %v\n", err)
+			os.Exit(2)
+		}
+		if err := protocol.Flush(); err != nil {
+			fmt.Fprintf(os.Stderr, "flux-local-kustomize-worker: cannot write: %v\n", err)
+			os.Exit(2)
+		}
+	}
+
+	fSys := filesys.MakeFsOnDisk()
+	defaultSchema := openapi.GetSchemaVersion()
+	send(hello{Ready: true, Kustomize: provenance.GetProvenance().Semver()})
+
+	in := bufio.NewReaderSize(os.Stdin, 1<<16)
+	for {
+		line, readErr := in.ReadBytes('\n')
+		if len(line) > 0 {
+			var req request
+			if err := json.Unmarshal(line, &req); err != nil {
+				send(response{ID: req.ID, Error: fmt.Sprintf("flux-local-kustomize-worker: malformed request: %v", err)})
+			} else if req.Dir == "" {
+				send(response{ID: req.ID, Error: "flux-local-kustomize-worker: request without dir"})
+			} else {
+				out, err := build(fSys, req.Dir, req.RootOnly)
+				if err != nil {
+					send(response{ID: req.ID, Error: err.Error()})
+				} else {
+					send(response{ID: req.ID, YAML: string(out)})
+				}
+				// A kustomization's `openapi` field swaps kustomize's
+				// process-wide schema; the next build must start from the
+				// built-in one, as a fresh kustomize process would.
+				if openapi.GetSchemaVersion() != defaultSchema {
+					openapi.ResetOpenAPI()
+				}
+			}
+		}
+		if readErr == io.EOF {
+			return
+		}
+		if readErr != nil {
+			fmt.Fprintf(os.Stderr, "flux-local-kustomize-worker: cannot read: %v\n", readErr)
+			os.Exit(2)
+		}
+	}
+}

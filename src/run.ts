@@ -11,6 +11,7 @@ import { createArtifactContext } from "./artifacts/context.js";
 import { HelmReleaseController } from "./controllers/helmrelease/controller.js";
 import type { HelmRenderOptions } from "./controllers/helmrelease/options.js";
 import { KustomizationController } from "./controllers/kustomization/controller.js";
+import { harness } from "./controllers/harness.js";
 import { Manager } from "./controllers/manager.js";
 import { SourceController } from "./controllers/source/controller.js";
 import type { RunContext, RunOptions, SourceMapping } from "./controllers/context.js";
@@ -108,10 +109,10 @@ export async function render(request: RenderRequest): Promise<RenderResult> {
     kustomize: await createKustomizeRunner(options.concurrency),
   };
   const kustomization = new KustomizationController(ctx);
-  manager.register(new SourceController(ctx));
-  manager.register(kustomization);
+  manager.register(harness(ctx, new SourceController(ctx)));
+  manager.register(harness(ctx, kustomization));
   const helmRelease = request.helm ? new HelmReleaseController(ctx, request.helm) : undefined;
-  if (helmRelease) manager.register(helmRelease);
+  if (helmRelease) manager.register(harness(ctx, helmRelease));
 
   const issues: Issue[] = [];
   try {

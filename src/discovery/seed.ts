@@ -16,7 +16,7 @@ import {
   type ObjectRef,
   type Origin,
 } from "../flux/objects.js";
-import { describeSchemaError, FLUX_SCHEMAS } from "../flux/schema.js";
+import { describeSchemaError, FLUX_SCHEMAS, GitRepository, Kustomization } from "../flux/schema.js";
 import { referencesOf } from "./references.js";
 import { producedRef } from "../store/produced.js";
 import type { ScannedObject } from "./scan.js";
@@ -141,35 +141,35 @@ function markExpectedProducers(
         s.object.kind === "Kustomization" &&
         apiGroup(s.object.apiVersion) === FLUX_GROUPS.kustomize,
     )
-    .map((s) => {
-      const spec = (s.object.spec ?? {}) as {
-        path?: string;
-        sourceRef?: { kind?: string; name?: string; namespace?: string };
-        dependsOn?: Array<{ name?: string; namespace?: string }>;
-      };
-      const namespace = s.object.metadata?.namespace ?? "flux-system";
+    .flatMap((s) => {
+      const ks = Kustomization.safeParse(s.object).data;
+      if (!ks) return [];
+      const { spec } = ks;
+      const namespace = ks.metadata.namespace ?? "flux-system";
       const source = refString({
-        kind: spec.sourceRef?.kind ?? "",
-        namespace: spec.sourceRef?.namespace ?? namespace,
-        name: spec.sourceRef?.name ?? "",
+        kind: spec.sourceRef.kind,
+        namespace: spec.sourceRef.namespace ?? namespace,
+        name: spec.sourceRef.name,
       });
       const local =
-        spec.sourceRef?.kind === "GitRepository" &&
+        spec.sourceRef.kind === "GitRepository" &&
         (plan.localGitRepositories.has(source) || !seeded.has(source));
-      return {
-        key: refString({ kind: "Kustomization", namespace, name: s.object.metadata?.name ?? "" }),
-        file: s.file,
-        dir: local ? path.join(repoRoot, spec.path ?? "") : undefined,
-        dependsOn: new Set(
-          (spec.dependsOn ?? []).map((d) =>
-            refString({
-              kind: "Kustomization",
-              namespace: d.namespace ?? namespace,
-              name: d.name ?? "",
-            }),
+      return [
+        {
+          key: refString({ kind: "Kustomization", namespace, name: ks.metadata.name }),
+          file: s.file,
+          dir: local ? path.join(repoRoot, spec.path ?? "") : undefined,
+          dependsOn: new Set(
+            (spec.dependsOn ?? []).map((d) =>
+              refString({
+                kind: "Kustomization",
+                namespace: d.namespace ?? namespace,
+                name: d.name,
+              }),
+            ),
           ),
-        ),
-      };
+        },
+      ];
     });
   for (const child of kustomizations) {
     let best: (typeof kustomizations)[number] | undefined;
@@ -201,7 +201,7 @@ function markExpectedProducers(
 function markLocalGitRepositories(plan: Seed, repoRoot: string, scanned: ScannedObject[]): void {
   const local = plan.localGitRepositories;
   const gitRepos = scanned.filter((s) => s.object.kind === "GitRepository");
-  const urlOf = (s: ScannedObject) => ((s.object.spec ?? {}) as { url?: string }).url;
+  const urlOf = (s: ScannedObject) => GitRepository.safeParse(s.object).data?.spec.url;
   const bootstrap = gitRepos.find(
     (s) =>
       s.object.metadata?.name === "flux-system" &&
@@ -219,11 +219,8 @@ function markLocalGitRepositories(plan: Seed, repoRoot: string, scanned: Scanned
       apiGroup(s.object.apiVersion) !== FLUX_GROUPS.kustomize
     )
       continue;
-    const spec = (s.object.spec ?? {}) as {
-      path?: string;
-      sourceRef?: { kind?: string; name?: string; namespace?: string };
-    };
-    if (spec.sourceRef?.kind !== "GitRepository" || !spec.sourceRef.name) continue;
+    const spec = Kustomization.safeParse(s.object).data?.spec;
+    if (spec?.sourceRef.kind !== "GitRepository") continue;
     const built = path.join(repoRoot, spec.path ?? "");
     // A path at the root holds every file: no evidence which repository it is
     // (Kustomizations of remote sources often build "./").

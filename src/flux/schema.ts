@@ -344,3 +344,26 @@ export function describeSchemaError(error: z.ZodError): string {
     .map((issue) => `${issue.path.length ? issue.path.join(".") : "(root)"}: ${issue.message}`)
     .join("; ");
 }
+
+/** What every reconciled kind shares: `spec.suspend`. */
+export const Suspendable = z.looseObject({
+  spec: z.looseObject({ suspend: z.boolean().optional() }).nullish(),
+});
+
+/** The kinds the store holds typed, by kind name (store references carry the kind only). */
+export const KIND_SCHEMAS = {
+  Kustomization,
+  HelmRelease,
+  GitRepository,
+  OCIRepository,
+  HelmRepository,
+  HelmChart,
+  Bucket,
+  ExternalArtifact,
+  ResourceSet,
+  ResourceSetInputProvider,
+  ConfigMap,
+  Secret,
+} as const;
+export type TypedKind = keyof typeof KIND_SCHEMAS;
+export type TypedObject<K extends TypedKind> = z.infer<(typeof KIND_SCHEMAS)[K]>;

@@ -12,6 +12,7 @@ import {
   type KubeObject,
   type ObjectRef,
 } from "../flux/objects.js";
+import type { Store } from "./store.js";
 
 const STORED_GROUPS = new Set<string>(Object.values(FLUX_GROUPS));
 
@@ -24,4 +25,22 @@ export function producedRef(obj: KubeObject, defaultNamespace: string): ObjectRe
   const name = obj.metadata?.name;
   if (!name) return undefined;
   return { kind: obj.kind, namespace: obj.metadata?.namespace ?? defaultNamespace, name };
+}
+
+/** Add what `producer` produced to the store: Flux objects, ConfigMaps and Secrets. */
+export function publishProduced(
+  store: Store,
+  producer: string,
+  produced: {
+    objects: readonly KubeObject[];
+    defaultNamespace: string;
+    files?: ReadonlyArray<string | undefined>;
+  },
+): void {
+  produced.objects.forEach((obj, index) => {
+    const ref = producedRef(obj, produced.defaultNamespace);
+    if (!ref) return;
+    const file = produced.files?.[index];
+    store.put(ref, obj, { producer, ...(file ? { file } : {}) });
+  });
 }

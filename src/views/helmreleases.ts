@@ -4,6 +4,7 @@
  */
 import type { RenderResult } from "../run.js";
 import type { StoreEntry } from "../store/store.js";
+import { typed } from "../store/typed.js";
 import { selectEntries, type Selection } from "./select.js";
 
 export interface HelmReleaseInfo {
@@ -17,59 +18,44 @@ export interface HelmReleaseInfo {
   repoKind: string;
 }
 
-interface Ref {
-  kind?: string;
-  name?: string;
-  namespace?: string;
-}
-
 export function helmReleaseInfo(result: RenderResult, entry: StoreEntry): HelmReleaseInfo {
-  const spec = (entry.object.spec ?? {}) as {
-    chart?: { spec?: { chart?: string; version?: string; sourceRef?: Ref } };
-    chartRef?: Ref;
-  };
+  const spec = typed(entry, "HelmRelease")?.spec;
   const { namespace, name } = entry.ref;
   const base = { entry, name, namespace };
-  if (spec.chartRef) {
+  if (spec?.chartRef) {
     const ref = spec.chartRef;
     const refNamespace = ref.namespace ?? namespace;
     if (ref.kind === "HelmChart") {
-      const chart = result.store.get({
-        kind: "HelmChart",
-        namespace: refNamespace,
-        name: ref.name ?? "",
-      });
-      const chartSpec = (chart?.object.spec ?? {}) as {
-        chart?: string;
-        version?: string;
-        sourceRef?: Ref;
-      };
+      const chart = typed(
+        result.store.get({ kind: "HelmChart", namespace: refNamespace, name: ref.name }),
+        "HelmChart",
+      )?.spec;
       return {
         ...base,
-        chartName: chartSpec.chart ?? ref.name ?? "",
-        version: chartSpec.version,
-        repoName: chartSpec.sourceRef?.name ?? ref.name ?? "",
-        repoNamespace: chartSpec.sourceRef?.namespace ?? refNamespace,
-        repoKind: chartSpec.sourceRef?.kind ?? "HelmChart",
+        chartName: chart?.chart ?? ref.name,
+        version: chart?.version,
+        repoName: chart?.sourceRef.name ?? ref.name,
+        repoNamespace: chart?.sourceRef.namespace ?? refNamespace,
+        repoKind: chart?.sourceRef.kind ?? "HelmChart",
       };
     }
     return {
       ...base,
-      chartName: ref.name ?? "",
+      chartName: ref.name,
       version: undefined,
-      repoName: ref.name ?? "",
+      repoName: ref.name,
       repoNamespace: refNamespace,
-      repoKind: ref.kind ?? "OCIRepository",
+      repoKind: ref.kind,
     };
   }
-  const chart = spec.chart?.spec ?? {};
+  const chart = spec?.chart?.spec;
   return {
     ...base,
-    chartName: chart.chart ?? "",
-    version: chart.version,
-    repoName: chart.sourceRef?.name ?? "",
-    repoNamespace: chart.sourceRef?.namespace ?? namespace,
-    repoKind: chart.sourceRef?.kind ?? "HelmRepository",
+    chartName: chart?.chart ?? "",
+    version: chart?.version,
+    repoName: chart?.sourceRef.name ?? "",
+    repoNamespace: chart?.sourceRef.namespace ?? namespace,
+    repoKind: chart?.sourceRef.kind ?? "HelmRepository",
   };
 }
 

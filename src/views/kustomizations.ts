@@ -5,6 +5,7 @@ import path from "node:path";
 import { apiGroup, FLUX_GROUPS, type KubeObject } from "../flux/objects.js";
 import type { RenderResult } from "../run.js";
 import type { StoreEntry } from "../store/store.js";
+import { typed } from "../store/typed.js";
 import { selectEntries, type Selection } from "./select.js";
 
 export interface KustomizationInfo {
@@ -23,7 +24,7 @@ export function displayPath(abs: string, cwd: string): string {
 }
 
 function specPath(entry: StoreEntry): string {
-  const p = (entry.object.spec as { path?: string } | undefined)?.path ?? "";
+  const p = typed(entry, "Kustomization")?.spec.path ?? "";
   return p.replace(/^\.?\//, "") || ".";
 }
 

@@ -3,6 +3,7 @@
  * produced what, with their dependsOn edges. Pure over the store's entries.
  */
 import type { StoreEntry } from "../store/store.js";
+import { typed } from "../store/typed.js";
 import { compare } from "./kustomizations.js";
 
 export interface TreeNode {
@@ -15,11 +16,12 @@ export interface TreeNode {
 const TREE_KINDS = new Set(["Kustomization", "HelmRelease"]);
 
 function dependsOnKeys(entry: StoreEntry): string[] {
-  const deps = (
-    entry.object.spec as { dependsOn?: Array<{ name?: string; namespace?: string }> } | undefined
-  )?.dependsOn;
+  const deps =
+    entry.ref.kind === "HelmRelease"
+      ? typed(entry, "HelmRelease")?.spec.dependsOn
+      : typed(entry, "Kustomization")?.spec.dependsOn;
   return (deps ?? []).map(
-    (d) => `${entry.ref.kind}/${d.namespace ?? entry.ref.namespace}/${d.name ?? ""}`,
+    (d) => `${entry.ref.kind}/${d.namespace ?? entry.ref.namespace}/${d.name}`,
   );
 }
 

@@ -7,7 +7,16 @@ function entry(kind: string, name: string, producer?: string, dependsOn?: string
   return {
     ref,
     key: `${kind}/flux-system/${name}`,
-    object: { spec: dependsOn ? { dependsOn: dependsOn.map((n) => ({ name: n })) } : {} },
+    object: {
+      apiVersion:
+        kind === "HelmRelease" ? "helm.toolkit.fluxcd.io/v2" : "kustomize.toolkit.fluxcd.io/v1",
+      kind,
+      metadata: { name, namespace: "flux-system" },
+      spec: {
+        sourceRef: { kind: "GitRepository", name: "flux-system" },
+        ...(dependsOn ? { dependsOn: dependsOn.map((n) => ({ name: n })) } : {}),
+      },
+    },
     origin: producer ? { producer } : { file: "x.yaml" },
     status: { phase: "Ready", reason: "ReconciliationSucceeded", message: "" },
     generation: 1,

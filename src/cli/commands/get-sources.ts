@@ -5,6 +5,7 @@
  */
 import { Command, Option } from "commander";
 import { SOURCE_KINDS } from "../../flux/objects.js";
+import { typed } from "../../store/typed.js";
 import type { RenderResult } from "../../run.js";
 import { selectEntries, type Selection } from "../../views/select.js";
 import type { StoreEntry } from "../../store/store.js";
@@ -59,7 +60,6 @@ export function sourceInfos(
   for (const kind of SOURCE_KINDS) {
     if (!wanted.has(kind)) continue;
     for (const entry of selectEntries(result, kind, selection)) {
-      const spec = (entry.object.spec ?? {}) as { url?: unknown; chart?: unknown };
       const artifact = entry.artifact?.type === "source" ? entry.artifact : undefined;
       const phase = entry.status.phase;
       out.push({
@@ -74,13 +74,7 @@ export function sourceInfos(
               ? "False"
               : "Unknown",
         status: entry.status.message || phase.toLowerCase(),
-        url:
-          artifact?.url ??
-          (typeof spec.url === "string"
-            ? spec.url
-            : typeof spec.chart === "string"
-              ? spec.chart
-              : ""),
+        url: artifact?.url ?? definedUrl(entry),
         revision: artifact?.revision ?? "",
         path: artifact?.path ?? "",
       });
@@ -171,4 +165,20 @@ export function getSourcesCommand(setExit: (code: number) => void): Command {
     },
   );
   return cmd;
+}
+
+/** The URL a source's definition gives (a HelmChart's chart name), for sources not fetched. */
+function definedUrl(entry: StoreEntry): string {
+  switch (entry.ref.kind) {
+    case "GitRepository":
+      return typed(entry, "GitRepository")?.spec.url ?? "";
+    case "OCIRepository":
+      return typed(entry, "OCIRepository")?.spec.url ?? "";
+    case "HelmRepository":
+      return typed(entry, "HelmRepository")?.spec.url ?? "";
+    case "HelmChart":
+      return typed(entry, "HelmChart")?.spec.chart ?? "";
+    default:
+      return "";
+  }
 }

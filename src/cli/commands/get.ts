@@ -4,6 +4,7 @@
  */
 import { Command, Option } from "commander";
 import { FLUX_GROUPS, isConfigMap, isSecret, type KubeObject } from "../../flux/objects.js";
+import { KIND_SCHEMAS } from "../../flux/schema.js";
 import type { RenderResult } from "../../run.js";
 import type { StoreEntry } from "../../store/store.js";
 import { helmReleaseInfos, type HelmReleaseInfo } from "../../views/helmreleases.js";
@@ -294,21 +295,21 @@ function formatCluster(result: RenderResult, infos: KustomizationInfo[], opts: G
       namespace: ns,
       path: info.path,
       helm_repos: ofKind(info.objects, FLUX_GROUPS.source, "HelmRepository").map((o) => {
-        const spec = (o.spec ?? {}) as { url?: string; type?: string };
+        const spec = KIND_SCHEMAS.HelmRepository.safeParse(o).data?.spec;
         return {
           name: o.metadata?.name ?? "",
           namespace: o.metadata?.namespace ?? ns,
-          url: spec.url ?? "",
-          repo_type: spec.type ?? "default",
+          url: spec?.url ?? "",
+          repo_type: spec?.type ?? "default",
         };
       }),
       oci_repos: ofKind(info.objects, FLUX_GROUPS.source, "OCIRepository").map((o) => {
-        const spec = (o.spec ?? {}) as { url?: string; ref?: unknown };
+        const spec = KIND_SCHEMAS.OCIRepository.safeParse(o).data?.spec;
         return {
           name: o.metadata?.name ?? "",
           namespace: o.metadata?.namespace ?? ns,
-          url: spec.url ?? "",
-          ref: spec.ref ?? null,
+          url: spec?.url ?? "",
+          ref: spec?.ref ?? null,
         };
       }),
       helm_releases: releases.map((h) => ({

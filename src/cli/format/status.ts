@@ -3,6 +3,7 @@
  * STATUS (the message, or the reason when there is none) and SUSPENDED.
  */
 import type { StoreEntry } from "../../store/store.js";
+import { isSuspended } from "../../store/typed.js";
 
 const MAX_STATUS = 100;
 
@@ -26,10 +27,6 @@ export function statusCell(entry: StoreEntry): string {
   const text = phase === "Ready" && !message ? "ok" : message ? `${reason}: ${message}` : reason;
   const oneLine = text.replace(/\s+/g, " ");
   return oneLine.length > MAX_STATUS ? `${oneLine.slice(0, MAX_STATUS - 1)}…` : oneLine;
-}
-
-export function isSuspended(entry: StoreEntry): boolean {
-  return (entry.object.spec as { suspend?: unknown } | undefined)?.suspend === true;
 }
 
 /** Extra columns for a listing of `entries`: READY, STATUS and, if any is suspended, SUSPENDED. */

@@ -13,7 +13,7 @@ import { createReadStream } from "node:fs";
 import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { KubeObject } from "../../flux/objects.js";
-import { describeSchemaError, HelmRelease } from "../../flux/schema.js";
+import type { HelmRelease } from "../../flux/schema.js";
 import {
   checkChartTree,
   mergeValuesFiles,
@@ -44,13 +44,10 @@ import { FluxLocalError, RenderError } from "../../util/errors.js";
 import { startWork, type RunContext } from "../context.js";
 import { awaitDependencies } from "../dependencies.js";
 import { producedInCluster } from "../kustomization/controller.js";
-import { producedRef } from "../../store/produced.js";
-import type { Controller } from "../manager.js";
+import type { Outcome, Reconciler } from "../harness.js";
 import { ChartLocator, pathKind, type LocatedChart } from "./chart-locator.js";
 import type { HelmRenderOptions } from "./options.js";
 import { resolveValuesFrom } from "./values-from.js";
-
-type ReleaseOutcome = Status & { objects?: KubeObject[] };
 
 interface PreparedChart {
   /** Folder helm renders. */
@@ -81,8 +78,8 @@ export function includeCrds(hr: HelmRelease, options: HelmRenderOptions): boolea
   return policy !== "Skip";
 }
 
-export class HelmReleaseController implements Controller {
-  readonly kinds = ["HelmRelease"];
+export class HelmReleaseController implements Reconciler<"HelmRelease"> {
+  readonly kinds = ["HelmRelease"] as const;
   readonly charts: ChartFetcher;
   private readonly locator: ChartLocator;
   private helmHome: Promise<string> | undefined;
@@ -104,27 +101,7 @@ export class HelmReleaseController implements Controller {
     return this.helmHome;
   }
 
-  async reconcile(entry: StoreEntry, generation: number): Promise<void> {
-    const startedAt = Date.now();
-    const { objects, ...status } = await this.run(entry, generation);
-    if (entry.generation !== generation) return; // superseded by a newer definition
-    if (objects) this.ctx.store.setArtifact(entry.ref, { type: "render", objects });
-    this.ctx.store.setStatus(entry.ref, { ...status, startedAt, finishedAt: Date.now() });
-    if (objects && status.phase === "Ready") this.publish(entry, objects);
-  }
-
-  private async run(entry: StoreEntry, generation: number): Promise<ReleaseOutcome> {
-    const parsed = HelmRelease.safeParse(entry.object);
-    if (!parsed.success) {
-      return {
-        phase: "Failed",
-        reason: "InvalidObject",
-        message: `invalid HelmRelease: ${describeSchemaError(parsed.error)}`,
-      };
-    }
-    const hr = parsed.data;
-    if (hr.spec.suspend)
-      return { phase: "Suspended", reason: "Suspended", message: "spec.suspend is true" };
+  async reconcile(hr: HelmRelease, entry: StoreEntry, generation: number): Promise<Outcome> {
     if (this.options.select && !this.options.select(entry)) {
       return {
         phase: "Ready",
@@ -188,7 +165,7 @@ export class HelmReleaseController implements Controller {
         phase: "Ready",
         reason: "ReconciliationSucceeded",
         message: [`chart ${chart.label}`, ...notes].join("; "),
-        objects: wipeSecrets(objects),
+        ...rendered(wipeSecrets(objects), hr.spec.targetNamespace ?? namespace),
       };
     } finally {
       await rm(scratch, { recursive: true, force: true });
@@ -199,8 +176,8 @@ export class HelmReleaseController implements Controller {
   private async prepareChart(
     located: LocatedChart,
     scratch: string,
-  ): Promise<PreparedChart | ReleaseOutcome> {
-    const failed = (message: string, reason: Status["reason"] = "ChartFailed"): ReleaseOutcome => ({
+  ): Promise<PreparedChart | Outcome> {
+    const failed = (message: string, reason: Status["reason"] = "ChartFailed"): Outcome => ({
       phase: "Failed",
       reason,
       message,
@@ -244,7 +221,7 @@ export class HelmReleaseController implements Controller {
   private async chartFolder(
     located: LocatedChart,
     scratch: string,
-  ): Promise<{ dir: string; valuesRoot: string; folder: boolean } | ReleaseOutcome> {
+  ): Promise<{ dir: string; valuesRoot: string; folder: boolean } | Outcome> {
     if (located.type === "repository") {
       const fetched = await this.charts.fetch(located.request);
       return { dir: fetched.dir, valuesRoot: fetched.dir, folder: false };
@@ -357,7 +334,7 @@ export class HelmReleaseController implements Controller {
     chart: PreparedChart,
     values: Values,
     scratch: string,
-  ): Promise<KubeObject[] | ReleaseOutcome> {
+  ): Promise<KubeObject[] | Outcome> {
     const action = this.options.isUpgrade ? hr.spec.upgrade : hr.spec.install;
     const valuesFile = path.join(scratch, "values.yaml");
     try {
@@ -423,14 +400,12 @@ export class HelmReleaseController implements Controller {
       throw err;
     }
   }
+}
 
-  /** Add the Flux objects, ConfigMaps and Secrets a release rendered to the store. */
-  private publish(entry: StoreEntry, objects: KubeObject[]): void {
-    const spec = (entry.object.spec ?? {}) as { targetNamespace?: string };
-    const namespace = spec.targetNamespace ?? entry.ref.namespace;
-    for (const obj of objects) {
-      const ref = producedRef(obj, namespace);
-      if (ref) this.ctx.store.put(ref, obj, { producer: entry.key });
-    }
-  }
+/** The artifact and produced objects of a rendered release. */
+function rendered(
+  objects: KubeObject[],
+  defaultNamespace: string,
+): Pick<Outcome, "artifact" | "produced"> {
+  return { artifact: { type: "render", objects }, produced: { objects, defaultNamespace } };
 }

@@ -13,64 +13,33 @@ import {
   type KubeObject,
   type ObjectRef,
 } from "../../flux/objects.js";
-import { describeSchemaError, Kustomization } from "../../flux/schema.js";
+import type { Kustomization } from "../../flux/schema.js";
 import { IgnoreRulesCache } from "../../discovery/scan.js";
 import { kustomizeBuild } from "../../render/kustomize/build.js";
 import { isInside } from "../../flux/paths.js";
 import { wipeSecrets } from "../../render/secrets.js";
 import { substituteObjects } from "../../render/substitute/postbuild.js";
 import type { SourceArtifact, StoreEntry } from "../../store/store.js";
-import type { Status } from "../../store/status.js";
 import { InputError, RenderError } from "../../util/errors.js";
 import { startWork, SUPERSEDED, type RunContext } from "../context.js";
 import { awaitDependencies, awaitSourceArtifact } from "../dependencies.js";
-import type { Controller } from "../manager.js";
+import type { Outcome, Reconciler } from "../harness.js";
 
-import { producedRef } from "../../store/produced.js";
 import { gatherVariables, MissingReferenceError } from "./variables.js";
 
 export const KUSTOMIZE_NAME_LABEL = "kustomize.toolkit.fluxcd.io/name";
 export const KUSTOMIZE_NAMESPACE_LABEL = "kustomize.toolkit.fluxcd.io/namespace";
 
-type KustomizationOutcome = Status & { artifact?: { objects: KubeObject[]; path: string } };
-
-export class KustomizationController implements Controller {
-  readonly kinds = ["Kustomization"];
+export class KustomizationController implements Reconciler<"Kustomization"> {
+  readonly kinds = ["Kustomization"] as const;
 
   // One run reads each folder's ignore files once, whatever number of builds.
   private readonly ignoreRules = new IgnoreRulesCache();
 
   constructor(private readonly ctx: RunContext) {}
 
-  async reconcile(entry: StoreEntry, generation: number): Promise<void> {
-    const startedAt = Date.now();
-    const outcome = await this.run(entry, generation);
-    if (entry.generation !== generation) return; // superseded by a newer definition
-    const { artifact, ...status } = outcome;
-    if (artifact) {
-      this.ctx.store.setArtifact(entry.ref, {
-        type: "render",
-        objects: artifact.objects,
-        path: artifact.path,
-      });
-    }
-    this.ctx.store.setStatus(entry.ref, { ...status, startedAt, finishedAt: Date.now() });
-    if (artifact && status.phase === "Ready") this.publish(entry, artifact.objects);
-  }
-
-  private async run(entry: StoreEntry, generation: number): Promise<KustomizationOutcome> {
-    const parsed = Kustomization.safeParse(entry.object);
-    if (!parsed.success) {
-      return {
-        phase: "Failed",
-        reason: "InvalidObject",
-        message: `invalid Kustomization: ${describeSchemaError(parsed.error)}`,
-      };
-    }
-    const ks = parsed.data;
+  async reconcile(ks: Kustomization, entry: StoreEntry, generation: number): Promise<Outcome> {
     const { spec } = ks;
-    if (spec.suspend)
-      return { phase: "Suspended", reason: "Suspended", message: "spec.suspend is true" };
 
     const producer = this.ctx.expectedProducers.get(entry.key);
     if (producer && !entry.origin.producer) {
@@ -113,6 +82,7 @@ export class KustomizationController implements Controller {
     const superseded = startWork(this.ctx, entry, generation, "building");
     if (superseded) return superseded;
     let objects: KubeObject[];
+    let files: Array<string | undefined>;
     try {
       const ignore = await this.ignoreRules.at(source.path, dir);
       const built = await this.ctx.manager.queue.add(
@@ -129,10 +99,7 @@ export class KustomizationController implements Controller {
         { throwOnTimeout: true },
       );
       objects = built.map((b) => b.object);
-      this.origins.set(
-        entry.key,
-        built.map((b) => b.file),
-      );
+      files = built.map((b) => b.file);
     } catch (err) {
       if (err instanceof InputError || err instanceof RenderError) {
         return { phase: "Failed", reason: "BuildFailed", message: err.message };
@@ -175,17 +142,15 @@ export class KustomizationController implements Controller {
       phase: "Ready",
       reason: "ReconciliationSucceeded",
       message: notes.join("; "),
-      artifact: { objects, path: dir },
+      artifact: { type: "render", objects, path: dir },
+      produced: { objects, defaultNamespace: spec.targetNamespace ?? namespace, files },
     };
   }
-
-  /** Files each produced object came from, by Kustomization key (same order as the artifact). */
-  readonly origins = new Map<string, Array<string | undefined>>();
 
   private async resolveSource(
     entry: StoreEntry,
     ks: Kustomization,
-  ): Promise<SourceArtifact | KustomizationOutcome> {
+  ): Promise<SourceArtifact | Outcome> {
     const ref = ks.spec.sourceRef;
     const sourceRef: ObjectRef = {
       kind: ref.kind,
@@ -215,20 +180,6 @@ export class KustomizationController implements Controller {
   private tolerateMissingSecret(namespace: string, name: string): boolean {
     if (this.ctx.options.allowMissingSecrets) return true;
     return producedInCluster(this.ctx, namespace, name);
-  }
-
-  /** Add what this Kustomization produced to the store, for discovery. */
-  private publish(entry: StoreEntry, objects: KubeObject[]): void {
-    const defaultNamespace =
-      (entry.object.spec as { targetNamespace?: string } | undefined)?.targetNamespace ??
-      entry.ref.namespace;
-    const files = this.origins.get(entry.key) ?? [];
-    objects.forEach((obj, index) => {
-      const ref = producedRef(obj, defaultNamespace);
-      if (!ref) return;
-      const file = files[index];
-      this.ctx.store.put(ref, obj, { producer: entry.key, ...(file ? { file } : {}) });
-    });
   }
 }
 

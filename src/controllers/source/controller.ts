@@ -11,7 +11,8 @@ import { refDisplay, SOURCE_KINDS } from "../../flux/objects.js";
 import type { StoreEntry } from "../../store/store.js";
 import { errorMessage } from "../../util/errors.js";
 import { findSourceMapping, type RunContext } from "../context.js";
-import type { Controller } from "../manager.js";
+import type { Reconciler } from "../harness.js";
+import type { TypedObject } from "../../flux/schema.js";
 import type { SourceOutcome, SourceFetcher } from "./fetching.js";
 import { GitFetcher } from "./git.js";
 import { OciFetcher } from "./oci.js";
@@ -23,7 +24,9 @@ export interface SourceControllerOptions {
   fetchers?: SourceFetcher[];
 }
 
-export class SourceController implements Controller {
+type SourceKind = (typeof SOURCE_KINDS)[number];
+
+export class SourceController implements Reconciler<SourceKind> {
   readonly kinds = SOURCE_KINDS;
   private readonly fetchers = new Map<string, SourceFetcher>();
 
@@ -36,27 +39,17 @@ export class SourceController implements Controller {
     }
   }
 
-  async reconcile(entry: StoreEntry, generation: number): Promise<void> {
-    const startedAt = Date.now();
-    let outcome: SourceOutcome;
-    try {
-      outcome = await this.resolve(entry, generation);
-    } catch (err) {
-      // Loading --secret-file failed: every source that fetches reports it.
-      outcome = { phase: "Failed", reason: "ArtifactFailed", message: errorMessage(err) };
-    }
-    if (entry.generation !== generation) return;
-    const { artifact, ...status } = outcome;
-    if (artifact) this.ctx.store.setArtifact(entry.ref, artifact);
-    this.ctx.store.setStatus(entry.ref, { ...status, startedAt, finishedAt: Date.now() });
+  /** Loading --secret-file failed: every source that fetches reports it. */
+  recover(err: unknown): SourceOutcome {
+    return { phase: "Failed", reason: "ArtifactFailed", message: errorMessage(err) };
   }
 
-  private async resolve(entry: StoreEntry, generation: number): Promise<SourceOutcome> {
+  async reconcile(
+    source: TypedObject<SourceKind>,
+    entry: StoreEntry,
+    generation: number,
+  ): Promise<SourceOutcome> {
     const { ref } = entry;
-    const spec = (entry.object.spec ?? {}) as Record<string, unknown>;
-    if (spec.suspend === true) {
-      return { phase: "Suspended", reason: "Suspended", message: "spec.suspend is true" };
-    }
     if (ref.kind === "HelmRepository" || ref.kind === "HelmChart") {
       // Charts are fetched by the HelmRelease controller, which knows the version.
       return { phase: "Ready", reason: "ReconciliationSucceeded", message: "" };
@@ -89,7 +82,7 @@ export class SourceController implements Controller {
           revision: LOCAL_REVISION,
           path: this.ctx.options.repoRoot,
           local: true,
-          ...(typeof spec.url === "string" ? { url: spec.url } : {}),
+          ...(source.kind === "GitRepository" ? { url: source.spec.url } : {}),
         },
       };
     }

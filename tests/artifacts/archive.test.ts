@@ -4,12 +4,7 @@ import path from "node:path";
 import { Readable } from "node:stream";
 import { gzipSync } from "node:zlib";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import {
-  ArchiveError,
-  extractTarGz,
-  parsePax,
-  safeEntryPath,
-} from "../../src/artifacts/archive.js";
+import { ArchiveError, extractTarGz, safeEntryPath } from "../../src/artifacts/archive.js";
 import { tar, tarGz, type TarEntry } from "./helpers/tar.js";
 
 let parent: string;
@@ -45,17 +40,6 @@ describe("safeEntryPath", () => {
   ])("refuses %j", (name, why) => {
     const r = safeEntryPath(name);
     expect("error" in r && r.error).toContain(why);
-  });
-});
-
-describe("parsePax", () => {
-  it("reads records", () => {
-    expect(parsePax(Buffer.from("16 path=a/b.txt\n11 size=42\n"))).toEqual(
-      new Map([
-        ["path", "a/b.txt"],
-        ["size", "42"],
-      ]),
-    );
   });
 });
 
@@ -121,7 +105,7 @@ describe("extractTarGz", () => {
     ).rejects.toThrow(ArchiveError);
     await expect(
       extractTarGz(Readable.from([gzipSync(Buffer.alloc(512, 1))]), dest),
-    ).rejects.toThrow(/bad header checksum|bad number/);
+    ).rejects.toThrow(/not a valid tar archive/);
   });
 
   it("refuses a truncated archive", async () => {

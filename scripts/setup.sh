@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Set up everything flux-local needs to build and test, on a fresh machine too:
-# npm packages, kustomize and helm (built with `go install` into a cache outside
-# the checkout, linked into .tools/bin), flux-local's kustomize worker (worker/,
-# built with `go build` into the same cache, keyed by a hash of its source), the
-# docker-registry used by the tests, and the compiled CLI. Safe to run again:
-# each step is skipped when done.
+# npm packages, kustomize, helm and the Flux Operator CLI (built with `go install`
+# into a cache outside the checkout, linked into .tools/bin), flux-local's
+# kustomize worker (worker/, built with `go build` into the same cache, keyed by
+# a hash of its source), the docker-registry used by the tests, and the compiled
+# CLI. Safe to run again: each step is skipped when done.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -15,6 +15,10 @@ cd "$(dirname "$0")/.."
 KUSTOMIZE_VERSION="$(awk '$1 == "sigs.k8s.io/kustomize/kustomize/v5" { print $2 }' worker/go.mod)"
 [ -n "$KUSTOMIZE_VERSION" ] || { echo "[setup] worker/go.mod does not require sigs.k8s.io/kustomize/kustomize/v5" >&2; exit 1; }
 HELM_VERSION="${HELM_VERSION:-v4.2.4}"
+# Renders ResourceSets (`flux-operator build resourceset`). Needs Go 1.27: the
+# go command fetches that toolchain itself (GOTOOLCHAIN below). ~5 min to build.
+FLUX_OPERATOR_VERSION="${FLUX_OPERATOR_VERSION:-v0.59.0}"
+FLUX_OPERATOR_GOTOOLCHAIN="${FLUX_OPERATOR_GOTOOLCHAIN:-go1.27.3}"
 CACHE="${FLUX_LOCAL_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/flux-local-tools}"
 
 log() { printf '[setup] %s\n' "$*" >&2; }
@@ -29,9 +33,11 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm install --no-audit --no-fund --loglevel=error
 fi
 
-# 2. kustomize and helm: reuse $CACHE/<tool>-<version>, else go install into it.
+# 2. kustomize, helm, flux-operator: reuse $CACHE/<tool>-<version>, else go
+# install into it. `binary` is the name go install gives (flux-operator's
+# module builds `cli`); the tool is linked as `name`.
 install_tool() {
-  local name="$1" module="$2" version="$3"
+  local name="$1" module="$2" version="$3" binary="${4:-$1}" toolchain="${5:-}"
   local dir="$CACHE/$name-$version"
   if [ ! -x "$dir/$name" ]; then
     if ! command -v go >/dev/null 2>&1; then
@@ -41,8 +47,14 @@ install_tool() {
     log "building $name $version with go install (cached in $dir)"
     local tmp
     tmp="$(mktemp -d "$CACHE/.$name-XXXXXX")"
-    GOBIN="$tmp" GOFLAGS="-trimpath" go install "$module@$version"
-    mv "$tmp/$name" "$tmp/$name.new" && mkdir -p "$dir" && mv "$tmp/$name.new" "$dir/$name"
+    # Explicit checks: callers may run this under `if`, where `set -e` is off.
+    if ! env ${toolchain:+GOTOOLCHAIN=$toolchain} GOBIN="$tmp" GOFLAGS="-trimpath" \
+      go install "$module@$version"; then
+      rm -rf "$tmp"
+      return 1
+    fi
+    mkdir -p "$dir" && mv "$tmp/$binary" "$dir/$name.new" && mv "$dir/$name.new" "$dir/$name" \
+      || { rm -rf "$tmp"; return 1; }
     rm -rf "$tmp"
   fi
   mkdir -p .tools/bin
@@ -52,6 +64,9 @@ mkdir -p "$CACHE"
 install_tool kustomize sigs.k8s.io/kustomize/kustomize/v5 "$KUSTOMIZE_VERSION"
 install_tool helm helm.sh/helm/v4/cmd/helm "$HELM_VERSION"
 log "kustomize $(.tools/bin/kustomize version), helm $(.tools/bin/helm version --short)"
+install_tool flux-operator github.com/controlplaneio-fluxcd/flux-operator/cmd/cli \
+  "$FLUX_OPERATOR_VERSION" cli "$FLUX_OPERATOR_GOTOOLCHAIN"
+log "flux-operator $FLUX_OPERATOR_VERSION ($CACHE/flux-operator-$FLUX_OPERATOR_VERSION)"
 
 # 2b. The kustomize worker: one long-lived kustomize per concurrency slot (see
 # README, "The kustomize worker"). Cached by a hash of its source; without Go,

@@ -17,6 +17,9 @@ import { SourceController } from "./controllers/source/controller.js";
 import type { RunContext, RunOptions, SourceMapping } from "./controllers/context.js";
 import { scanManifests } from "./discovery/scan.js";
 import { planSeed, type Issue } from "./discovery/seed.js";
+import { expressionProblems } from "./flux/cel.js";
+import { refDisplay } from "./flux/objects.js";
+import { apiVersionProblem } from "./flux/versions.js";
 import { createKustomizeRunner } from "./render/kustomize/runner.js";
 import { Store } from "./store/store.js";
 import { UsageError } from "./util/errors.js";
@@ -134,6 +137,7 @@ export async function render(request: RenderRequest): Promise<RenderResult> {
     for (const { ref, object, origin } of seeded.objects) store.put(ref, object, origin);
     manager.start();
     await manager.idle();
+    issues.push(...definitionIssues(store));
   } finally {
     await ctx.kustomize?.close();
     await rm(scratchDir, { recursive: true, force: true });
@@ -144,4 +148,36 @@ export async function render(request: RenderRequest): Promise<RenderResult> {
     options,
     controllers: { kustomization, ...(helmRelease ? { helmRelease } : {}) },
   };
+}
+
+/**
+ * What the objects of a finished run say about themselves: API versions Flux
+ * 2.8 removed (warnings; they rendered), and `healthCheckExprs` Flux would not
+ * parse (errors; invalid `readyExpr`s fail their object instead).
+ */
+export function definitionIssues(store: Store): Issue[] {
+  const issues: Issue[] = [];
+  for (const entry of store.list()) {
+    const { file, line } = entry.origin;
+    const where = { ...(file ? { file } : {}), ...(line ? { line } : {}), object: entry.key };
+    const version = apiVersionProblem(entry.object.apiVersion ?? "", entry.ref.kind);
+    if (version?.severity === "warning") {
+      issues.push({
+        severity: "warning",
+        reason: "RemovedApiVersion",
+        message: `${refDisplay(entry.ref)} ${version.message}`,
+        ...where,
+      });
+    }
+    for (const problem of expressionProblems(entry.object)) {
+      if (problem.path[1] !== "healthCheckExprs") continue;
+      issues.push({
+        severity: "error",
+        reason: "InvalidExpression",
+        message: `${refDisplay(entry.ref)}: ${problem.field}: ${problem.message}`,
+        ...where,
+      });
+    }
+  }
+  return issues;
 }

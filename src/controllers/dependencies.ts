@@ -6,6 +6,7 @@
  * failure of the waiting object, with the dependency (or the dependency's own
  * root cause) as root cause.
  */
+import { checkReadyExpr } from "../flux/cel.js";
 import { refDisplay, refString, type ObjectRef } from "../flux/objects.js";
 import type { DependsOnRef } from "../flux/schema.js";
 import type { SourceArtifact, StoreEntry } from "../store/store.js";
@@ -64,9 +65,32 @@ export function dependencyFailure(
 }
 
 /**
+ * The failure of an object whose `dependsOn[].readyExpr` Flux would not
+ * compile (invalid CEL, unknown variables, not a bool), before any waiting.
+ * Valid expressions are not evaluated: offline there is no cluster state, so a
+ * dependency counts as ready when it rendered.
+ */
+export function invalidReadyExpr(
+  dependsOn: readonly DependsOnRef[] | undefined,
+): Status | undefined {
+  for (const [i, dep] of (dependsOn ?? []).entries()) {
+    if (dep.readyExpr === undefined) continue;
+    const error = checkReadyExpr(dep.readyExpr);
+    if (error) {
+      return {
+        phase: "Failed",
+        reason: "InvalidObject",
+        message: `spec.dependsOn[${i}].readyExpr: ${error}`,
+      };
+    }
+  }
+  return undefined;
+}
+
+/**
  * Wait for the `dependsOn` objects (of `kind`, in the entry's namespace unless
  * they name one), in order: the failure of the first that is not Ready, or
- * undefined when all are.
+ * undefined when all are. An invalid `readyExpr` fails at once.
  */
 export async function awaitDependencies(
   ctx: RunContext,
@@ -75,6 +99,8 @@ export async function awaitDependencies(
   dependsOn: readonly DependsOnRef[] | undefined,
   options: NotReadyOptions = {},
 ): Promise<Status | undefined> {
+  const invalid = invalidReadyExpr(dependsOn);
+  if (invalid) return invalid;
   for (const dep of dependsOn ?? []) {
     const ref: ObjectRef = {
       kind,

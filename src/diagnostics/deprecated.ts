@@ -1,8 +1,12 @@
 /**
- * Deprecated Flux API versions: still served by some Flux releases, removed by
- * later ones. Warnings, not errors: the repository renders today.
+ * Deprecated Flux API versions. The kinds we render follow Flux 2.8
+ * (../flux/versions.ts): a version it removed is a warning naming the
+ * replacement (the object still renders); an unknown version is a schema error
+ * (documents.ts). Other Flux kinds (notifications, image automation) are
+ * checked against the table below.
  */
 import { apiGroup } from "../flux/objects.js";
+import { apiVersionProblem, checkApiVersion } from "../flux/versions.js";
 import { describe, type Finding, type ObjectDoc } from "./model.js";
 
 interface Deprecation {
@@ -13,25 +17,8 @@ interface Deprecation {
   use: string;
 }
 
+/** Kinds we do not render; the rendered ones are in ../flux/versions.ts. */
 export const DEPRECATIONS: readonly Deprecation[] = [
-  {
-    group: "kustomize.toolkit.fluxcd.io",
-    versions: ["v1beta1", "v1beta2"],
-    kinds: ["Kustomization"],
-    use: "v1",
-  },
-  {
-    group: "helm.toolkit.fluxcd.io",
-    versions: ["v2beta1", "v2beta2"],
-    kinds: ["HelmRelease"],
-    use: "v2",
-  },
-  {
-    group: "source.toolkit.fluxcd.io",
-    versions: ["v1beta1", "v1beta2"],
-    kinds: ["GitRepository", "HelmRepository", "HelmChart", "Bucket", "OCIRepository"],
-    use: "v1",
-  },
   {
     group: "notification.toolkit.fluxcd.io",
     versions: ["v1beta1", "v1beta2"],
@@ -53,6 +40,16 @@ export const DEPRECATIONS: readonly Deprecation[] = [
 ];
 
 export function deprecationOf(apiVersion: string, kind: string): Deprecation | undefined {
+  const verdict = checkApiVersion(apiVersion, kind);
+  if (verdict.status === "removed") {
+    return {
+      group: apiGroup(apiVersion),
+      versions: [apiVersion.slice(apiGroup(apiVersion).length + 1)],
+      kinds: [kind],
+      use: verdict.use.slice(verdict.use.indexOf("/") + 1),
+    };
+  }
+  if (verdict.status !== "unchecked") return undefined;
   const group = apiGroup(apiVersion);
   const version = apiVersion.slice(group.length + 1);
   return DEPRECATIONS.find(
@@ -63,6 +60,18 @@ export function deprecationOf(apiVersion: string, kind: string): Deprecation | u
 export function checkDeprecatedApis(objects: readonly ObjectDoc[]): Finding[] {
   const findings: Finding[] = [];
   for (const obj of objects) {
+    const problem = apiVersionProblem(obj.apiVersion, obj.kind);
+    if (problem?.severity === "warning") {
+      findings.push({
+        severity: "warning",
+        check: "deprecated",
+        file: obj.file,
+        line: obj.line,
+        object: `${obj.kind}/${obj.namespace ?? ""}/${obj.name}`,
+        message: `${describe(obj)} ${problem.message}`,
+      });
+      continue;
+    }
     const d = deprecationOf(obj.apiVersion, obj.kind);
     if (!d) continue;
     findings.push({

@@ -7,6 +7,7 @@ import { checkDependsOnCycles } from "./cycles.js";
 import { checkDeprecatedApis } from "./deprecated.js";
 import { checkDocuments, checkSchemas } from "./documents.js";
 import { checkDuplicates } from "./duplicates.js";
+import { checkExpressions } from "./expressions.js";
 import { compareFindings, objectsOf, type Finding, type Repository } from "./model.js";
 import { readRepository } from "./read.js";
 import { checkReferences } from "./references.js";
@@ -23,6 +24,7 @@ export function diagnose(repo: Repository, show?: (file: string) => string): Fin
     ...checkReferences(repo, objects),
     ...checkDependsOnCycles(objects),
     ...checkDeprecatedApis(objects),
+    ...checkExpressions(objects),
   ].sort(compareFindings);
 }
 

@@ -15,7 +15,8 @@ export type Check =
   | "duplicate" // one object defined twice in one kustomize build
   | "reference" // a reference to a source or object that does not exist
   | "cycle" // a dependsOn cycle
-  | "deprecated"; // a deprecated Flux API version
+  | "deprecated" // a deprecated Flux API version
+  | "expression"; // a CEL expression (readyExpr, healthCheckExprs) Flux would reject
 
 export interface Finding {
   severity: Severity;
@@ -41,6 +42,8 @@ export interface YamlDocument {
   line: number;
   /** Position of the document in its file. */
   index: number;
+  /** 1-based line of a field of the document (path of keys and indexes), when found. */
+  lineOf?: (path: ReadonlyArray<string | number>) => number | undefined;
 }
 
 export interface ParsedFile {
@@ -63,6 +66,8 @@ export interface ObjectDoc {
   /** `metadata.namespace` as written (undefined when not set). */
   namespace: string | undefined;
   value: Record<string, unknown>;
+  /** 1-based line of a field (see YamlDocument.lineOf). */
+  lineOf?: (path: ReadonlyArray<string | number>) => number | undefined;
 }
 
 export interface Repository {
@@ -124,6 +129,7 @@ export function objectsOf(repo: Repository): ObjectDoc[] {
         name: typeof md.name === "string" ? md.name : "",
         namespace: typeof md.namespace === "string" && md.namespace ? md.namespace : undefined,
         value: v,
+        ...(doc.lineOf ? { lineOf: doc.lineOf } : {}),
       });
     }
   }

@@ -49,7 +49,16 @@ export function parseYamlFile(file: string, text: string): ParsedFile {
       };
     }
     if (value === null || value === undefined) continue; // empty document
-    documents.push({ value, line: lineCounter.linePos(start).line, index: index++ });
+    documents.push({
+      value,
+      line: lineCounter.linePos(start).line,
+      index: index++,
+      lineOf: (fieldPath) => {
+        const node: unknown = doc.getIn(fieldPath, true);
+        const range = (node as { range?: [number, number, number] } | undefined)?.range;
+        return range ? lineCounter.linePos(range[0]).line : undefined;
+      },
+    });
   }
   return { file, documents };
 }

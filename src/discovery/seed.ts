@@ -24,7 +24,8 @@ import type { ScannedObject } from "./scan.js";
 /** A problem not tied to one reconciled object: unreadable YAML, duplicates. */
 export interface Issue {
   severity: "error" | "warning";
-  reason: "ParseFailed" | "InvalidObject" | "DuplicateObject";
+  reason:
+    "ParseFailed" | "InvalidObject" | "DuplicateObject" | "RemovedApiVersion" | "InvalidExpression";
   message: string;
   file?: string;
   line?: number;

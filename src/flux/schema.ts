@@ -6,6 +6,23 @@
  * printed.
  */
 import { z } from "zod";
+import { checkApiVersion } from "./versions.js";
+
+/**
+ * `apiVersion` of a Flux kind: a version no Flux release serves is invalid
+ * (removed versions parse: their schema is the same; see versions.ts).
+ */
+function fluxApiVersion(kind: string) {
+  return z.string().superRefine((value, ctx) => {
+    const verdict = checkApiVersion(value, kind);
+    if (verdict.status === "unknown") {
+      ctx.addIssue({
+        code: "custom",
+        message: `${value} is not a version of ${kind} (known: ${verdict.known.join(", ")})`,
+      });
+    }
+  });
+}
 
 const Metadata = z.looseObject({
   name: z.string().min(1),
@@ -91,7 +108,7 @@ export const PostBuild = z.looseObject({
 export type PostBuild = z.infer<typeof PostBuild>;
 
 export const Kustomization = z.looseObject({
-  apiVersion: z.string(),
+  apiVersion: fluxApiVersion("Kustomization"),
   kind: z.literal("Kustomization"),
   metadata: Metadata,
   spec: z.looseObject({
@@ -149,7 +166,7 @@ export const GitRepositorySpec = z.looseObject({
 export type GitRepositorySpec = z.infer<typeof GitRepositorySpec>;
 
 export const GitRepository = z.looseObject({
-  apiVersion: z.string(),
+  apiVersion: fluxApiVersion("GitRepository"),
   kind: z.literal("GitRepository"),
   metadata: Metadata,
   spec: GitRepositorySpec,
@@ -180,7 +197,7 @@ export const OCIRepositorySpec = z.looseObject({
 export type OCIRepositorySpec = z.infer<typeof OCIRepositorySpec>;
 
 export const OCIRepository = z.looseObject({
-  apiVersion: z.string(),
+  apiVersion: fluxApiVersion("OCIRepository"),
   kind: z.literal("OCIRepository"),
   metadata: Metadata,
   spec: OCIRepositorySpec,
@@ -188,7 +205,7 @@ export const OCIRepository = z.looseObject({
 export type OCIRepository = z.infer<typeof OCIRepository>;
 
 export const HelmRepository = z.looseObject({
-  apiVersion: z.string(),
+  apiVersion: fluxApiVersion("HelmRepository"),
   kind: z.literal("HelmRepository"),
   metadata: Metadata,
   spec: z.looseObject({
@@ -217,7 +234,7 @@ const ChartSpecFields = {
 };
 
 export const HelmChart = z.looseObject({
-  apiVersion: z.string(),
+  apiVersion: fluxApiVersion("HelmChart"),
   kind: z.literal("HelmChart"),
   metadata: Metadata,
   spec: z.looseObject({
@@ -229,14 +246,14 @@ export const HelmChart = z.looseObject({
 export type HelmChart = z.infer<typeof HelmChart>;
 
 export const Bucket = z.looseObject({
-  apiVersion: z.string(),
+  apiVersion: fluxApiVersion("Bucket"),
   kind: z.literal("Bucket"),
   metadata: Metadata,
   spec: z.looseObject({ bucketName: z.string().optional() }),
 });
 
 export const ExternalArtifact = z.looseObject({
-  apiVersion: z.string(),
+  apiVersion: fluxApiVersion("ExternalArtifact"),
   kind: z.literal("ExternalArtifact"),
   metadata: Metadata,
   spec: z.looseObject({}).optional(),
@@ -261,7 +278,7 @@ export const PostRenderer = z.looseObject({
 
 /** helm.toolkit.fluxcd.io v2, v2beta1 and v2beta2. */
 export const HelmRelease = z.looseObject({
-  apiVersion: z.string(),
+  apiVersion: fluxApiVersion("HelmRelease"),
   kind: z.literal("HelmRelease"),
   metadata: Metadata,
   spec: z.looseObject({
@@ -282,7 +299,7 @@ export const HelmRelease = z.looseObject({
 export type HelmRelease = z.infer<typeof HelmRelease>;
 
 export const ResourceSet = z.looseObject({
-  apiVersion: z.string(),
+  apiVersion: fluxApiVersion("ResourceSet"),
   kind: z.literal("ResourceSet"),
   metadata: Metadata,
   spec: z
@@ -298,7 +315,7 @@ export const ResourceSet = z.looseObject({
 export type ResourceSet = z.infer<typeof ResourceSet>;
 
 export const ResourceSetInputProvider = z.looseObject({
-  apiVersion: z.string(),
+  apiVersion: fluxApiVersion("ResourceSetInputProvider"),
   kind: z.literal("ResourceSetInputProvider"),
   metadata: Metadata,
   spec: z.looseObject({ type: z.string().optional() }).optional(),

@@ -40,8 +40,20 @@ export interface TestCase {
   durationMs?: number;
 }
 
+/** A warning of the run (an API version Flux removed): it fails nothing. */
+export interface TestWarning {
+  /** `file:line`, when known. */
+  location?: string;
+  file?: string;
+  line?: number;
+  object?: string;
+  reason: string;
+  message: string;
+}
+
 export interface TestRun {
   cases: TestCase[];
+  warnings: TestWarning[];
   passed: number;
   failed: number;
   skipped: number;
@@ -139,8 +151,19 @@ export function collectTestRun(
   options: CollectOptions & { durationMs: number },
 ): TestRun {
   const cases: TestCase[] = [];
+  const warnings: TestWarning[] = [];
   for (const issue of result.issues) {
-    if (issue.severity !== "error") continue;
+    if (issue.severity !== "error") {
+      const file = issue.file ? relative(issue.file, options.cwd) : undefined;
+      warnings.push({
+        ...(file ? { file, location: issue.line ? `${file}:${issue.line}` : file } : {}),
+        ...(issue.line ? { line: issue.line } : {}),
+        ...(issue.object ? { object: issue.object } : {}),
+        reason: issue.reason,
+        message: issue.message,
+      });
+      continue;
+    }
     const file = issue.file ? relative(issue.file, options.cwd) : undefined;
     const where = file ? (issue.line ? `${file}:${issue.line}` : file) : undefined;
     cases.push({
@@ -170,6 +193,7 @@ export function collectTestRun(
   const count = (o: TestOutcome) => cases.filter((c) => c.outcome === o).length;
   return {
     cases,
+    warnings,
     passed: count("passed"),
     failed: count("failed"),
     skipped: count("skipped"),

@@ -87,7 +87,7 @@ describe("flux-local diagnostics", () => {
       "[DIAGNOSTICS FAIL]: `clusters/prod/apps.yaml:44` Kustomization flux-system/db: spec.dependsOn refers to Kustomization flux-system/nope, which is not defined in the repository",
     ]);
     expect(out.stderr).toContain(
-      "[DIAGNOSTICS WARN]: `apps/release.yaml:1` HelmRelease default/web uses the deprecated API helm.toolkit.fluxcd.io/v2beta1: use helm.toolkit.fluxcd.io/v2\n",
+      "[DIAGNOSTICS WARN]: `apps/release.yaml:1` HelmRelease default/web uses helm.toolkit.fluxcd.io/v2beta1, which Flux 2.8 removed: use helm.toolkit.fluxcd.io/v2 (`flux migrate` rewrites it; rendered as helm.toolkit.fluxcd.io/v2)\n",
     );
     expect(out.stderr).toMatch(/diagnostics: 4 errors, 1 warning in 5 files/);
   });
@@ -108,7 +108,7 @@ describe("flux-local diagnostics", () => {
       "::error file=clusters/prod/bad.yaml,line=1,title=flux-local diagnostics%3A document::expected dictionary but was list: ['a list']\n",
     );
     expect(out.stderr).toContain(
-      "::warning file=clusters/prod/old.yaml,line=1,title=flux-local diagnostics%3A deprecated::HelmRepository flux-system/charts uses the deprecated API source.toolkit.fluxcd.io/v1beta2: use source.toolkit.fluxcd.io/v1\n",
+      "::warning file=clusters/prod/old.yaml,line=1,title=flux-local diagnostics%3A deprecated::HelmRepository flux-system/charts uses source.toolkit.fluxcd.io/v1beta2, which Flux 2.8 removed: use source.toolkit.fluxcd.io/v1 (`flux migrate` rewrites it; rendered as source.toolkit.fluxcd.io/v1)\n",
     );
     const md = await readFile(summary, "utf8");
     expect(md).toMatch(

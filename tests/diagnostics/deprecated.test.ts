@@ -28,7 +28,7 @@ describe("deprecated Flux APIs", () => {
         line: 4,
         object: "HelmRepository/flux-system/old",
         message:
-          "HelmRepository flux-system/old uses the deprecated API source.toolkit.fluxcd.io/v1beta2: use source.toolkit.fluxcd.io/v1",
+          "HelmRepository flux-system/old uses source.toolkit.fluxcd.io/v1beta2, which Flux 2.8 removed: use source.toolkit.fluxcd.io/v1 (`flux migrate` rewrites it; rendered as source.toolkit.fluxcd.io/v1)",
       },
     ]);
   });

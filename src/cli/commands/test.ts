@@ -8,6 +8,7 @@
 import { Command } from "commander";
 import type { Failure } from "../../views/failures.js";
 import { formatJsonReport, toJsonReport } from "../../views/json.js";
+import { formatAnnotation, isGitHubActions, workspacePath } from "../../views/github.js";
 import { toJUnit } from "../../views/junit.js";
 import {
   collectTestRun,
@@ -128,6 +129,12 @@ export function formatTestRun(run: TestRun, style: Style): string {
     }
   }
   if (run.cases.length > 0) out.push("");
+  for (const w of run.warnings) {
+    out.push(
+      `${style.icon("suspended")}${style.paint("suspended", "WARNING")} ${w.location ? `${w.location}: ` : ""}${w.message}`,
+    );
+  }
+  if (run.warnings.length > 0) out.push("");
   const tone = run.failed > 0 ? "failed" : "ready";
   out.push(style.bold(style.paint(tone, summaryLine(run))));
   return out.join("\n") + "\n";
@@ -218,6 +225,21 @@ export function testCommand(setExit: (code: number) => void): Command {
         await writeReport("--json", opts.json, formatJsonReport(report));
       }
       reportToGitHub(asFailures(run), `flux-local test: ${summaryLine(run)}`);
+      if (isGitHubActions()) {
+        for (const w of run.warnings) {
+          const file = w.file
+            ? workspacePath(w.file, cwd, process.env.GITHUB_WORKSPACE)
+            : undefined;
+          const annotation = formatAnnotation({
+            level: "warning",
+            message: w.message,
+            title: `flux-local: ${w.reason}`,
+            ...(file ? { file } : {}),
+            ...(w.line ? { line: w.line } : {}),
+          });
+          process.stderr.write(`${annotation}\n`);
+        }
+      }
       if (target.name && entries.length === 0) {
         process.stderr.write(
           `flux-local: nothing to test: no ${target.kinds.join(" or ")} named ${target.name}${selection.allNamespaces ? "" : ` in namespace ${selection.namespace}`}\n`,

@@ -1,0 +1,28 @@
+/**
+ * CEL expressions that Flux would reject when it loads the object
+ * (`dependsOn[].readyExpr`, `healthCheckExprs[]`; see ../flux/cel.ts), at
+ * the line of the expression itself.
+ */
+import { apiGroup, FLUX_GROUPS } from "../flux/objects.js";
+import { expressionProblems } from "../flux/cel.js";
+import { describe, isKustomizationFile, type Finding, type ObjectDoc } from "./model.js";
+
+export function checkExpressions(objects: readonly ObjectDoc[]): Finding[] {
+  const findings: Finding[] = [];
+  for (const obj of objects) {
+    if (isKustomizationFile(obj.file)) continue;
+    const group = apiGroup(obj.apiVersion);
+    if (group !== FLUX_GROUPS.kustomize && group !== FLUX_GROUPS.helm) continue;
+    for (const problem of expressionProblems(obj.value)) {
+      findings.push({
+        severity: "error",
+        check: "expression",
+        file: obj.file,
+        line: obj.lineOf?.(problem.path) ?? obj.line,
+        object: `${obj.kind}/${obj.namespace ?? ""}/${obj.name}`,
+        message: `${describe(obj)}: ${problem.field}: ${problem.message}`,
+      });
+    }
+  }
+  return findings;
+}

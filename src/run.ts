@@ -13,6 +13,7 @@ import type { HelmRenderOptions } from "./controllers/helmrelease/options.js";
 import { KustomizationController } from "./controllers/kustomization/controller.js";
 import { harness } from "./controllers/harness.js";
 import { Manager } from "./controllers/manager.js";
+import { ArtifactGeneratorController } from "./controllers/source/artifact-generator.js";
 import { SourceController } from "./controllers/source/controller.js";
 import type { RunContext, RunOptions, SourceMapping } from "./controllers/context.js";
 import { scanManifests } from "./discovery/scan.js";
@@ -110,9 +111,11 @@ export async function render(request: RenderRequest): Promise<RenderResult> {
     localGitRepositories: new Set(),
     expectedProducers: new Map(),
     kustomize: await createKustomizeRunner(options.concurrency),
+    generatedArtifacts: new Map(),
   };
   const kustomization = new KustomizationController(ctx);
   manager.register(harness(ctx, new SourceController(ctx)));
+  manager.register(harness(ctx, new ArtifactGeneratorController(ctx)));
   manager.register(harness(ctx, kustomization));
   const helmRelease = request.helm ? new HelmReleaseController(ctx, request.helm) : undefined;
   if (helmRelease) manager.register(harness(ctx, helmRelease));

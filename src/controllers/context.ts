@@ -2,7 +2,7 @@
  * What every controller of one run shares: the store, the manager, the options
  * and where the local checkout is.
  */
-import type { Store, StoreEntry } from "../store/store.js";
+import type { SourceArtifact, Store, StoreEntry } from "../store/store.js";
 import type { Status } from "../store/status.js";
 import type { ArtifactContext } from "../artifacts/context.js";
 import type { KustomizeRunner } from "../render/kustomize/runner.js";
@@ -54,6 +54,12 @@ export interface RunContext {
   expectedProducers: Map<string, string>;
   /** Who runs kustomize in this run (the worker pool); default: a process per build. */
   kustomize?: KustomizeRunner;
+  /**
+   * ExternalArtifacts of the ArtifactGenerators of this run (store key -> the
+   * built artifact, or the generator's failure), set before the generator
+   * publishes them.
+   */
+  generatedArtifacts: Map<string, SourceArtifact | Status>;
 }
 
 /** The `--sources` mapping for a source, if any. */

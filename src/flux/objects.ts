@@ -59,6 +59,7 @@ export const FLUX_GROUPS = {
   kustomize: "kustomize.toolkit.fluxcd.io",
   helm: "helm.toolkit.fluxcd.io",
   source: "source.toolkit.fluxcd.io",
+  sourceExtensions: "source.extensions.fluxcd.io",
   operator: "fluxcd.controlplane.io",
 } as const;
 

@@ -321,6 +321,53 @@ export const ResourceSetInputProvider = z.looseObject({
   spec: z.looseObject({ type: z.string().optional() }).optional(),
 });
 
+/** One copy operation of an ArtifactGenerator artifact. */
+export const CopyOperation = z.looseObject({
+  from: z.string().regex(/^@[^/]+\//, "must be @alias/path"),
+  to: z.string().startsWith("@artifact/", "must start with @artifact/"),
+  exclude: z.array(z.string()).optional(),
+  strategy: z.enum(["Overwrite", "Merge", "Extract"]).optional(),
+});
+export type CopyOperation = z.infer<typeof CopyOperation>;
+
+/** source-watcher's ArtifactGenerator: ExternalArtifacts composed from other sources. */
+export const ArtifactGenerator = z.looseObject({
+  apiVersion: fluxApiVersion("ArtifactGenerator"),
+  kind: z.literal("ArtifactGenerator"),
+  metadata: Metadata,
+  spec: z.looseObject({
+    sources: z
+      .array(
+        z.looseObject({
+          alias: z
+            .string()
+            .regex(/^[a-zA-Z0-9_-]+$/, "only letters, digits, dashes and underscores"),
+          kind: z.enum([
+            "GitRepository",
+            "OCIRepository",
+            "Bucket",
+            "HelmChart",
+            "ExternalArtifact",
+          ]),
+          name: z.string().min(1),
+          namespace: z.string().optional(),
+        }),
+      )
+      .min(1),
+    artifacts: z
+      .array(
+        z.looseObject({
+          name: z.string().min(1),
+          revision: z.string().optional(),
+          originRevision: z.string().optional(),
+          copy: z.array(CopyOperation).min(1),
+        }),
+      )
+      .min(1),
+  }),
+});
+export type ArtifactGenerator = z.infer<typeof ArtifactGenerator>;
+
 export const ConfigMap = z.looseObject({
   apiVersion: z.literal("v1"),
   kind: z.literal("ConfigMap"),
@@ -350,6 +397,7 @@ export const FLUX_SCHEMAS = {
   "source.toolkit.fluxcd.io/HelmChart": HelmChart,
   "source.toolkit.fluxcd.io/Bucket": Bucket,
   "source.toolkit.fluxcd.io/ExternalArtifact": ExternalArtifact,
+  "source.extensions.fluxcd.io/ArtifactGenerator": ArtifactGenerator,
   "fluxcd.controlplane.io/ResourceSet": ResourceSet,
   "fluxcd.controlplane.io/ResourceSetInputProvider": ResourceSetInputProvider,
 } as const;
@@ -377,6 +425,7 @@ export const KIND_SCHEMAS = {
   HelmChart,
   Bucket,
   ExternalArtifact,
+  ArtifactGenerator,
   ResourceSet,
   ResourceSetInputProvider,
   ConfigMap,

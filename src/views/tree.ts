@@ -13,7 +13,14 @@ export interface TreeNode {
   children: TreeNode[];
 }
 
-const TREE_KINDS = new Set(["Kustomization", "HelmRelease"]);
+/** What the tree shows: what renders, and what generates sources or objects. */
+export const TREE_KINDS = new Set([
+  "Kustomization",
+  "HelmRelease",
+  "ArtifactGenerator",
+  "ExternalArtifact",
+  "ResourceSet",
+]);
 
 function dependsOnKeys(entry: StoreEntry): string[] {
   const deps =

@@ -20,7 +20,7 @@ import {
 import { formatData, toJson, toYaml } from "../format/output.js";
 import { formatTable } from "../format/table.js";
 import { resourceName, statusColumns, statusData } from "../format/status.js";
-import { buildTree, renderTree, type TreeNode } from "../../views/tree.js";
+import { buildTree, renderTree, TREE_KINDS, type TreeNode } from "../../views/tree.js";
 import { matches, selectEntries } from "../../views/select.js";
 import {
   addCommonOptions,
@@ -191,9 +191,7 @@ function formatHelmReleases(infos: HelmReleaseInfo[], opts: GetOptions): string 
 /** `get ks --tree`: what produced what, with dependsOn edges and status. */
 function formatTree(result: RenderResult, opts: GetOptions, name?: string): string {
   const selection = selectionOf(opts, name);
-  const entries = result.store
-    .list()
-    .filter((e) => e.ref.kind === "Kustomization" || e.ref.kind === "HelmRelease");
+  const entries = result.store.list().filter((e) => TREE_KINDS.has(e.ref.kind));
   let roots = buildTree(entries);
   if (name || !selection.allNamespaces) {
     // Keep the subtrees rooted at the selected Kustomizations.

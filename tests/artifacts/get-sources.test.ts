@@ -107,7 +107,7 @@ describe("flux-local get sources", () => {
     );
     expect(out.exitCode).toBe(1);
     expect(out.stdout).toContain(
-      "ExternalArtifact flux-system/generated: an ExternalArtifact is produced in the cluster by another controller; map it to a local directory with --sources generated=PATH",
+      "ExternalArtifact flux-system/generated: an ExternalArtifact is produced in the cluster by another controller (no ArtifactGenerator of this repository generates it); map it to a local directory with --sources generated=PATH",
     );
   });
 });

@@ -23,6 +23,7 @@ import { refDisplay } from "./flux/objects.js";
 import { apiVersionProblem } from "./flux/versions.js";
 import { createKustomizeRunner } from "./render/kustomize/runner.js";
 import { Store } from "./store/store.js";
+import type { RenderMemo } from "./render/memo.js";
 import { UsageError } from "./util/errors.js";
 
 export interface RenderRequest {
@@ -45,6 +46,8 @@ export interface RenderRequest {
   signal?: AbortSignal;
   /** Render HelmReleases with helm (`build hr`, `--enable-helm`); without it they are only listed. */
   helm?: HelmRenderOptions;
+  /** Builds and renders shared by inputs fingerprint (both sides of a diff). */
+  renderMemo?: RenderMemo;
   /** Called with the run's store before anything is added to it (progress displays). */
   onStore?: (store: Store) => void;
 }
@@ -99,6 +102,7 @@ export async function render(request: RenderRequest): Promise<RenderResult> {
       ? { registryConfig: path.resolve(cwd, request.registryConfig) }
       : {}),
     signal: request.signal,
+    ...(request.renderMemo ? { renderMemo: request.renderMemo } : {}),
   };
   const store = new Store();
   request.onStore?.(store);

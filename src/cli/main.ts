@@ -6,6 +6,7 @@ import { Command, CommanderError } from "commander";
 import { FluxLocalError, UsageError } from "../util/errors.js";
 import { buildCommand } from "./commands/build.js";
 import { diagnosticsCommand } from "./commands/diagnostics.js";
+import { diffCommand } from "./commands/diff.js";
 import { getCommand } from "./commands/get.js";
 import { testCommand } from "./commands/test.js";
 import { EXIT_FAILED, EXIT_USAGE } from "./run.js";
@@ -26,6 +27,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   program.addCommand(buildCommand(setExit));
   program.addCommand(testCommand(setExit));
   program.addCommand(diagnosticsCommand(setExit));
+  program.addCommand(diffCommand(setExit));
   for (const cmd of program.commands) {
     cmd.exitOverride();
     for (const sub of cmd.commands) sub.exitOverride();

@@ -7,6 +7,7 @@ import type { Status } from "../store/status.js";
 import type { ArtifactContext } from "../artifacts/context.js";
 import type { KustomizeRunner } from "../render/kustomize/runner.js";
 import type { Manager } from "./manager.js";
+import type { RenderMemo } from "../render/memo.js";
 
 export interface SourceMapping {
   /** `name`, `namespace/name` or `Kind/namespace/name`. */
@@ -36,6 +37,8 @@ export interface RunOptions {
   /** Docker config file for registry credentials (`--registry-config`); default: the user's. */
   registryConfig?: string;
   signal?: AbortSignal;
+  /** Builds and renders shared by inputs fingerprint (both sides of a diff). */
+  renderMemo?: RenderMemo;
 }
 
 export interface RunContext {

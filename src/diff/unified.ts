@@ -19,6 +19,13 @@ export interface UnifiedOptions {
   lineterm?: string;
 }
 
+type Opcode = ["replace" | "delete" | "insert" | "equal", number, number, number, number];
+
+/** The package has Python's get_grouped_opcodes; its type definitions leave it out. */
+interface GroupingMatcher {
+  getGroupedOpcodes(n: number): Opcode[][];
+}
+
 /** Python's `_format_range_unified`: `start,length`, `start` alone for one line. */
 function range(start: number, stop: number): string {
   let beginning = start + 1;
@@ -36,7 +43,11 @@ export function unifiedDiff(
   const n = options.context ?? 3;
   const lineterm = options.lineterm ?? "\n";
   const out: string[] = [];
-  const matcher = new difflib.SequenceMatcher(null, a as string[], b as string[]);
+  const matcher = new difflib.SequenceMatcher(
+    null,
+    a as string[],
+    b as string[],
+  ) as unknown as GroupingMatcher;
   for (const group of matcher.getGroupedOpcodes(n)) {
     if (out.length === 0) {
       out.push(`--- ${options.fromfile}${lineterm}`, `+++ ${options.tofile}${lineterm}`);

@@ -8,6 +8,7 @@ import { EventEmitter } from "node:events";
 import { isDeepStrictEqual } from "node:util";
 import type { KubeObject, ObjectRef, Origin } from "../flux/objects.js";
 import { refString } from "../flux/objects.js";
+import type { RenderInputs } from "../render/inputs.js";
 import { isTerminal, PENDING, type Status } from "./status.js";
 
 /** What a source resolves to: a revision and a local directory holding its content. */
@@ -27,6 +28,8 @@ export interface RenderArtifact {
   objects: KubeObject[];
   /** Absolute directory that was built (Kustomizations). */
   path?: string;
+  /** What the render read (files, spec, substitutions, values, chart), as digests. */
+  inputs?: RenderInputs;
 }
 
 export type Artifact = SourceArtifact | RenderArtifact;

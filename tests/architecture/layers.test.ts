@@ -23,6 +23,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   diagnostics: ["flux", "util", "discovery", "render"],
   run: ["flux", "util", "exec", "store", "artifacts", "discovery", "render", "controllers"],
   views: ["flux", "util", "store", "run"],
+  /** `flux-local diff`: both sides of a change, matched and formatted. */
+  diff: ["flux", "util", "exec", "store", "discovery", "render", "run", "views"],
   cli: [
     "flux",
     "util",
@@ -35,6 +37,7 @@ const ALLOWED: Record<string, readonly string[]> = {
     "diagnostics",
     "run",
     "views",
+    "diff",
   ],
   index: ["flux", "util", "store", "render", "run", "views"],
 };

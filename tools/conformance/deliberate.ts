@@ -58,6 +58,12 @@ const DIAGNOSTICS_NO_SPEC_PATH =
   "of objects twice. diagnostics reports that duplicate build (exit 1) where flux-local, which " +
   "built --path instead, printed [DIAGNOSTICS OK]. See also the NO_SPEC_PATH entries.";
 
+const DIFF_SOURCES_BOTH_SIDES =
+  "flux-local applied --sources to the working tree only: the HEAD side it checked out itself got " +
+  "no --sources, so `diff ks apps --sources ''` reported every object of Kustomization apps as " +
+  "removed although nothing changed. We apply --sources (here an empty mapping, which maps " +
+  "nothing) to both sides, so an unchanged checkout has no differences and prints nothing.";
+
 function entries(test: string, ids: readonly string[], reason: string): DeliberateDifference[] {
   return ids.map((id) => ({ test, id, reason }));
 }
@@ -91,6 +97,8 @@ export const DELIBERATE: readonly DeliberateDifference[] = [
   // diagnostics fails the run on errors.
   ...entries("test_invalid_mapping", ["list", "scalar", "not-yaml"], DIAGNOSTICS_EXIT_CODE),
   ...entries("test_diagnostics", ["test_diagnostics"], DIAGNOSTICS_NO_SPEC_PATH),
+  // diff: --sources on both sides.
+  ...entries("test_diff_ks", ["yaml-empty-sources"], DIFF_SOURCES_BOTH_SIDES),
 ];
 
 export function deliberateEntry(test: string, id: string): DeliberateDifference | undefined {

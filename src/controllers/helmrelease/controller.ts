@@ -21,7 +21,8 @@ import {
   vendoredCharts,
 } from "../../render/helm/chart-dir.js";
 import { postRender } from "../../render/helm/post-render.js";
-import { helmTemplate, prepareHelmHome } from "../../render/helm/template.js";
+import { helmTemplate, prepareHelmHome, type TemplateRequest } from "../../render/helm/template.js";
+import { chartFiles, helmInputs, type RenderInputs } from "../../render/inputs.js";
 import {
   composeValues,
   serializeValues,
@@ -159,13 +160,17 @@ export class HelmReleaseController implements Reconciler<"HelmRelease"> {
     try {
       const chart = await this.prepareChart(located, scratch);
       if ("phase" in chart) return chart;
-      const objects = await this.render(entry, hr, chart, values, scratch);
-      if ("phase" in objects) return objects;
+      const result = await this.render(entry, hr, chart, values, scratch);
+      if ("phase" in result) return result;
       return {
         phase: "Ready",
         reason: "ReconciliationSucceeded",
         message: [`chart ${chart.label}`, ...notes].join("; "),
-        ...rendered(wipeSecrets(objects), hr.spec.targetNamespace ?? namespace),
+        ...rendered(
+          wipeSecrets(result.objects),
+          hr.spec.targetNamespace ?? namespace,
+          result.inputs,
+        ),
       };
     } finally {
       await rm(scratch, { recursive: true, force: true });
@@ -334,7 +339,7 @@ export class HelmReleaseController implements Reconciler<"HelmRelease"> {
     chart: PreparedChart,
     values: Values,
     scratch: string,
-  ): Promise<KubeObject[] | Outcome> {
+  ): Promise<{ objects: KubeObject[]; inputs: RenderInputs } | Outcome> {
     const action = this.options.isUpgrade ? hr.spec.upgrade : hr.spec.install;
     const valuesFile = path.join(scratch, "values.yaml");
     try {
@@ -345,48 +350,56 @@ export class HelmReleaseController implements Reconciler<"HelmRelease"> {
       throw err;
     }
     const helmHome = await this.home();
-    try {
-      return await this.ctx.manager.queue.add(
+    const request: TemplateRequest = {
+      releaseName: releaseName(hr),
+      namespace: hr.spec.targetNamespace ?? entry.ref.namespace,
+      chartDir: chart.dir,
+      valuesFile,
+      includeCrds: includeCrds(hr, this.options),
+      ...(this.options.kubeVersion ? { kubeVersion: this.options.kubeVersion } : {}),
+      apiVersions: this.options.apiVersions,
+      isUpgrade: this.options.isUpgrade,
+      noHooks: this.options.noHooks || (action?.disableHooks ?? false),
+      showOnly: this.options.showOnly,
+      disableOpenApiValidation: action?.disableOpenAPIValidation ?? false,
+      skipSchemaValidation: action?.disableSchemaValidation ?? false,
+      enableDns: this.options.enableDns,
+      ...(this.ctx.options.registryConfig
+        ? { registryConfig: this.ctx.options.registryConfig }
+        : {}),
+    };
+    const renderers = (hr.spec.postRenderers ?? []).flatMap((r) =>
+      r.kustomize ? [r.kustomize] : [],
+    );
+    // The render inputs fingerprint: equal inputs, equal output (shared by a diff's two sides).
+    const { chartDir: _chartDir, valuesFile: _valuesFile, ...flags } = request;
+    const inputs = helmInputs(
+      { chart: chart.label, values, flags, postRenderers: renderers },
+      await chartFiles(chart.dir),
+    );
+    const renderOnce = () =>
+      this.ctx.manager.queue.add(
         async () => {
-          const rendered = await helmTemplate(
-            {
-              releaseName: releaseName(hr),
-              namespace: hr.spec.targetNamespace ?? entry.ref.namespace,
-              chartDir: chart.dir,
-              valuesFile,
-              includeCrds: includeCrds(hr, this.options),
-              ...(this.options.kubeVersion ? { kubeVersion: this.options.kubeVersion } : {}),
-              apiVersions: this.options.apiVersions,
-              isUpgrade: this.options.isUpgrade,
-              noHooks: this.options.noHooks || (action?.disableHooks ?? false),
-              showOnly: this.options.showOnly,
-              disableOpenApiValidation: action?.disableOpenAPIValidation ?? false,
-              skipSchemaValidation: action?.disableSchemaValidation ?? false,
-              enableDns: this.options.enableDns,
-              ...(this.ctx.options.registryConfig
-                ? { registryConfig: this.ctx.options.registryConfig }
-                : {}),
-            },
-            {
-              cwd: scratch,
-              helmHome,
-              chartLabel: `${chart.meta.name}`,
-              signal: this.ctx.options.signal,
-            },
-          );
-          const renderers = (hr.spec.postRenderers ?? []).flatMap((r) =>
-            r.kustomize ? [r.kustomize] : [],
-          );
+          const output = await helmTemplate(request, {
+            cwd: scratch,
+            helmHome,
+            chartLabel: `${chart.meta.name}`,
+            signal: this.ctx.options.signal,
+          });
           return renderers.length > 0
-            ? postRender(rendered, renderers, {
+            ? postRender(output, renderers, {
                 scratchDir: scratch,
                 signal: this.ctx.options.signal,
                 runner: this.ctx.kustomize,
               })
-            : rendered;
+            : output;
         },
         { throwOnTimeout: true },
       );
+    try {
+      const memo = this.ctx.options.renderMemo;
+      const objects = memo ? await memo.run(`helm:${inputs.key}`, renderOnce) : await renderOnce();
+      return { objects, inputs };
     } catch (err) {
       if (err instanceof RenderError) {
         return {
@@ -406,6 +419,10 @@ export class HelmReleaseController implements Reconciler<"HelmRelease"> {
 function rendered(
   objects: KubeObject[],
   defaultNamespace: string,
+  inputs?: RenderInputs,
 ): Pick<Outcome, "artifact" | "produced"> {
-  return { artifact: { type: "render", objects }, produced: { objects, defaultNamespace } };
+  return {
+    artifact: { type: "render", objects, ...(inputs ? { inputs } : {}) },
+    produced: { objects, defaultNamespace },
+  };
 }

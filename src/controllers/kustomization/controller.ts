@@ -17,6 +17,7 @@ import type { Kustomization } from "../../flux/schema.js";
 import { IgnoreRulesCache } from "../../discovery/scan.js";
 import { kustomizeBuild } from "../../render/kustomize/build.js";
 import { isInside } from "../../flux/paths.js";
+import { withPart, type RenderInputs } from "../../render/inputs.js";
 import { wipeSecrets } from "../../render/secrets.js";
 import { substituteObjects } from "../../render/substitute/postbuild.js";
 import type { SourceArtifact, StoreEntry } from "../../store/store.js";
@@ -83,6 +84,7 @@ export class KustomizationController implements Reconciler<"Kustomization"> {
     if (superseded) return superseded;
     let objects: KubeObject[];
     let files: Array<string | undefined>;
+    let inputs: RenderInputs | undefined;
     try {
       const ignore = await this.ignoreRules.at(source.path, dir);
       const built = await this.ctx.manager.queue.add(
@@ -95,6 +97,10 @@ export class KustomizationController implements Reconciler<"Kustomization"> {
             scratchDir: this.ctx.options.scratchDir,
             signal: this.ctx.options.signal,
             runner: this.ctx.kustomize,
+            ...(this.ctx.options.renderMemo ? { memo: this.ctx.options.renderMemo } : {}),
+            onInputs: (i) => {
+              inputs = i;
+            },
           }),
         { throwOnTimeout: true },
       );
@@ -125,6 +131,7 @@ export class KustomizationController implements Reconciler<"Kustomization"> {
           tolerateMissingSecret: (name) => this.tolerateMissingSecret(namespace, name),
         });
         notes.push(...variables.notes);
+        if (inputs) inputs = withPart(inputs, "substitutions", Object.fromEntries(variables.vars));
         objects = substituteObjects(objects, variables.vars, {
           strict: this.ctx.options.strictSubstitute,
         });
@@ -142,7 +149,7 @@ export class KustomizationController implements Reconciler<"Kustomization"> {
       phase: "Ready",
       reason: "ReconciliationSucceeded",
       message: notes.join("; "),
-      artifact: { type: "render", objects, path: dir },
+      artifact: { type: "render", objects, path: dir, ...(inputs ? { inputs } : {}) },
       produced: { objects, defaultNamespace: spec.targetNamespace ?? namespace, files },
     };
   }

@@ -18,6 +18,8 @@ import { mirrorTree } from "./mirror.js";
 import { applyFluxSpec } from "./overlay.js";
 import { KustomizeFailure, ProcessRunner, type KustomizeRunner } from "./runner.js";
 import { checkKustomizationTree } from "./safety.js";
+import { kustomizeInputs, type RenderInputs } from "../inputs.js";
+import type { RenderMemo } from "../memo.js";
 
 export interface KustomizeBuildRequest {
   /** Source root (absolute). */
@@ -33,6 +35,10 @@ export interface KustomizeBuildRequest {
   timeoutMs?: number;
   /** Who runs kustomize (the run's worker pool); default: one process per build. */
   runner?: KustomizeRunner;
+  /** Share builds with equal inputs (both sides of a diff, a render cache). */
+  memo?: RenderMemo;
+  /** Told the build's inputs fingerprint before it runs. */
+  onInputs?: (inputs: RenderInputs) => void;
 }
 
 export interface BuiltObject {
@@ -94,6 +100,25 @@ export async function kustomizeBuild(request: KustomizeBuildRequest): Promise<Bu
   // Flux builds without reordering: objects come out in the order of resources.
   if (doc.sortOptions === undefined) doc.sortOptions = { order: "fifo" };
 
+  const inputs = await kustomizeInputs(realRoot, realDir, doc);
+  request.onInputs?.(inputs);
+  const build = () => runKustomize(request, realRoot, realDir, doc, addedOrigin);
+  const built = request.memo
+    ? await request.memo.run(`kustomize:${inputs.key}`, build)
+    : await build();
+  // Origins are kept relative to the source root, so a shared build serves any checkout.
+  return built.map(({ object, file }) =>
+    file === undefined ? { object } : { object, file: path.resolve(realRoot, file) },
+  );
+}
+
+async function runKustomize(
+  request: KustomizeBuildRequest,
+  realRoot: string,
+  realDir: string,
+  doc: Record<string, unknown>,
+  addedOrigin: boolean,
+): Promise<BuiltObject[]> {
   const scratch = await mkdtemp(path.join(request.scratchDir, "ks-"));
   try {
     const mirrored = await mirrorTree(realRoot, realDir, scratch);
@@ -121,7 +146,12 @@ export async function kustomizeBuild(request: KustomizeBuildRequest): Promise<Bu
     const parsed = parseYamlDocuments(stdout);
     if (parsed.errors[0])
       throw new RenderError(`kustomize produced invalid YAML: ${parsed.errors[0].message}`);
-    return parsed.documents.map(({ object }) => takeOrigin(object, realDir, addedOrigin));
+    return parsed.documents.map(({ object }) => {
+      const built = takeOrigin(object, realDir, addedOrigin);
+      return built.file === undefined
+        ? built
+        : { object: built.object, file: path.relative(realRoot, built.file) };
+    });
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }

@@ -110,7 +110,10 @@ const MAX_VALUE = 80;
 export function showValue(value: unknown): string {
   let text: string;
   if (typeof value === "string") {
-    text = value === "" || /[\s:#"'\n]/.test(value) ? JSON.stringify(value) : value;
+    text =
+      value === "" || /^\s|\s$|: | #|\n|^["'{}[\]&*!|>%@`]/.test(value)
+        ? JSON.stringify(value)
+        : value;
   } else if (value === undefined) {
     text = "(none)";
   } else {

@@ -6,8 +6,8 @@
  */
 import { stringify } from "yaml";
 import {
+  changeLines,
   compactLabel,
-  objectLines,
   ownerLabel,
   type GroupDiff,
   type ObjectChange,
@@ -31,11 +31,14 @@ function fromOwner(group: GroupDiff, change: ObjectChange): Owner {
 /** The unified diff lines of one changed object (header lines end with "\n"). */
 export function changeDiff(group: GroupDiff, change: ObjectChange, context: number): string[] {
   const label = compactLabel(change.id);
-  return unifiedDiff(objectLines(change.before), objectLines(change.after), {
-    fromfile: `${ownerLabel(fromOwner(group, change))} ${label}`,
-    tofile: `${ownerLabel(group.owner)} ${label}`,
-    context,
-  });
+  const { before, after } = changeLines(change);
+  const fromfile = `${ownerLabel(fromOwner(group, change))} ${label}`;
+  const tofile = `${ownerLabel(group.owner)} ${label}`;
+  const lines = unifiedDiff(before, after, { fromfile, tofile, context });
+  // A move with identical content still says where the object went.
+  if (lines.length === 0 && change.type === "moved")
+    return [`--- ${fromfile}\n`, `+++ ${tofile}\n`];
+  return lines;
 }
 
 /**
@@ -128,8 +131,8 @@ export function diffJson(groups: readonly GroupDiff[], options: TextOptions): st
  * wrote them.
  */
 export function externalFiles(group: GroupDiff): { before: string; after: string } {
-  const before = group.changes.map((c) => objectLines(c.before).join("\n"));
-  const after = group.changes.map((c) => objectLines(c.after).join("\n"));
+  const before = group.changes.map((c) => changeLines(c).before.join("\n"));
+  const after = group.changes.map((c) => changeLines(c).after.join("\n"));
   return { before: before.join("\n"), after: after.join("\n") };
 }
 

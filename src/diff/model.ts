@@ -10,6 +10,7 @@
 import { dumpYaml } from "../discovery/yaml.js";
 import type { KubeObject } from "../flux/objects.js";
 import type { InputChange } from "../render/inputs.js";
+import { secretDigest } from "../render/secrets.js";
 
 export type OwnerKind = "Kustomization" | "HelmRelease";
 
@@ -59,6 +60,8 @@ export interface ObjectChange {
   after?: KubeObject;
   /** For a move: the group it came from. */
   from?: Owner;
+  /** A Secret whose values changed (they are never shown). */
+  secretValuesChanged?: boolean;
 }
 
 export type GroupStatus = "added" | "removed" | "changed" | "unchanged" | "failed";
@@ -221,10 +224,15 @@ export function compareSides(before: Side, after: Side, options: DiffOptions = {
     const bg = b ?? emptyGroup(owner);
     const ag = a ?? emptyGroup(owner);
     const index = (g: Group) => {
-      const map = new Map<string, { id: ObjectId; obj: KubeObject }>();
+      const map = new Map<string, { id: ObjectId; obj: KubeObject; secret?: string }>();
       for (const obj of g.objects) {
         const id = objectId(obj, g.owner);
-        map.set(idKey(id), { id, obj: stripAttributes(obj, strip) });
+        const secret = secretDigest(obj);
+        map.set(idKey(id), {
+          id,
+          obj: stripAttributes(obj, strip),
+          ...(secret ? { secret } : {}),
+        });
       }
       return map;
     };
@@ -234,8 +242,16 @@ export function compareSides(before: Side, after: Side, options: DiffOptions = {
       const x = bi.get(k);
       const y = ai.get(k);
       if (x && y) {
-        if (!same(x.obj, y.obj))
-          diff.changes.push({ id: y.id, type: "changed", before: x.obj, after: y.obj });
+        const secretValuesChanged =
+          x.secret !== undefined && y.secret !== undefined && x.secret !== y.secret;
+        if (!same(x.obj, y.obj) || secretValuesChanged)
+          diff.changes.push({
+            id: y.id,
+            type: "changed",
+            before: x.obj,
+            after: y.obj,
+            ...(secretValuesChanged ? { secretValuesChanged } : {}),
+          });
       } else if (x) {
         diff.changes.push({ id: x.id, type: "removed", before: x.obj });
       } else if (y) {
@@ -289,6 +305,18 @@ function detectMoves(diffs: GroupDiff[]): void {
   for (const group of diffs) {
     if (group.status === "changed" && group.changes.length === 0) group.status = "unchanged";
   }
+}
+
+/** The line that marks a Secret whose values changed (values are never printed). */
+export const SECRET_VALUES_CHANGED = "# Secret values changed (not shown)";
+
+/** The lines compared for one change: the objects' YAML (and the Secret marker). */
+export function changeLines(change: ObjectChange): { before: string[]; after: string[] } {
+  const before = objectLines(change.before);
+  const after = objectLines(change.after);
+  return change.secretValuesChanged
+    ? { before, after: [...after, SECRET_VALUES_CHANGED] }
+    : { before, after };
 }
 
 /** The groups that changed (or failed), for the outputs. */

@@ -103,7 +103,16 @@ export function planText(groups: readonly GroupDiff[], counts?: RenderCounts): s
 /** Path-keyed changes of one object change (whole objects for adds and removes). */
 export function objectFieldChanges(change: ObjectChange): FieldChange[] {
   if (change.type === "added" || change.type === "removed") return [];
-  return fieldChanges(change.before, change.after);
+  const fields = fieldChanges(change.before, change.after);
+  if (change.secretValuesChanged) {
+    fields.push({
+      path: "(Secret values)",
+      type: "changed",
+      before: "(not shown)",
+      after: "(not shown)",
+    });
+  }
+  return fields;
 }
 
 /** `-o changes`: the plan with each changed field under its object. */

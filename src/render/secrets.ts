@@ -4,8 +4,20 @@
  * pull-request comment), and SOPS metadata is dropped. Builds still see which
  * keys a Secret has, so substitution and values keep their shape.
  */
+import { createHash } from "node:crypto";
 import type { KubeObject } from "../flux/objects.js";
 import { isSecret } from "../flux/objects.js";
+
+/**
+ * A digest of each wiped Secret's real values, kept beside the object (never
+ * in it, never printed), so `diff` can say that a Secret's values changed
+ * without showing them.
+ */
+const valueDigests = new WeakMap<KubeObject, string>();
+
+export function secretDigest(secret: KubeObject): string | undefined {
+  return valueDigests.get(secret);
+}
 
 export function placeholder(key: string): string {
   return `..PLACEHOLDER_${key}..`;
@@ -27,6 +39,12 @@ export function wipeSecret(secret: KubeObject): KubeObject {
       Object.keys(stringData).map((key) => [key, placeholder(key)]),
     );
   }
+  valueDigests.set(
+    out,
+    createHash("sha256")
+      .update(JSON.stringify([data ?? null, stringData ?? null]))
+      .digest("hex"),
+  );
   return out;
 }
 

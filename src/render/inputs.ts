@@ -19,16 +19,9 @@ import { readdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { parse } from "yaml";
 import { isRemoteReference, referencesOf } from "../discovery/references.js";
+import type { RenderInputs } from "../flux/render-inputs.js";
 
-export interface RenderInputs {
-  kind: "kustomize" | "helm";
-  /** sha256 over every part and file below: equal keys, equal output. */
-  key: string;
-  /** Named inputs (`kustomization`, `path`, `values`, `chart`, `flags`, ...) -> digest. */
-  parts: Record<string, string>;
-  /** Files read, relative to the source root (`/`-separated) -> digest, or `missing`. */
-  files: Record<string, string>;
-}
+export type { RenderInputs };
 
 export type InputChangeType = "added" | "removed" | "changed";
 

@@ -8,7 +8,7 @@ import { EventEmitter } from "node:events";
 import { isDeepStrictEqual } from "node:util";
 import type { KubeObject, ObjectRef, Origin } from "../flux/objects.js";
 import { refString } from "../flux/objects.js";
-import type { RenderInputs } from "../render/inputs.js";
+import type { RenderInputs } from "../flux/render-inputs.js";
 import { isTerminal, PENDING, type Status } from "./status.js";
 
 /** What a source resolves to: a revision and a local directory holding its content. */

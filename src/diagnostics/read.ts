@@ -5,38 +5,21 @@
  * checkout that lie outside the path (a Flux Kustomization's `spec.path`, a
  * kustomization's `../base`), so that references into them resolve.
  */
-import { readdir, readFile, stat } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { apiGroup, FLUX_GROUPS } from "../flux/objects.js";
-import { ignoreRulesAt, isManifestFile } from "../discovery/scan.js";
+import { ignoreRulesAt, isManifestFile, listManifestFiles } from "../discovery/scan.js";
 import type { IgnoreRules } from "../discovery/ignore.js";
 import { isKustomizationFile, isMapping, type ParsedFile, type Repository } from "./model.js";
 import { parseYamlFile } from "./parse.js";
 
 async function walk(
   dir: string,
-  inherited: IgnoreRules,
+  rules: IgnoreRules,
   files: Map<string, ParsedFile>,
 ): Promise<void> {
-  const rules = await inherited.enter(dir);
-  let entries;
-  try {
-    entries = await readdir(dir, { withFileTypes: true });
-  } catch {
-    return;
-  }
-  if (entries.some((e) => e.isFile() && e.name === "Chart.yaml")) return; // Helm templates
-  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  for (const entry of entries) {
-    const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) {
-      if (rules.ignores(full, true)) continue;
-      await walk(full, rules, files);
-    } else if ((entry.isFile() || entry.isSymbolicLink()) && isManifestFile(entry.name)) {
-      if (rules.ignores(full, false) || files.has(full)) continue;
-      await readOne(full, files);
-    }
-  }
+  const found = await listManifestFiles(dir, rules, { links: true, skip: new Set(files.keys()) });
+  for (const file of found) await readOne(file, files);
 }
 
 async function readOne(file: string, files: Map<string, ParsedFile>): Promise<void> {

@@ -77,25 +77,47 @@ export async function scanManifests(
 ): Promise<ScanResult> {
   const result: ScanResult = { objects: [], errors: [], files: 0 };
   const rules = extraRules ?? (await ignoreRulesAt(root, start));
-  await walk(start, rules, result);
+  for (const file of await listManifestFiles(start, rules)) await readManifestFile(file, result);
   return result;
 }
 
-async function walk(dir: string, inherited: IgnoreRules, result: ScanResult): Promise<void> {
+/**
+ * Every manifest file under `dir` in name order, honouring ignore rules and
+ * skipping Helm chart folders (their templates are not manifests). With
+ * `links`, symlinked files are listed too and unreadable folders are skipped
+ * (diagnostics reports what it cannot read); without, a folder that cannot be
+ * read is an error.
+ */
+export async function listManifestFiles(
+  dir: string,
+  inherited: IgnoreRules,
+  options: { links?: boolean; skip?: ReadonlySet<string> } = {},
+  out: string[] = [],
+): Promise<string[]> {
   const rules = await inherited.enter(dir);
-  const entries = await readdir(dir, { withFileTypes: true });
-  if (entries.some((e) => e.isFile() && e.name === "Chart.yaml")) return;
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch (err) {
+    if (options.links) return out;
+    throw err;
+  }
+  if (entries.some((e) => e.isFile() && e.name === "Chart.yaml")) return out; // Helm templates
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const entry of entries) {
     const full = path.join(dir, entry.name);
     if (entry.isDirectory()) {
       if (rules.ignores(full, true)) continue;
-      await walk(full, rules, result);
-    } else if (entry.isFile() && isManifestFile(entry.name)) {
-      if (rules.ignores(full, false)) continue;
-      await readManifestFile(full, result);
+      await listManifestFiles(full, rules, options, out);
+    } else if (
+      (entry.isFile() || (options.links === true && entry.isSymbolicLink())) &&
+      isManifestFile(entry.name)
+    ) {
+      if (rules.ignores(full, false) || options.skip?.has(full)) continue;
+      out.push(full);
     }
   }
+  return out;
 }
 
 async function readManifestFile(file: string, result: ScanResult): Promise<void> {

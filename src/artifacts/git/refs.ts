@@ -100,6 +100,21 @@ export function revisionOf(label: string | undefined, commit: string): string {
 export function resolveRef(plan: RefPlan, refs: readonly AdvertisedRef[]): Resolution {
   const byName = new Map(refs.map((r) => [r.ref, r]));
   const target = (r: AdvertisedRef) => r.peeled ?? r.oid;
+  /** The advertised ref `name`, fetched shallow, as revision `label@sha1:<commit>`. */
+  const found = (
+    name: string,
+    label: string,
+    commitOf: (r: AdvertisedRef) => string,
+    what = `ref ${name}`,
+  ): Resolution => {
+    const ref = byName.get(name);
+    if (!ref) return { ok: false, error: `${what} not found` };
+    const commit = commitOf(ref);
+    return {
+      ok: true,
+      value: { commit, revision: revisionOf(label, commit), fetchRef: ref.ref, shallow: true },
+    };
+  };
   switch (plan.kind) {
     case "commit": {
       const commit = plan.commit.toLowerCase();
@@ -127,32 +142,10 @@ export function resolveRef(plan: RefPlan, refs: readonly AdvertisedRef[]): Resol
         value: { commit, revision: revisionOf(undefined, commit), shallow: false },
       };
     }
-    case "name": {
-      const found = byName.get(plan.name);
-      if (!found) return { ok: false, error: `ref ${plan.name} not found` };
-      return {
-        ok: true,
-        value: {
-          commit: target(found),
-          revision: revisionOf(plan.name, target(found)),
-          fetchRef: found.ref,
-          shallow: true,
-        },
-      };
-    }
-    case "tag": {
-      const found = byName.get(`refs/tags/${plan.tag}`);
-      if (!found) return { ok: false, error: `tag ${plan.tag} not found` };
-      return {
-        ok: true,
-        value: {
-          commit: target(found),
-          revision: revisionOf(plan.tag, target(found)),
-          fetchRef: found.ref,
-          shallow: true,
-        },
-      };
-    }
+    case "name":
+      return found(plan.name, plan.name, (r) => target(r));
+    case "tag":
+      return found(`refs/tags/${plan.tag}`, plan.tag, (r) => target(r), `tag ${plan.tag}`);
     case "semver": {
       const tags = refs.filter((r) => r.ref.startsWith("refs/tags/") && !r.ref.endsWith("^{}"));
       const picked = pickSemver(
@@ -160,31 +153,16 @@ export function resolveRef(plan: RefPlan, refs: readonly AdvertisedRef[]): Resol
         tags.map((r) => r.ref.slice("refs/tags/".length)),
       );
       if (!picked.ok) return picked;
-      const found = byName.get(`refs/tags/${picked.value}`);
-      if (!found) return { ok: false, error: `tag ${picked.value} not found` };
-      return {
-        ok: true,
-        value: {
-          commit: target(found),
-          revision: revisionOf(picked.value, target(found)),
-          fetchRef: found.ref,
-          shallow: true,
-        },
-      };
+      return found(
+        `refs/tags/${picked.value}`,
+        picked.value,
+        (r) => target(r),
+        `tag ${picked.value}`,
+      );
     }
-    case "branch": {
-      const found = byName.get(`refs/heads/${plan.branch}`);
-      if (!found) return { ok: false, error: `branch ${plan.branch} not found` };
-      return {
-        ok: true,
-        value: {
-          commit: found.oid,
-          revision: revisionOf(plan.branch, found.oid),
-          fetchRef: found.ref,
-          shallow: true,
-        },
-      };
-    }
+    case "branch":
+      // A branch is the commit it points at (annotated objects are tags only).
+      return found(`refs/heads/${plan.branch}`, plan.branch, (r) => r.oid, `branch ${plan.branch}`);
   }
 }
 

@@ -9,17 +9,10 @@
  * the status of that one HelmRelease; the run goes on.
  */
 import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
-import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { KubeObject } from "../../flux/objects.js";
 import type { HelmRelease } from "../../flux/schema.js";
-import {
-  checkChartTree,
-  mergeValuesFiles,
-  overlayChart,
-  vendoredCharts,
-} from "../../render/helm/chart-dir.js";
 import { postRender } from "../../render/helm/post-render.js";
 import { helmTemplate, prepareHelmHome, type TemplateRequest } from "../../render/helm/template.js";
 import { chartFiles, helmInputs, type RenderInputs } from "../../render/inputs.js";
@@ -29,34 +22,18 @@ import {
   ValuesError,
   type Values,
 } from "../../render/helm/values.js";
-import { isInside } from "../../flux/paths.js";
 import { wipeSecrets } from "../../render/secrets.js";
-import {
-  ChartFetcher,
-  chartRoot,
-  extractChartArchive,
-  readChartMetadata,
-  type ChartMetadata,
-} from "../../artifacts/charts/charts.js";
-import { ChartError } from "../../artifacts/charts/errors.js";
+import { ChartFetcher } from "../../artifacts/charts/charts.js";
 import type { StoreEntry } from "../../store/store.js";
-import type { Status } from "../../store/status.js";
 import { FluxLocalError, RenderError } from "../../util/errors.js";
 import { startWork, type RunContext } from "../context.js";
 import { awaitDependencies } from "../dependencies.js";
 import { producedInCluster } from "../kustomization/controller.js";
 import type { Outcome, Reconciler } from "../harness.js";
-import { ChartLocator, pathKind, type LocatedChart } from "./chart-locator.js";
+import { ChartLocator } from "./chart-locator.js";
 import type { HelmRenderOptions } from "./options.js";
+import { ChartPreparer, type PreparedChart } from "./prepare-chart.js";
 import { resolveValuesFrom } from "./values-from.js";
-
-interface PreparedChart {
-  /** Folder helm renders. */
-  dir: string;
-  meta: ChartMetadata;
-  /** `name version (source)`, for messages. */
-  label: string;
-}
 
 const MAX_RELEASE_NAME = 53;
 
@@ -83,6 +60,7 @@ export class HelmReleaseController implements Reconciler<"HelmRelease"> {
   readonly kinds = ["HelmRelease"] as const;
   readonly charts: ChartFetcher;
   private readonly locator: ChartLocator;
+  private readonly preparer: ChartPreparer;
   private helmHome: Promise<string> | undefined;
 
   constructor(
@@ -91,6 +69,7 @@ export class HelmReleaseController implements Reconciler<"HelmRelease"> {
   ) {
     this.charts = new ChartFetcher(ctx.artifacts);
     this.locator = new ChartLocator(ctx);
+    this.preparer = new ChartPreparer(this.charts, options.skipInvalidPaths);
   }
 
   private home(): Promise<string> {
@@ -158,7 +137,7 @@ export class HelmReleaseController implements Reconciler<"HelmRelease"> {
     if (superseded) return superseded;
     const scratch = await mkdtemp(path.join(this.ctx.options.scratchDir, "hr-"));
     try {
-      const chart = await this.prepareChart(located, scratch);
+      const chart = await this.preparer.prepare(located, scratch);
       if ("phase" in chart) return chart;
       const result = await this.render(entry, hr, chart, values, scratch);
       if ("phase" in result) return result;
@@ -178,161 +157,6 @@ export class HelmReleaseController implements Reconciler<"HelmRelease"> {
   }
 
   /** The chart folder to render: fetched or local, with valuesFiles and missing dependencies applied. */
-  private async prepareChart(
-    located: LocatedChart,
-    scratch: string,
-  ): Promise<PreparedChart | Outcome> {
-    const failed = (message: string, reason: Status["reason"] = "ChartFailed"): Outcome => ({
-      phase: "Failed",
-      reason,
-      message,
-    });
-    try {
-      const found = await this.chartFolder(located, scratch);
-      if ("phase" in found) return found;
-      let { dir } = found;
-      const meta = await readChartMetadata(dir);
-      const values = located.valuesFiles.length
-        ? await mergeValuesFiles(
-            located.valuesFiles,
-            found.valuesRoot,
-            located.ignoreMissingValuesFiles,
-          )
-        : undefined;
-      // Packaged charts carry their dependencies; a chart folder may need them built.
-      const dependencies = found.folder
-        ? await this.dependencies(dir, meta, found.valuesRoot)
-        : new Map<string, string>();
-      if (values || dependencies.size > 0) {
-        dir = await overlayChart(dir, path.join(scratch, "chart"), {
-          ...(values ? { values } : {}),
-          dependencies,
-        });
-      }
-      return { dir, meta, label: `${meta.name} ${meta.version} from ${located.source}` };
-    } catch (err) {
-      if (err instanceof ValuesError) return failed(err.message, "ValuesFailed");
-      // Fetch, archive, offline-cache and path errors: expected, named by source.
-      if (err instanceof FluxLocalError) return failed(`${located.source}: ${err.message}`);
-      throw err;
-    }
-  }
-
-  /**
-   * Where the chart is: the cache entry of a repository chart, or in a
-   * source (a chart folder, a packaged chart, an OCIRepository artifact), with
-   * the folder its values files are relative to.
-   */
-  private async chartFolder(
-    located: LocatedChart,
-    scratch: string,
-  ): Promise<{ dir: string; valuesRoot: string; folder: boolean } | Outcome> {
-    if (located.type === "repository") {
-      const fetched = await this.charts.fetch(located.request);
-      return { dir: fetched.dir, valuesRoot: fetched.dir, folder: false };
-    }
-    const kind = await pathKind(located.path);
-    if (kind === undefined) {
-      const shown = path.relative(located.root, located.path) || ".";
-      if (this.options.skipInvalidPaths) {
-        return {
-          phase: "Skipped",
-          reason: "PathNotFound",
-          message: `chart path ${shown} not found in ${located.source} (skipped)`,
-        };
-      }
-      return {
-        phase: "Failed",
-        reason: "PathNotFound",
-        message: `chart path ${shown} not found in ${located.source}; use --skip-invalid-helm-release-paths to skip`,
-      };
-    }
-    const valuesRoot = located.root;
-    if (kind === "file")
-      return { dir: await this.extract(located.path, scratch), valuesRoot, folder: false };
-    if (located.artifact) {
-      return { dir: await this.chartInArtifact(located.path, scratch), valuesRoot, folder: false };
-    }
-    await checkChartTree(located.path, located.root);
-    return { dir: located.path, valuesRoot, folder: true };
-  }
-
-  /** A packaged chart file (in a source) extracted into the scratch folder. */
-  private async extract(file: string, scratch: string): Promise<string> {
-    const dest = path.join(scratch, "archive");
-    await mkdir(dest);
-    return extractChartArchive(createReadStream(file), dest);
-  }
-
-  /**
-   * The chart of an OCIRepository artifact: the artifact itself, its one
-   * folder (an extracted chart layer), or its one .tgz (a copied layer).
-   */
-  private async chartInArtifact(dir: string, scratch: string): Promise<string> {
-    if ((await pathKind(path.join(dir, "Chart.yaml"))) === "file") return dir;
-    const entries = await readdir(dir, { withFileTypes: true });
-    const archives = entries.filter((e) => e.isFile() && e.name.endsWith(".tgz"));
-    if (entries.length === 1 && archives[0])
-      return this.extract(path.join(dir, archives[0].name), scratch);
-    try {
-      return await chartRoot(dir);
-    } catch {
-      throw new ChartError(
-        "the artifact holds no Helm chart (no Chart.yaml, one chart folder or one .tgz)",
-      );
-    }
-  }
-
-  /**
-   * Dependencies of a chart folder that are not in its charts/ folder, as
-   * source-controller builds them: `file://` paths inside the source, and
-   * charts from HTTP or OCI repositories (through the chart cache).
-   */
-  private async dependencies(
-    dir: string,
-    meta: ChartMetadata,
-    root: string,
-  ): Promise<Map<string, string>> {
-    const found = new Map<string, string>();
-    if (meta.dependencies.length === 0) return found;
-    const vendored = await vendoredCharts(dir);
-    for (const dep of meta.dependencies) {
-      if (vendored.has(dep.name) || found.has(dep.name)) continue;
-      const repo = dep.repository ?? "";
-      if (repo.startsWith("file://")) {
-        const target = path.resolve(dir, repo.slice("file://".length));
-        if (!isInside(root, target)) {
-          throw new ChartError(`dependency ${dep.name}: ${repo} leaves the source`);
-        }
-        if ((await pathKind(path.join(target, "Chart.yaml"))) !== "file") {
-          throw new ChartError(`dependency ${dep.name}: no chart at ${repo}`);
-        }
-        await checkChartTree(target, root);
-        found.set(dep.name, target);
-      } else if (/^https?:\/\//.test(repo)) {
-        const fetched = await this.charts.fetch({
-          type: "http",
-          repoUrl: repo,
-          chart: dep.name,
-          ...(dep.version ? { version: dep.version } : {}),
-        });
-        found.set(dep.name, fetched.dir);
-      } else if (repo.startsWith("oci://")) {
-        const fetched = await this.charts.fetch({
-          type: "oci",
-          url: `${repo.replace(/\/+$/, "")}/${dep.name}`,
-          ...(dep.version ? { version: dep.version } : {}),
-        });
-        found.set(dep.name, fetched.dir);
-      } else if (repo !== "") {
-        throw new ChartError(
-          `dependency ${dep.name}: repository ${repo} is a local helm alias, which flux-local cannot resolve (use its URL or vendor the chart in charts/)`,
-        );
-      }
-    }
-    return found;
-  }
-
   private async render(
     entry: StoreEntry,
     hr: HelmRelease,

@@ -10,12 +10,11 @@
  * and stop with close() at the end of the run (or when it is aborted).
  */
 import { createInterface } from "node:readline";
-import { access, constants } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { execa, type ResultPromise } from "execa";
 import { DEFAULT_TIMEOUT_MS, notifyCommand, run } from "../../exec/run.js";
-import { findTool } from "../../exec/tools.js";
+import { findTool, isExecutable } from "../../exec/tools.js";
 import { FluxLocalError, SubprocessError } from "../../util/errors.js";
 import { logger } from "../../util/log.js";
 
@@ -78,15 +77,6 @@ export class ProcessRunner implements KustomizeRunner {
   }
 
   async close(): Promise<void> {}
-}
-
-async function isExecutable(file: string): Promise<boolean> {
-  try {
-    await access(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /**

@@ -4,7 +4,7 @@
  * of the diff issue has a test here.
  */
 import { execFileSync } from "node:child_process";
-import { mkdir, mkdtemp, readFile, rm, unlink, writeFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readFile, rm, unlink, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -341,5 +341,84 @@ describe("flux-local diff: what changed", () => {
     expect(await readFile(path.join(repo.root, "apps/kustomization.yaml"), "utf8")).toContain(
       "missing",
     );
+  });
+});
+
+describe("flux-local diff hr: HelmReleases with the real helm", () => {
+  const projectRoot = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..", "..");
+
+  /** A repository laid out as this project's testdata (the example's paths are relative to it). */
+  async function helmRepo() {
+    const repo = await makeRepo({ "README.md": "helm diff\n" }, { git: false });
+    await cp(
+      path.join(projectRoot, "testdata/helm-example"),
+      path.join(repo.root, "testdata/helm-example"),
+      {
+        recursive: true,
+      },
+    );
+    await cp(
+      path.join(projectRoot, "testdata/charts/podinfo"),
+      path.join(repo.root, "testdata/charts/podinfo"),
+      {
+        recursive: true,
+      },
+    );
+    git(repo.root, "init", "-q");
+    git(repo.root, "add", "-A");
+    git(repo.root, "commit", "-qm", "init");
+    return repo;
+  }
+  const args = [
+    "diff",
+    "hr",
+    "podinfo",
+    "-n",
+    "podinfo",
+    "--path",
+    "testdata/helm-example/clusters/prod",
+  ];
+
+  it("renders nothing when the release's inputs did not change", async () => {
+    const repo = await helmRepo();
+    const result = await runCli([...args, "-o", "changes-json"], { cwd: repo.root });
+    expect(result.exitCode).toBe(0);
+    const doc = JSON.parse(result.stdout) as { objects: unknown[]; renders: { rendered: number } };
+    expect(doc.objects).toEqual([]);
+    // Only the two kustomize builds ran (shared by both sides): no helm.
+    expect(doc.renders.rendered).toBe(2);
+  });
+
+  it("diffs the rendered objects when values change, and says why", async () => {
+    const repo = await helmRepo();
+    const values = path.join(repo.root, "testdata/helm-example/apps/podinfo/values.yaml");
+    await writeFile(
+      values,
+      (await readFile(values, "utf8")).replace("replicaCount: 2", "replicaCount: 3"),
+    );
+    const result = await runCli([...args, "-o", "changes"], { cwd: repo.root });
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain("HelmRelease podinfo/podinfo\n  because: values changed\n");
+    expect(result.stdout).toContain("~ Deployment podinfo/podinfo\n      spec.replicas: 2 → 3\n");
+    const text = await runCli(args, { cwd: repo.root });
+    expect(text.stdout).toContain(
+      "--- HelmRelease: podinfo/podinfo Deployment: podinfo/podinfo\n\n",
+    );
+    expect(text.stdout).toContain("-  replicas: 2\n+  replicas: 3\n");
+  });
+
+  it("re-renders when only the local chart changed", async () => {
+    const repo = await helmRepo();
+    // The release is unchanged; the chart folder it renders (in the checkout) is not.
+    const chartValues = path.join(repo.root, "testdata/charts/podinfo/values.yaml");
+    await writeFile(
+      chartValues,
+      (await readFile(chartValues, "utf8")).replace("type: ClusterIP", "type: NodePort"),
+    );
+    const result = await runCli([...args, "-o", "summary"], { cwd: repo.root });
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain("HelmRelease podinfo/podinfo\n");
+    expect(result.stdout).toContain("because: file chart/values.yaml changed");
+    expect(result.stdout).toContain("~ Service podinfo/podinfo");
   });
 });

@@ -4,10 +4,13 @@
  * Kustomization with a kustomization, patches and post-build substitution, and
  * renders it at several concurrencies.
  *
- *   npm run bench -- --apps 200
+ *   npm run bench -- --apps 200 --diff-apps 500
+ *
+ * The diff figure: a repository of --diff-apps Kustomizations (two objects
+ * each), one file changed in the working tree, `diff ks` against HEAD.
  */
 import { execFileSync } from "node:child_process";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
@@ -18,6 +21,7 @@ import { defaultHelmOptions } from "../../src/controllers/helmrelease/options.js
 import { onCommand, run } from "../../src/exec/run.js";
 import { findTool } from "../../src/exec/tools.js";
 import { render } from "../../src/run.js";
+import { main as cli } from "../../src/cli/main.js";
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 
@@ -217,11 +221,65 @@ async function benchHelm(releases: number): Promise<Array<[string, string]>> {
   }
 }
 
+/**
+ * `diff` of a one-file change (one app's deployment) against HEAD, beside a
+ * full `build all` of the same repository: wall time and renders.
+ */
+async function benchDiff(apps: number): Promise<Array<[string, string]>> {
+  const root = await generateRepo(apps);
+  const out = await mkdtemp(path.join(os.tmpdir(), "flux-local-bench-out-"));
+  const git = (...args: string[]) =>
+    execFileSync("git", ["-c", "user.name=bench", "-c", "user.email=bench@example.com", ...args], {
+      cwd: root,
+      stdio: "ignore",
+    });
+  const cwd = process.cwd();
+  try {
+    git("add", "-A");
+    git("commit", "-qm", "bench", "--no-gpg-sign");
+    process.chdir(root);
+    const timed = async (argv: string[]) => {
+      const started = performance.now();
+      const code = await cli(argv);
+      return { ms: performance.now() - started, code };
+    };
+    const build = ["build", "all", "--path", "clusters/prod", "-q", "--output-file"];
+    await timed([...build, path.join(out, "warm.yaml")]);
+    const full = await timed([...build, path.join(out, "all.yaml")]);
+    const file = path.join(root, "apps/app-0000/deployment.yaml");
+    await writeFile(
+      file,
+      (await readFile(file, "utf8")).replace("${replicas:=2}", "${replicas:=3}"),
+    );
+    const report = path.join(out, "diff.json");
+    const diff = ["diff", "ks", "--path", "clusters/prod", "-o", "changes-json", "-q"];
+    const one = await timed([...diff, "--output-file", report]);
+    const changed = JSON.parse(await readFile(report, "utf8")) as {
+      objects: unknown[];
+      renders: { rendered: number; reused: number };
+    };
+    const objects = (await readFile(path.join(out, "all.yaml"), "utf8")).split("\n---\n").length;
+    return [
+      ["diff repository", `${apps} Kustomizations, ${objects} objects`],
+      [`build all (exit ${full.code})`, `${full.ms.toFixed(0)} ms, ${apps + 1} renders`],
+      [
+        `diff, one file changed (exit ${one.code})`,
+        `${one.ms.toFixed(0)} ms, ${changed.renders.rendered} renders (${changed.renders.reused} shared), ${changed.objects.length} object changed`,
+      ],
+      ["one-file diff / build all", (one.ms / full.ms).toFixed(2)],
+    ];
+  } finally {
+    process.chdir(cwd);
+    for (const dir of [out, root]) await rm(dir, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       apps: { type: "string", default: "100" },
       releases: { type: "string", default: "50" },
+      "diff-apps": { type: "string", default: "500" },
     },
   });
   const apps = Number(values.apps);
@@ -251,6 +309,7 @@ async function main(): Promise<void> {
       ["resident memory", `${rss.toFixed(0)} MiB`],
     ];
     rows.push(...(await benchHelm(Number(values.releases))));
+    rows.push(...(await benchDiff(Number(values["diff-apps"]))));
     for (const [k, v] of rows) console.log(`  ${k.padEnd(36)} ${v}`);
   } finally {
     await rm(root, { recursive: true, force: true });

@@ -8,6 +8,9 @@ import { cp, mkdir, mkdtemp, readFile, rm, unlink, writeFile } from "node:fs/pro
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { execa } from "execa";
+import { createRequire } from "node:module";
+import { pathToFileURL } from "node:url";
 import { runCli } from "../support/cli.js";
 import { bootstrap, configMap, fluxKustomization, useTempRepos } from "../support/repo.js";
 
@@ -420,5 +423,77 @@ describe("flux-local diff hr: HelmReleases with the real helm", () => {
     expect(result.stdout).toContain("HelmRelease podinfo/podinfo\n");
     expect(result.stdout).toContain("because: file chart/values.yaml changed");
     expect(result.stdout).toContain("~ Service podinfo/podinfo");
+  });
+});
+
+describe("flux-local diff: flags and cleanup", () => {
+  it("runs an external differ from DIFF, and prints the plan first with --plan", async () => {
+    const repo = await makeRepo(base);
+    await writeFile(
+      path.join(repo.root, "apps/settings.yaml"),
+      configMap("settings", { mode: "green" }),
+    );
+    const external = await runCli(["diff", "ks", "--path", "clusters/prod"], {
+      cwd: repo.root,
+      env: { DIFF: "diff -u" },
+    });
+    expect(external.exitCode).toBe(0);
+    expect(external.stdout).toMatch(/^--- .*a\.yaml/m);
+    expect(external.stdout).toContain("-  mode: blue\n+  mode: green\n");
+
+    const plan = await runCli(["diff", "ks", "--path", "clusters/prod", "--plan"], {
+      cwd: repo.root,
+    });
+    expect(plan.stdout.indexOf("~ ConfigMap default/settings")).toBeLessThan(
+      plan.stdout.indexOf("--- apps Kustomization"),
+    );
+    expect(plan.stdout).toContain("because: file apps/settings.yaml changed");
+  });
+
+  it("removes its temporary worktree when interrupted", async () => {
+    const files: Record<string, string> = { ...base };
+    for (let i = 0; i < 40; i++) {
+      files[`clusters/prod/app-${i}.yaml`] = fluxKustomization(`app-${i}`, {
+        path: `./many/app-${i}`,
+      });
+      files[`many/app-${i}/cm.yaml`] = configMap(`cm-${i}`, { i: String(i) });
+    }
+    const repo = await makeRepo(files);
+    const projectRoot = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..", "..");
+    const tsx = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
+    const child = execa(
+      process.execPath,
+      [
+        "--import",
+        tsx,
+        path.join(projectRoot, "tests/support/cli-entry.ts"),
+        "diff",
+        "ks",
+        "--path",
+        "clusters/prod",
+        "--full",
+        "-v",
+        "--log-format",
+        "json",
+      ],
+      { cwd: repo.root, reject: false, env: { NO_COLOR: "1" } },
+    );
+    // Interrupt as soon as git has made the worktree (the renders take longer).
+    await new Promise<void>((resolve) => {
+      let seen = "";
+      child.stderr?.on("data", (chunk: Buffer) => {
+        seen += chunk.toString();
+        if (/"worktree","add"/.test(seen)) resolve();
+      });
+      void child.then(() => resolve());
+    });
+    child.kill("SIGINT");
+    const result = await child;
+    expect(result.signal ?? result.exitCode).toBe("SIGINT");
+    const worktrees = git(repo.root, "worktree", "list", "--porcelain")
+      .split("\n")
+      .filter((l) => l.startsWith("worktree "));
+    expect(worktrees).toHaveLength(1);
+    expect(git(repo.root, "status", "--porcelain")).toBe("");
   });
 });

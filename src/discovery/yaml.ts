@@ -2,7 +2,8 @@
  * YAML reading that never drops a document silently: every document either
  * becomes an object (with the line it starts on) or a precise error.
  */
-import { LineCounter, parseAllDocuments, stringify } from "yaml";
+import { LineCounter, parseAllDocuments } from "yaml";
+import { toYaml, toYamlStream } from "../util/yaml.js";
 import type { KubeObject } from "../flux/objects.js";
 
 export interface ParsedDocument {
@@ -66,10 +67,10 @@ function firstLine(message: string): string {
 
 /** Serialize objects as a multi-document stream, each starting with `---`. */
 export function dumpYamlStream(objects: readonly unknown[]): string {
-  return objects.map((obj) => `---\n${dumpYaml(obj)}`).join("");
+  return toYamlStream(objects);
 }
 
+/** One document, meaning the same to YAML 1.1 and 1.2 readers (see util/yaml.ts). */
 export function dumpYaml(obj: unknown): string {
-  // Lists at the indentation of their key, as kustomize and flux print them.
-  return stringify(obj, { lineWidth: 0, indentSeq: false, aliasDuplicateObjects: false });
+  return toYaml(obj);
 }

@@ -6,7 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { stringify } from "yaml";
+import { toYaml as safeYaml } from "../../util/yaml.js";
 
 export async function writeAtomically(file: string, content: string): Promise<void> {
   const tmp = path.join(
@@ -34,7 +34,7 @@ export async function emit(content: string, outputFile?: string): Promise<void> 
 
 /** YAML in the layout flux-local printed (PyYAML style: lists not indented). */
 export function toYaml(value: unknown): string {
-  return stringify(value, { lineWidth: 0, indentSeq: false, aliasDuplicateObjects: false });
+  return safeYaml(value);
 }
 
 export function toJson(value: unknown): string {

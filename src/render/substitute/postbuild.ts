@@ -3,7 +3,8 @@
  * on the serialized YAML of each object, parsed again afterwards. Pure apart from
  * the variables it is given.
  */
-import { parse, stringify } from "yaml";
+import { parse } from "yaml";
+import { toYaml } from "../../util/yaml.js";
 import type { KubeObject } from "../../flux/objects.js";
 import { refDisplay } from "../../flux/objects.js";
 import { RenderError } from "../../util/errors.js";
@@ -62,7 +63,7 @@ export function substituteObject(
   vars: ReadonlyMap<string, string>,
   options: SubstituteOptions,
 ): KubeObject {
-  const text = stringify(obj, { lineWidth: 0 });
+  const text = toYaml(obj);
   // Nothing to do without a `$` (Flux also rewrites `$$` to `$`).
   if (!text.includes("$")) return obj;
   let output: string;

@@ -1,0 +1,131 @@
+/**
+ * Every YAML we write reads back identically with a YAML 1.1 reader (PyYAML,
+ * the Go YAML library kubectl uses) and a YAML 1.2 reader: strings that look
+ * like booleans, numbers, timestamps or nulls to either keep their quotes.
+ */
+import fc from "fast-check";
+import { parse, parseAllDocuments } from "yaml";
+import { describe, expect, it } from "vitest";
+import { dumpYamlStream } from "../../src/discovery/yaml.js";
+import { toYaml as cliYaml } from "../../src/cli/format/output.js";
+import { isAmbiguousPlainString, toYaml } from "../../src/util/yaml.js";
+import { substituteObject } from "../../src/render/substitute/postbuild.js";
+
+/** Strings a YAML 1.1 reader turns into something else when they are printed plain. */
+const YAML11_TRAPS = [
+  "No",
+  "no",
+  "NO",
+  "n",
+  "N",
+  "Yes",
+  "yes",
+  "YES",
+  "y",
+  "Y",
+  "on",
+  "On",
+  "ON",
+  "off",
+  "Off",
+  "OFF",
+  "true",
+  "False",
+  "12:30",
+  "1:20:30",
+  "190:20:30.15",
+  "1_000",
+  "0b1010",
+  "010",
+  "0x_1F",
+  "0o14",
+  "2001-12-14",
+  "2001-12-14t21:59:43.10-05:00",
+  "2001-12-14 21:59:43.10 -5",
+  "~",
+  "null",
+  "",
+  ".inf",
+  "-.Inf",
+  ".NaN",
+  "1e3",
+  "+12",
+  "1.",
+  ".5",
+  "6.8523015e+5",
+  "685.230_15e+03",
+  "<<",
+];
+
+const read11 = (text: string): unknown => parse(text, { version: "1.1" });
+const read12 = (text: string): unknown => parse(text);
+
+function roundTrips(value: unknown): void {
+  const text = toYaml(value);
+  expect(read11(text)).toEqual(value);
+  expect(read12(text)).toEqual(value);
+}
+
+describe("YAML output", () => {
+  it("keeps the quotes of every known YAML 1.1 trap, as values and as keys", () => {
+    for (const s of YAML11_TRAPS) {
+      roundTrips({ value: s, list: [s], nested: { [s]: s } });
+    }
+    expect(toYaml({ allowFirstLastIPs: "No" })).toBe('allowFirstLastIPs: "No"\n');
+    expect(toYaml({ on: { push: null } })).toContain('"on":');
+  });
+
+  it("leaves real booleans, numbers and plain words unquoted", () => {
+    expect(toYaml({ a: true, b: 3, c: "hello", d: "v1.2.3" })).toBe(
+      "a: true\nb: 3\nc: hello\nd: v1.2.3\n",
+    );
+    expect(isAmbiguousPlainString("nothing")).toBe(false);
+  });
+
+  it("reads back identically with YAML 1.1 and 1.2 readers (property)", () => {
+    const piece = fc.oneof(
+      fc.constantFrom(...YAML11_TRAPS),
+      fc.string({ unit: fc.constantFrom(..."0123456789_:.-+eEoOxbnNyYtTfF~ <=".split("")) }),
+      fc.string(),
+    );
+    const scalar = fc.oneof(
+      piece,
+      fc.integer(),
+      fc.boolean(),
+      fc.constant(null),
+      fc.double({ noNaN: true, noDefaultInfinity: true }),
+    );
+    const value = fc.letrec((tie) => ({
+      node: fc.oneof({ depthSize: "small" }, scalar, tie("list"), tie("map")),
+      list: fc.array(tie("node"), { maxLength: 4 }),
+      map: fc.dictionary(piece, tie("node"), { maxKeys: 4 }),
+    }));
+    fc.assert(
+      fc.property(fc.dictionary(piece, value.node, { maxKeys: 6 }), (obj) => {
+        const text = toYaml(obj);
+        expect(read11(text)).toEqual(obj);
+        expect(read12(text)).toEqual(obj);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it("every writer uses it: build streams, -o yaml listings, post-build substitution", () => {
+    const obj = {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: "x" },
+      data: { a: "No", b: "12:30" },
+    };
+    for (const doc of parseAllDocuments(dumpYamlStream([obj, obj]), { version: "1.1" })) {
+      expect(doc.toJS()).toEqual(obj);
+    }
+    expect(read11(cliYaml(obj))).toEqual(obj);
+    const substituted = substituteObject(
+      { ...obj, data: { ...obj.data, c: "${VAR}" } },
+      new Map([["VAR", "off"]]),
+      { strict: false },
+    );
+    expect(substituted.data).toEqual({ a: "No", b: "12:30", c: "off" });
+  });
+});

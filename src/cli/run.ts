@@ -5,7 +5,13 @@
 import { appendFileSync } from "node:fs";
 import { render, type RenderRequest, type RenderResult } from "../run.js";
 import { failedKustomizations } from "../views/select.js";
-import { collectFailures, formatFailures, type Failure } from "../views/failures.js";
+import {
+  collectFailures,
+  collectWarnings,
+  formatFailures,
+  formatWarnings,
+  type Failure,
+} from "../views/failures.js";
 import {
   failureAnnotation,
   failureRow,
@@ -53,7 +59,17 @@ export async function startRun(opts: CommonOptions, request: RenderRequest): Pro
 }
 
 /** Print the failures among `entries` (and repository issues); return the exit code. */
-export function finish(result: RenderResult, entries: readonly StoreEntry[]): number {
+export function finish(
+  result: RenderResult,
+  entries: readonly StoreEntry[],
+  options: { warnings?: boolean; warningsOf?: readonly StoreEntry[] } = {},
+): number {
+  // Warnings of what was built (listings only list, and stay quiet).
+  if (options.warnings !== false) {
+    const of = options.warningsOf ?? entries;
+    const warnings = formatWarnings(collectWarnings(of, process.cwd()));
+    if (warnings) process.stderr.write(warnings);
+  }
   const failures: Failure[] = collectFailures(result, entries, process.cwd());
   const text = formatFailures(failures);
   if (text) process.stderr.write(text);
@@ -79,7 +95,9 @@ export async function runListing(
   const result = await startRun(opts, renderRequest(opts));
   const { text, listed } = list(result);
   await emit(text);
-  setExit(finish(result, [...listed, ...failedKustomizations(result, listed)]));
+  setExit(
+    finish(result, [...listed, ...failedKustomizations(result, listed)], { warnings: false }),
+  );
 }
 
 /**

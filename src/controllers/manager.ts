@@ -5,6 +5,11 @@
  * progress (every reconcile is waiting) it breaks the deadlock: waits on
  * objects that never appeared end as "not found", and waits that form a cycle
  * end as a dependency cycle, reported for every member.
+ *
+ * Work can also wait for demand (`awaitDemand`): a source is fetched only once
+ * something in the run waits for it to be ready. Demand that never comes ends
+ * last, when nothing else can progress, so a source that no consumer asked
+ * for is never fetched.
  */
 import PQueue from "p-queue";
 import { refString, type ObjectRef } from "../flux/objects.js";
@@ -23,8 +28,8 @@ interface Wait {
   /** Key of the reconciling object that waits (if known). */
   waiter?: string;
   target: string;
-  kind: "presence" | "ready";
-  resolve: (value: StoreEntry | Status | undefined) => void;
+  kind: "presence" | "ready" | "demand";
+  resolve: (value: StoreEntry | Status | boolean | undefined) => void;
 }
 
 export class Manager {
@@ -32,6 +37,8 @@ export class Manager {
   private readonly controllers = new Map<string, Controller>();
   private readonly inFlight = new Set<Promise<void>>();
   private readonly waits = new Set<Wait>();
+  /** Keys of objects something in the run has waited to be ready. */
+  private readonly demanded = new Set<string>();
   private running = 0;
   private idleResolvers: Array<() => void> = [];
   private checkScheduled = false;
@@ -103,12 +110,31 @@ export class Manager {
   /** Wait until an object's status is terminal; a synthetic failure if it never can be. */
   awaitReady(target: ObjectRef | string, waiter?: string): Promise<Status> {
     const key = typeof target === "string" ? target : refString(target);
+    this.demand(key);
     const entry = this.store.get(key);
     if (entry && isDone(entry)) return Promise.resolve(entry.status);
     return this.park({ waiter, target: key, kind: "ready" }) as Promise<Status>;
   }
 
-  private park(wait: Omit<Wait, "resolve">): Promise<StoreEntry | Status | undefined> {
+  /**
+   * Wait until something in the run needs this object ready (an `awaitReady`
+   * on it): true then, false when the run ends without anyone asking.
+   */
+  awaitDemand(target: ObjectRef | string): Promise<boolean> {
+    const key = typeof target === "string" ? target : refString(target);
+    if (this.demanded.has(key)) return Promise.resolve(true);
+    return this.park({ target: key, kind: "demand" }) as Promise<boolean>;
+  }
+
+  private demand(key: string): void {
+    if (this.demanded.has(key)) return;
+    this.demanded.add(key);
+    for (const wait of [...this.waits]) {
+      if (wait.kind === "demand" && wait.target === key) wait.resolve(true);
+    }
+  }
+
+  private park(wait: Omit<Wait, "resolve">): Promise<StoreEntry | Status | boolean | undefined> {
     this.running--;
     return new Promise((resolve) => {
       const full: Wait = {
@@ -159,7 +185,14 @@ export class Manager {
   }
 
   private breakDeadlock(): void {
-    const waits = [...this.waits];
+    const all = [...this.waits];
+    const waits = all.filter((w) => w.kind !== "demand");
+    // 0. Demand that never came: only once nothing else waits (a wait that ends
+    // below may still lead to an object that asks).
+    if (waits.length === 0) {
+      for (const w of all) w.resolve(false);
+      return;
+    }
     // 1. Objects that never appeared.
     const missing = waits.filter((w) => !this.store.has(w.target));
     if (missing.length > 0) {

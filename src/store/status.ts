@@ -34,6 +34,10 @@ export const Reasons = [
   "ValuesFailed",
   "Suspended",
   "Skipped",
+  /** A source nothing in this run uses: not fetched. */
+  "NotNeeded",
+  /** A Kustomization whose source is not among those `--sources` restricts the run to. */
+  "NotInSources",
 ] as const;
 export type Reason = (typeof Reasons)[number];
 
@@ -41,6 +45,8 @@ export interface Status {
   phase: Phase;
   reason: Reason;
   message: string;
+  /** What went right but deserves a look (a Secret that exists only in the cluster). */
+  warnings?: string[];
   /** `Kind/namespace/name` of the object whose failure caused this one. */
   rootCause?: string;
   startedAt?: number;

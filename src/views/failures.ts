@@ -113,3 +113,38 @@ export function formatFailures(failures: readonly Failure[]): string {
   }
   return lines.join("\n") + "\n";
 }
+
+/** A warning of an object that rendered (a Secret that exists only in the cluster). */
+export interface Warning {
+  object: string;
+  location?: string;
+  message: string;
+}
+
+/** The warnings of `entries`, in their order. */
+export function collectWarnings(entries: readonly StoreEntry[], cwd: string): Warning[] {
+  const seen = new Set<string>();
+  const out: Warning[] = [];
+  for (const entry of entries) {
+    if (seen.has(entry.key)) continue;
+    seen.add(entry.key);
+    const where = location(entry, cwd).location;
+    for (const message of entry.status.warnings ?? []) {
+      out.push({
+        object: `${entry.ref.kind} ${entry.ref.namespace}/${entry.ref.name}`,
+        ...(where ? { location: where } : {}),
+        message,
+      });
+    }
+  }
+  return out;
+}
+
+export function formatWarnings(warnings: readonly Warning[]): string {
+  if (warnings.length === 0) return "";
+  const lines = [`${warnings.length} warning${warnings.length === 1 ? "" : "s"}:`];
+  for (const w of warnings) {
+    lines.push(`- ${w.object}${w.location ? ` (${w.location})` : ""}: ${w.message}`);
+  }
+  return lines.join("\n") + "\n";
+}

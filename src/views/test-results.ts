@@ -35,6 +35,8 @@ export interface TestCase {
   file?: string;
   line?: number;
   producer?: string;
+  /** Warnings of a passed case (a Secret that exists only in the cluster). */
+  warnings?: string[];
   startedAt?: number;
   finishedAt?: number;
   durationMs?: number;
@@ -57,6 +59,8 @@ export interface TestRun {
   passed: number;
   failed: number;
   skipped: number;
+  /** Warnings over every case. */
+  warnings: number;
   durationMs: number;
 }
 
@@ -122,6 +126,7 @@ function caseOf(result: RenderResult, entry: StoreEntry, options: CollectOptions
     kind: entry.ref.kind,
     name: `${entry.ref.namespace}/${entry.ref.name}`,
     ...outcome,
+    ...(entry.status.warnings?.length ? { warnings: [...entry.status.warnings] } : {}),
   };
   if (outcome.outcome === "failed") {
     const failure = failureOf(result, entry, options.cwd);
@@ -197,6 +202,7 @@ export function collectTestRun(
     passed: count("passed"),
     failed: count("failed"),
     skipped: count("skipped"),
+    warnings: cases.reduce((n, c) => n + (c.warnings?.length ?? 0), 0),
     durationMs: options.durationMs,
   };
 }
@@ -206,9 +212,16 @@ function relative(file: string, cwd: string): string {
   return rel.startsWith("..") || path.isAbsolute(rel) ? file : rel;
 }
 
-/** `3 passed, 1 failed, 0 skipped in 1.24 s` */
-export function summaryLine(run: Pick<TestRun, "passed" | "failed" | "skipped" | "durationMs">) {
-  return `${run.passed} passed, ${run.failed} failed, ${run.skipped} skipped in ${formatSeconds(run.durationMs)}`;
+/** `3 passed, 1 failed, 0 skipped in 1.24 s` (`, 2 warnings` before `in` when there are any) */
+export function summaryLine(
+  run: Pick<TestRun, "passed" | "failed" | "skipped" | "durationMs"> & { warnings?: number },
+) {
+  const warnings = run.warnings ? `, ${plural(run.warnings, "warning")}` : "";
+  return `${run.passed} passed, ${run.failed} failed, ${run.skipped} skipped${warnings} in ${formatSeconds(run.durationMs)}`;
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
 }
 
 export function formatSeconds(ms: number): string {

@@ -6,7 +6,9 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
 import { runCli } from "../support/cli.js";
+import { useTempRepos } from "../support/repo.js";
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 const fixture = path.join(projectRoot, "testdata", "sources-mapped");
@@ -53,6 +55,8 @@ describe("flux-local get sources", () => {
         "--path",
         "clusters/prod",
         ...mapped,
+        "--sources",
+        "reports=vendor/oci-apps",
         "--offline",
       ],
       {
@@ -109,5 +113,39 @@ describe("flux-local get sources", () => {
     expect(out.stdout).toContain(
       "ExternalArtifact flux-system/generated: an ExternalArtifact is produced in the cluster by another controller (no ArtifactGenerator of this repository generates it); map it to a local directory with --sources generated=PATH",
     );
+  });
+});
+
+describe("sources nothing in the run uses", () => {
+  const makeRepo = useTempRepos();
+
+  it("are NotNeeded, never fetched and never failures", async () => {
+    const repo = await makeRepo({
+      "clusters/prod/sources.yaml": [
+        "apiVersion: source.toolkit.fluxcd.io/v1\nkind: Bucket\nmetadata:\n  name: unused-bucket\n  namespace: flux-system\nspec:\n  bucketName: x\n  endpoint: minio.invalid\n",
+        "apiVersion: source.toolkit.fluxcd.io/v1\nkind: ExternalArtifact\nmetadata:\n  name: unused-artifact\n  namespace: flux-system\nspec: {}\n",
+        "apiVersion: source.toolkit.fluxcd.io/v1\nkind: HelmRepository\nmetadata:\n  name: unused-charts\n  namespace: flux-system\nspec:\n  url: https://charts.invalid\n",
+        "apiVersion: source.toolkit.fluxcd.io/v1\nkind: OCIRepository\nmetadata:\n  name: unused-oci\n  namespace: flux-system\nspec:\n  url: oci://registry.invalid/x\n  ref:\n    tag: v1\n",
+      ].join("---\n"),
+    });
+    for (const args of [["build", "all"], ["build", "all", "--enable-helm"], ["test"]]) {
+      const out = await runCli([...args, "--path", "clusters/prod"], { cwd: repo.root });
+      expect(out.stderr).not.toMatch(/failure/);
+      expect(out.exitCode).toBe(0);
+    }
+    const out = await runCli(["get", "sources", "--path", "clusters/prod", "-o", "yaml"], {
+      cwd: repo.root,
+    });
+    expect(out.exitCode).toBe(0);
+    const listed = parse(out.stdout) as Array<{
+      name: string;
+      status: { phase: string; reason: string };
+    }>;
+    expect(listed.map((s) => [s.name, s.status.phase, s.status.reason])).toEqual([
+      ["unused-oci", "Skipped", "NotNeeded"],
+      ["unused-bucket", "Skipped", "NotNeeded"],
+      ["unused-artifact", "Skipped", "NotNeeded"],
+      ["unused-charts", "Skipped", "NotNeeded"],
+    ]);
   });
 });

@@ -3,13 +3,14 @@
  * stream. HelmReleases are rendered with helm by `build hr` and by
  * `build all --enable-helm` (after the Kustomizations' objects).
  */
-import { Command } from "commander";
+import { Command, Option } from "commander";
 import { isCustomResourceDefinition, isSecret, type KubeObject } from "../../flux/objects.js";
 import { dumpYamlStream } from "../../discovery/yaml.js";
 import type { RenderResult } from "../../run.js";
 import { compare, kustomizationInfos } from "../../views/kustomizations.js";
 import { failedKustomizations, matches, type Selection } from "../../views/select.js";
 import type { StoreEntry } from "../../store/store.js";
+import { rm } from "node:fs/promises";
 import { emit } from "../format/output.js";
 import {
   addCommonOptions,
@@ -52,7 +53,11 @@ function addOutputOptions(cmd: Command, skipCrdsByDefault = false): Command {
     .option("--no-skip-secrets", "include Secrets (with placeholder values)")
     .option("--skip-kinds <kinds>", "comma separated kinds to leave out")
     .option("--output-file <file>", "write to this file (atomically) instead of stdout")
-    .option("-o, --output <format>", "output format (yaml)", "yaml");
+    .addOption(
+      new Option("-o, --output <format>", "output format: a YAML stream, or a JSON list")
+        .choices(["yaml", "json"])
+        .default("yaml"),
+    );
 }
 
 export function filterObjects(objects: readonly KubeObject[], filter: OutputFilter): KubeObject[] {
@@ -70,22 +75,36 @@ export function filterObjects(objects: readonly KubeObject[], filter: OutputFilt
   );
 }
 
-function outputOf(
-  result: RenderResult,
-  selection: Selection,
-  filter: OutputFilter,
-): { text: string; entries: StoreEntry[] } {
+interface Rendered {
+  objects: KubeObject[];
+  entries: StoreEntry[];
+}
+
+/** The objects as `-o yaml` (a stream of documents) or `-o json` (one list). */
+function serialize(objects: readonly KubeObject[], output: string | undefined): string {
+  return output === "json" ? `${JSON.stringify(objects, null, 2)}\n` : dumpYamlStream(objects);
+}
+
+/**
+ * Print or write the output. `--output-file` is written (atomically) only when
+ * the run succeeded; a failed run removes the file an earlier run left, so a
+ * later step never reads an old render as this one's.
+ */
+async function deliver(text: string, code: number, outputFile: string | undefined): Promise<void> {
+  if (!outputFile) return emit(text);
+  if (code === 0) return emit(text, outputFile);
+  await rm(outputFile, { force: true });
+  process.stderr.write(`flux-local: ${outputFile} not written (the run failed)\n`);
+}
+
+function outputOf(result: RenderResult, selection: Selection, filter: OutputFilter): Rendered {
   const infos = kustomizationInfos(result, selection, process.cwd());
   const objects = infos.flatMap((i) => filterObjects(i.objects, filter));
-  return { text: dumpYamlStream(objects), entries: infos.map((i) => i.entry) };
+  return { objects, entries: infos.map((i) => i.entry) };
 }
 
 /** The rendered objects of the selected HelmReleases, by namespace and name. */
-function helmOutputOf(
-  result: RenderResult,
-  selection: Selection,
-  filter: OutputFilter,
-): { text: string; entries: StoreEntry[] } {
+function helmOutputOf(result: RenderResult, selection: Selection, filter: OutputFilter): Rendered {
   const entries = result.store
     .list("HelmRelease")
     .filter((e) => matches(e, selection))
@@ -93,7 +112,7 @@ function helmOutputOf(
   const objects = entries.flatMap((e) =>
     e.artifact?.type === "render" ? filterObjects(e.artifact.objects, filter) : [],
   );
-  return { text: dumpYamlStream(objects), entries };
+  return { objects, entries };
 }
 
 /** Say that a named object does not exist; the exit code for it. */
@@ -116,7 +135,7 @@ export function buildCommand(setExit: (code: number) => void): Command {
         // Without a name, every Kustomization of every namespace (as flux-local did).
         const selection = selectionOf(opts, name);
         if (!name && opts.namespace === "flux-system") selection.allNamespaces = true;
-        const { text, entries } = outputOf(result, selection, opts);
+        const { objects, entries } = outputOf(result, selection, opts);
         const missing = name !== undefined && entries.length === 0;
         // A failed Kustomization may be what hides the one asked for: report it too.
         let code = finish(
@@ -124,7 +143,7 @@ export function buildCommand(setExit: (code: number) => void): Command {
           missing ? [...failedKustomizations(result), ...entries] : entries,
         );
         if (missing) code = Math.max(code, notFound("Kustomization", name, selection));
-        if (code === 0 || !opts.outputFile) await emit(text, opts.outputFile);
+        await deliver(serialize(objects, opts.output), code, opts.outputFile);
         setExit(code);
       },
     );
@@ -143,12 +162,12 @@ export function buildCommand(setExit: (code: number) => void): Command {
           select: (e: StoreEntry) => matches(e, selection),
         };
         const result = await startRun(opts, { ...renderRequest(opts), helm });
-        const { text, entries } = helmOutputOf(result, selection, opts);
+        const { objects, entries } = helmOutputOf(result, selection, opts);
         // A Kustomization that failed may hide HelmReleases: report it too.
         let code = finish(result, [...failedKustomizations(result), ...entries]);
         if (name && entries.length === 0)
           code = Math.max(code, notFound("HelmRelease", name, selection));
-        if (code === 0 || !opts.outputFile) await emit(text, opts.outputFile);
+        await deliver(serialize(objects, opts.output), code, opts.outputFile);
         setExit(code);
       },
     );
@@ -163,14 +182,21 @@ export function buildCommand(setExit: (code: number) => void): Command {
     async (pathArg: string | undefined, opts: HelmBuildOptions) => {
       const result = await startRun(opts, renderRequestWithHelm(opts, pathArg));
       const everything = { namespace: "", allNamespaces: true, labels: {} };
-      let { text } = outputOf(result, everything, opts);
-      if (opts.enableHelm) text += helmOutputOf(result, everything, opts).text;
+      const objects = outputOf(result, everything, opts).objects;
+      if (opts.enableHelm) objects.push(...helmOutputOf(result, everything, opts).objects);
       const code = finish(
         result,
         result.store.list().filter((e) => e.status.phase === "Failed"),
+        { warningsOf: result.store.list("Kustomization") },
       );
+      const releases = result.store.list("HelmRelease").length;
+      if (!opts.enableHelm && releases > 0) {
+        process.stderr.write(
+          `note: ${releases} HelmRelease${releases === 1 ? "" : "s"} not rendered (use --enable-helm)\n`,
+        );
+      }
       // --output-file is written only when the whole run succeeded: never a partial file.
-      if (code === 0 || !opts.outputFile) await emit(text, opts.outputFile);
+      await deliver(serialize(objects, opts.output), code, opts.outputFile);
       setExit(code);
     },
   );

@@ -73,7 +73,10 @@ export function sourceInfos(
             : phase === "Failed" || phase === "Suspended"
               ? "False"
               : "Unknown",
-        status: entry.status.message || phase.toLowerCase(),
+        status:
+          entry.status.reason === "NotNeeded"
+            ? `NotNeeded: ${entry.status.message}`
+            : entry.status.message || phase.toLowerCase(),
         url: artifact?.url ?? definedUrl(entry),
         revision: artifact?.revision ?? "",
         path: artifact?.path ?? "",

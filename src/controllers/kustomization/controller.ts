@@ -19,7 +19,7 @@ import { kustomizeBuild } from "../../render/kustomize/build.js";
 import { isInside } from "../../flux/paths.js";
 import { withPart, type RenderInputs } from "../../render/inputs.js";
 import { wipeSecrets } from "../../render/secrets.js";
-import { substituteObjects } from "../../render/substitute/postbuild.js";
+import { substituteObjects, unsetVariables } from "../../render/substitute/postbuild.js";
 import type { SourceArtifact, StoreEntry } from "../../store/store.js";
 import { InputError, RenderError } from "../../util/errors.js";
 import { startWork, SUPERSEDED, type RunContext } from "../context.js";
@@ -114,6 +114,7 @@ export class KustomizationController implements Reconciler<"Kustomization"> {
     }
 
     const notes: string[] = [];
+    const warnings: string[] = [];
     try {
       if (spec.postBuild) {
         const built = objects;
@@ -128,10 +129,16 @@ export class KustomizationController implements Reconciler<"Kustomization"> {
                 o.metadata?.name === name &&
                 (o.metadata.namespace ?? defaultNamespace) === namespace,
             ) ?? (await this.lookup(kind, namespace, name, entry.key)),
-          tolerateMissingSecret: (name) => this.tolerateMissingSecret(namespace, name),
+          missingSecret: (name) => this.missingSecret(namespace, name),
         });
         notes.push(...variables.notes);
         if (inputs) inputs = withPart(inputs, "substitutions", Object.fromEntries(variables.vars));
+        if (variables.missingSecrets.length > 0) {
+          const unset = unsetVariables(built, variables.vars);
+          warnings.push(
+            `substituteFrom ${variables.missingSecrets.join(", ")} is not in the repository (it exists only in the cluster); ${unset.length > 0 ? `variables left unset: ${unset.join(", ")}` : "no variable it could set is used"}`,
+          );
+        }
         objects = substituteObjects(objects, variables.vars, {
           strict: this.ctx.options.strictSubstitute,
         });
@@ -143,12 +150,13 @@ export class KustomizationController implements Reconciler<"Kustomization"> {
       throw err;
     }
 
-    objects = objects.map((obj) => labelled(obj, ks));
+    objects = objects.map((obj) => labelled(obj, ks, namespace));
     objects = wipeSecrets(objects);
     return {
       phase: "Ready",
       reason: "ReconciliationSucceeded",
       message: notes.join("; "),
+      ...(warnings.length > 0 ? { warnings } : {}),
       artifact: { type: "render", objects, path: dir, ...(inputs ? { inputs } : {}) },
       produced: { objects, defaultNamespace: spec.targetNamespace ?? namespace, files },
     };
@@ -184,9 +192,10 @@ export class KustomizationController implements Reconciler<"Kustomization"> {
     return entry?.object;
   }
 
-  private tolerateMissingSecret(namespace: string, name: string): boolean {
-    if (this.ctx.options.allowMissingSecrets) return true;
-    return producedInCluster(this.ctx, namespace, name);
+  private missingSecret(namespace: string, name: string): "tolerate" | "warn" | "fail" {
+    if (this.ctx.options.allowMissingSecrets) return "tolerate";
+    if (producedInCluster(this.ctx, namespace, name)) return "tolerate";
+    return this.ctx.options.strictSubstitute ? "fail" : "warn";
   }
 }
 
@@ -211,14 +220,15 @@ export function producedInCluster(ctx: RunContext, namespace: string, name: stri
   return false;
 }
 
-function labelled(obj: KubeObject, ks: Kustomization): KubeObject {
+/** `namespace`: the Kustomization's own (inherited from its producer when it names none). */
+function labelled(obj: KubeObject, ks: Kustomization, namespace: string): KubeObject {
   const common = ks.spec.commonMetadata;
   const md = { ...(obj.metadata ?? {}) };
   md.labels = {
     ...(md.labels ?? {}),
     ...(common?.labels ?? {}),
     [KUSTOMIZE_NAME_LABEL]: ks.metadata.name,
-    [KUSTOMIZE_NAMESPACE_LABEL]: ks.metadata.namespace ?? "flux-system",
+    [KUSTOMIZE_NAMESPACE_LABEL]: namespace,
   };
   if (common?.annotations) md.annotations = { ...(md.annotations ?? {}), ...common.annotations };
   return { ...obj, metadata: md };

@@ -11,13 +11,19 @@ import { normalizeValue } from "../../render/substitute/postbuild.js";
 export interface VariableSources {
   /** Look a ConfigMap or Secret up (in the Kustomization's namespace); undefined if missing. */
   lookup(kind: "ConfigMap" | "Secret", name: string): Promise<KubeObject | undefined>;
-  /** True when a missing Secret may be tolerated (produced in-cluster, or allowed by flag). */
-  tolerateMissingSecret(name: string): boolean;
+  /**
+   * What a missing Secret means: `tolerate` (produced in the cluster by an
+   * in-repo ExternalSecret or SealedSecret, or allowed by flag: a note),
+   * `warn` (it exists only in the cluster: a warning), `fail`.
+   */
+  missingSecret(name: string): "tolerate" | "warn" | "fail";
 }
 
 export interface Variables {
   vars: Map<string, string>;
   notes: string[];
+  /** Secrets (`Secret ns/name`) that are not in the repository and were warned about. */
+  missingSecrets: string[];
 }
 
 export class MissingReferenceError extends Error {}
@@ -29,19 +35,27 @@ export async function gatherVariables(
 ): Promise<Variables> {
   const vars = new Map<string, string>();
   const notes: string[] = [];
+  const missingSecrets: string[] = [];
   for (const ref of postBuild.substituteFrom ?? []) {
     const obj = await sources.lookup(ref.kind, ref.name);
     if (!obj) {
       const display = refDisplay({ kind: ref.kind, namespace, name: ref.name });
       if (ref.optional) continue;
-      if (ref.kind === "Secret" && sources.tolerateMissingSecret(ref.name)) {
+      const missing = ref.kind === "Secret" ? sources.missingSecret(ref.name) : "fail";
+      if (missing === "tolerate") {
         notes.push(
           `substituteFrom ${display} is not in the repository; its variables are left unset`,
         );
         continue;
       }
+      if (missing === "warn") {
+        missingSecrets.push(display);
+        continue;
+      }
       throw new MissingReferenceError(
-        `substituteFrom ${display} not found in the repository (mark it optional: true if it only exists in the cluster)`,
+        ref.kind === "Secret"
+          ? `substituteFrom ${display} not found in the repository (--strict-substitute makes a Secret that exists only in the cluster a failure)`
+          : `substituteFrom ${display} not found in the repository (mark it optional: true if it only exists in the cluster)`,
       );
     }
     const values = isSecret(obj) ? secretValues(obj) : configMapValues(obj);
@@ -50,7 +64,7 @@ export async function gatherVariables(
   for (const [key, value] of Object.entries(postBuild.substitute ?? {})) {
     vars.set(key, normalizeValue(String(value)));
   }
-  return { vars, notes };
+  return { vars, notes, missingSecrets };
 }
 
 function configMapValues(obj: KubeObject): Map<string, string> {

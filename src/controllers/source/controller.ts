@@ -50,6 +50,11 @@ export class SourceController implements Reconciler<SourceKind> {
     generation: number,
   ): Promise<SourceOutcome> {
     const { ref } = entry;
+    // Fetched only when something in this run needs it (a Kustomization built
+    // from it, a chart when HelmReleases are rendered, an include).
+    if (!(await this.ctx.manager.awaitDemand(entry.key))) {
+      return { phase: "Skipped", reason: "NotNeeded", message: "nothing in this run uses it" };
+    }
     if (ref.kind === "HelmRepository" || ref.kind === "HelmChart") {
       // Charts are fetched by the HelmRelease controller, which knows the version.
       return { phase: "Ready", reason: "ReconciliationSucceeded", message: "" };

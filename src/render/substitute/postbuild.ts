@@ -96,3 +96,24 @@ function firstLine(err: unknown): string {
   const message = err instanceof Error ? err.message : String(err);
   return message.split("\n")[0] ?? message;
 }
+
+/**
+ * Variables that objects use as `${NAME}` (no default) and `vars` does not
+ * set: what is left unset when a source of variables is missing. Sorted.
+ */
+export function unsetVariables(
+  objects: readonly KubeObject[],
+  vars: ReadonlyMap<string, string>,
+): string[] {
+  const unset = new Set<string>();
+  for (const obj of objects) {
+    if (substitutionDisabled(obj)) continue;
+    const text = toYaml(obj);
+    if (!text.includes("${")) continue;
+    for (const match of text.matchAll(/(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g)) {
+      const name = match[1]!;
+      if (!vars.has(name)) unset.add(name);
+    }
+  }
+  return [...unset].sort();
+}

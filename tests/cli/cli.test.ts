@@ -73,7 +73,7 @@ describe("flux-local CLI", () => {
     expect(stderr).not.toMatch(/\n\s+at /); // no stack trace
   });
 
-  it("writes --output-file whole on success, and not at all on failure", async () => {
+  it("writes --output-file whole on success; a failure removes the file an earlier run left", async () => {
     const repo = await makeRepo(healthy);
     const file = path.join(repo.root, "out.yaml");
     const ok = await runCli(["build", "all", "--path", "clusters/prod", "--output-file", file], {
@@ -95,7 +95,9 @@ describe("flux-local CLI", () => {
       },
     );
     expect(failed.exitCode).toBe(1);
-    expect(await readFile(file, "utf8")).toBe("previous content\n");
+    // A later CI step must never read the old render as this run's.
+    await expect(readFile(file, "utf8")).rejects.toThrow(/ENOENT/);
+    expect(failed.stderr).toContain(`${file} not written (the run failed)`);
     expect((await readdir(repo.root)).filter((f) => f.includes(".tmp"))).toEqual([]);
   });
 

@@ -35,8 +35,6 @@ export interface TestCase {
   file?: string;
   line?: number;
   producer?: string;
-  /** Warnings of a passed case (a Secret that exists only in the cluster). */
-  warnings?: string[];
   startedAt?: number;
   finishedAt?: number;
   durationMs?: number;
@@ -59,8 +57,6 @@ export interface TestRun {
   passed: number;
   failed: number;
   skipped: number;
-  /** Warnings over every case. */
-  warnings: number;
   durationMs: number;
 }
 
@@ -126,7 +122,6 @@ function caseOf(result: RenderResult, entry: StoreEntry, options: CollectOptions
     kind: entry.ref.kind,
     name: `${entry.ref.namespace}/${entry.ref.name}`,
     ...outcome,
-    ...(entry.status.warnings?.length ? { warnings: [...entry.status.warnings] } : {}),
   };
   if (outcome.outcome === "failed") {
     const failure = failureOf(result, entry, options.cwd);
@@ -194,7 +189,19 @@ export function collectTestRun(
       compareText(a.ref.namespace, b.ref.namespace) ||
       compareText(a.ref.name, b.ref.name),
   );
-  for (const entry of sorted) cases.push(caseOf(result, entry, options));
+  for (const entry of sorted) {
+    cases.push(caseOf(result, entry, options));
+    // An object's own warnings (a Secret that exists only in the cluster).
+    const where = location(entry, options.cwd);
+    for (const message of entry.status.warnings ?? []) {
+      warnings.push({
+        ...where,
+        object: entry.key,
+        reason: "SecretNotInRepository",
+        message: `${entry.ref.kind} ${entry.ref.namespace}/${entry.ref.name}: ${message}`,
+      });
+    }
+  }
   const count = (o: TestOutcome) => cases.filter((c) => c.outcome === o).length;
   return {
     cases,
@@ -202,7 +209,6 @@ export function collectTestRun(
     passed: count("passed"),
     failed: count("failed"),
     skipped: count("skipped"),
-    warnings: cases.reduce((n, c) => n + (c.warnings?.length ?? 0), 0),
     durationMs: options.durationMs,
   };
 }
@@ -214,9 +220,12 @@ function relative(file: string, cwd: string): string {
 
 /** `3 passed, 1 failed, 0 skipped in 1.24 s` (`, 2 warnings` before `in` when there are any) */
 export function summaryLine(
-  run: Pick<TestRun, "passed" | "failed" | "skipped" | "durationMs"> & { warnings?: number },
+  run: Pick<TestRun, "passed" | "failed" | "skipped" | "durationMs"> & {
+    warnings?: readonly unknown[];
+  },
 ) {
-  const warnings = run.warnings ? `, ${plural(run.warnings, "warning")}` : "";
+  const n = run.warnings?.length ?? 0;
+  const warnings = n > 0 ? `, ${plural(n, "warning")}` : "";
   return `${run.passed} passed, ${run.failed} failed, ${run.skipped} skipped${warnings} in ${formatSeconds(run.durationMs)}`;
 }
 

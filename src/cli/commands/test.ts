@@ -114,7 +114,6 @@ export function formatTestRun(run: TestRun, style: Style): string {
     let line = `${style.icon(tone)}${style.paint(tone, LABEL[c.outcome])} ${what}${time}`;
     if (c.outcome === "skipped" && c.message) line += style.dim(`: ${c.message}`);
     out.push(line);
-    for (const warning of c.warnings ?? []) out.push(indent(`warning: ${warning}`, "    "));
     if (c.outcome !== "failed") continue;
     const pad = "    ";
     if (c.location && c.kind !== "Repository") out.push(`${pad}at ${c.location}`);

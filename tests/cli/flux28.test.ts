@@ -63,7 +63,7 @@ describe("Flux 2.8 API versions and readyExpr in test", () => {
       "",
       "WARNING clusters/prod/infra.yaml:2: Kustomization flux-system/infra uses kustomize.toolkit.fluxcd.io/v1beta2, which Flux 2.8 removed: use kustomize.toolkit.fluxcd.io/v1 (`flux migrate` rewrites it; rendered as kustomize.toolkit.fluxcd.io/v1)",
       "",
-      "3 passed, 3 failed, 0 skipped in T s",
+      "3 passed, 3 failed, 0 skipped, 1 warning in T s",
     ]);
   });
 });

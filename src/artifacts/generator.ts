@@ -45,7 +45,8 @@ import {
 } from "node:fs/promises";
 import path from "node:path";
 import picomatch from "picomatch";
-import { parseAllDocuments, stringify } from "yaml";
+import { parseAllDocuments } from "yaml";
+import { toYaml } from "../util/yaml.js";
 import { FluxLocalError } from "../util/errors.js";
 import { extractTarGz } from "./archive.js";
 
@@ -404,7 +405,7 @@ async function loadYaml(file: string): Promise<Record<string, unknown>> {
 
 async function mergeYamlFile(src: string, target: string): Promise<void> {
   const merged = mergeMaps(await loadYaml(target), await loadYaml(src));
-  await writeFile(target, stringify(merged, { sortMapEntries: true, lineWidth: 0 }));
+  await writeFile(target, toYaml(merged, { sortMapEntries: true }));
 }
 
 /** sha256 over every file's path, mode and content, in path order (hex). */

@@ -4,7 +4,7 @@
  * and the inputs of an external differ (`DIFF=...`). Byte-compatible with the
  * Python flux-local for the same rendered objects.
  */
-import { stringify } from "yaml";
+import { toYaml } from "../util/yaml.js";
 import {
   changeLines,
   compactLabel,
@@ -115,7 +115,7 @@ export function diffStructure(groups: readonly GroupDiff[], options: TextOptions
 export function diffYaml(groups: readonly GroupDiff[], options: TextOptions): string {
   const structure = diffStructure(groups, options);
   if (structure.length === 0) return "";
-  return `---\n${stringify(structure, { lineWidth: 0, indentSeq: false, blockQuote: "literal" })}\n`;
+  return `---\n${toYaml(structure, { blockQuote: "literal" })}\n`;
 }
 
 /** `-o json`: nothing when there is no difference, as flux-local. */

@@ -28,9 +28,19 @@ export function isAmbiguousPlainString(value: string): boolean {
 /** Lists at the indentation of their key, as kustomize, flux and flux-local print them. */
 const LAYOUT: ToStringOptions = { lineWidth: 0, indentSeq: false };
 
+export interface YamlLayout {
+  /** Keys in sorted order (default: as in the value). */
+  sortMapEntries?: boolean;
+  /** How multi-line strings are written (default: as the library chooses). */
+  blockQuote?: ToStringOptions["blockQuote"];
+}
+
 /** One YAML document (no `---`), meaning the same to YAML 1.1 and 1.2 readers. */
-export function toYaml(value: unknown): string {
-  const doc = new Document(value, { aliasDuplicateObjects: false });
+export function toYaml(value: unknown, layout: YamlLayout = {}): string {
+  const doc = new Document(value, {
+    aliasDuplicateObjects: false,
+    ...(layout.sortMapEntries ? { sortMapEntries: true } : {}),
+  });
   visit(doc, {
     Scalar(_key, node) {
       if (typeof node.value === "string" && isAmbiguousPlainString(node.value)) {
@@ -44,7 +54,10 @@ export function toYaml(value: unknown): string {
       }
     },
   });
-  return doc.toString(LAYOUT);
+  return doc.toString({
+    ...LAYOUT,
+    ...(layout.blockQuote !== undefined ? { blockQuote: layout.blockQuote } : {}),
+  });
 }
 
 /** Objects as a multi-document stream, each starting with `---`. */

@@ -3,6 +3,9 @@
  * the Go YAML library kubectl uses) and a YAML 1.2 reader: strings that look
  * like booleans, numbers, timestamps or nulls to either keep their quotes.
  */
+import { readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
 import fc from "fast-check";
 import { parse, parseAllDocuments } from "yaml";
 import { describe, expect, it } from "vitest";
@@ -127,5 +130,19 @@ describe("YAML output", () => {
       { strict: false },
     );
     expect(substituted.data).toEqual({ a: "No", b: "12:30", c: "off" });
+  });
+});
+
+describe("one YAML writer", () => {
+  it("no module of src/ but util/yaml.ts writes YAML with the yaml package directly", () => {
+    const src = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../src");
+    const files = readdirSync(src, { recursive: true, encoding: "utf8" }).filter((f) =>
+      f.endsWith(".ts"),
+    );
+    const writers = files.filter((f) => {
+      const text = readFileSync(path.join(src, f), "utf8");
+      return /import\s*\{[^}]*\b(stringify|Document)\b[^}]*\}\s*from\s*"yaml"/.test(text);
+    });
+    expect(writers).toEqual([path.join("util", "yaml.ts")]);
   });
 });

@@ -405,7 +405,7 @@ async function loadYaml(file: string): Promise<Record<string, unknown>> {
 
 async function mergeYamlFile(src: string, target: string): Promise<void> {
   const merged = mergeMaps(await loadYaml(target), await loadYaml(src));
-  await writeFile(target, toYaml(merged, { sortMapEntries: true }));
+  await writeFile(target, toYaml(merged, { sortMapEntries: true, indentSeq: true }));
 }
 
 /** sha256 over every file's path, mode and content, in path order (hex). */

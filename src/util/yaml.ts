@@ -31,6 +31,8 @@ const LAYOUT: ToStringOptions = { lineWidth: 0, indentSeq: false };
 export interface YamlLayout {
   /** Keys in sorted order (default: as in the value). */
   sortMapEntries?: boolean;
+  /** Lists indented under their key (default false: at the key's indentation). */
+  indentSeq?: boolean;
   /** How multi-line strings are written (default: as the library chooses). */
   blockQuote?: ToStringOptions["blockQuote"];
 }
@@ -56,6 +58,7 @@ export function toYaml(value: unknown, layout: YamlLayout = {}): string {
   });
   return doc.toString({
     ...LAYOUT,
+    ...(layout.indentSeq !== undefined ? { indentSeq: layout.indentSeq } : {}),
     ...(layout.blockQuote !== undefined ? { blockQuote: layout.blockQuote } : {}),
   });
 }

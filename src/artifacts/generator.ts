@@ -46,20 +46,14 @@ import {
 import path from "node:path";
 import picomatch from "picomatch";
 import { parseAllDocuments } from "yaml";
+import type { CopyOperation } from "../flux/schema.js";
 import { toYaml } from "../util/yaml.js";
 import { FluxLocalError } from "../util/errors.js";
 import { extractTarGz } from "./archive.js";
 
 export class GeneratorError extends FluxLocalError {}
 
-export type CopyStrategy = "Overwrite" | "Merge" | "Extract";
-
-export interface CopyOperation {
-  from: string;
-  to: string;
-  exclude?: readonly string[];
-  strategy?: CopyStrategy;
-}
+export type CopyStrategy = NonNullable<CopyOperation["strategy"]>;
 
 /** Build one artifact into `staging` (an existing directory) from the sources (alias -> root). */
 export async function applyCopyOperations(

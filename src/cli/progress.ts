@@ -8,6 +8,7 @@
 import type { Store, StoreEntry } from "../store/store.js";
 import type { Phase } from "../store/status.js";
 import { stripAnsi, type Style } from "./format/style.js";
+import type { Env } from "../util/env.js";
 
 export const PROGRESS_STATES = ["pending", "rendering", "ready", "failed", "skipped"] as const;
 export type ProgressState = (typeof PROGRESS_STATES)[number];
@@ -20,8 +21,6 @@ export interface ProgressStream {
   isTTY?: boolean;
   columns?: number;
 }
-
-type Env = Readonly<Record<string, string | undefined>>;
 
 export function stateOf(phase: Phase): ProgressState {
   switch (phase) {

@@ -22,7 +22,7 @@ import {
   type Repository,
 } from "./model.js";
 
-export interface Reference {
+export interface ObjectReference {
   from: ObjectDoc;
   /** Field path for messages, e.g. `spec.sourceRef`. */
   field: string;
@@ -62,7 +62,7 @@ function field(obj: unknown, ...keys: string[]): unknown {
   return current;
 }
 
-function crossRef(from: ObjectDoc, fieldName: string, value: unknown): Reference | undefined {
+function crossRef(from: ObjectDoc, fieldName: string, value: unknown): ObjectReference | undefined {
   if (!isMapping(value)) return undefined;
   const kind = str(value.kind);
   const name = str(value.name);
@@ -71,10 +71,10 @@ function crossRef(from: ObjectDoc, fieldName: string, value: unknown): Reference
   return { from, field: fieldName, kind, name, ...(namespace ? { namespace } : {}) };
 }
 
-function dependsOn(from: ObjectDoc, kind: string): Reference[] {
+function dependsOn(from: ObjectDoc, kind: string): ObjectReference[] {
   const list = field(from.value, "spec", "dependsOn");
   if (!Array.isArray(list)) return [];
-  const out: Reference[] = [];
+  const out: ObjectReference[] = [];
   for (const dep of list) {
     const name = str(field(dep, "name"));
     if (!name) continue;
@@ -90,9 +90,9 @@ function dependsOn(from: ObjectDoc, kind: string): Reference[] {
   return out;
 }
 
-function configRefs(from: ObjectDoc, list: unknown, fieldName: string): Reference[] {
+function configRefs(from: ObjectDoc, list: unknown, fieldName: string): ObjectReference[] {
   if (!Array.isArray(list)) return [];
-  const out: Reference[] = [];
+  const out: ObjectReference[] = [];
   for (const item of list) {
     const kind = str(field(item, "kind"));
     const name = str(field(item, "name"));
@@ -110,11 +110,11 @@ function configRefs(from: ObjectDoc, list: unknown, fieldName: string): Referenc
 }
 
 /** The references an object makes. */
-export function referencesOf(obj: ObjectDoc): Reference[] {
+export function referencesOf(obj: ObjectDoc): ObjectReference[] {
   const group = apiGroup(obj.apiVersion);
   const spec = obj.value.spec;
-  const out: Reference[] = [];
-  const push = (ref: Reference | undefined) => {
+  const out: ObjectReference[] = [];
+  const push = (ref: ObjectReference | undefined) => {
     if (ref) out.push(ref);
   };
   if (group === FLUX_GROUPS.kustomize && obj.kind === "Kustomization") {

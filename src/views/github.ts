@@ -5,6 +5,7 @@
  */
 import path from "node:path";
 import type { Failure } from "./failures.js";
+import type { Env } from "../util/env.js";
 
 export type AnnotationLevel = "error" | "warning" | "notice";
 
@@ -15,8 +16,6 @@ export interface Annotation {
   line?: number;
   title?: string;
 }
-
-type Env = Readonly<Record<string, string | undefined>>;
 
 export function isGitHubActions(env: Env = process.env): boolean {
   return env.GITHUB_ACTIONS === "true";

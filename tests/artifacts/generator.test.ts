@@ -13,8 +13,8 @@ import {
   excluded,
   goGlob,
   hashDirectory,
-  type CopyOperation,
 } from "../../src/artifacts/generator.js";
+import type { CopyOperation } from "../../src/flux/schema.js";
 
 const temps: string[] = [];
 afterEach(async () => {

@@ -4,6 +4,7 @@
  * on a terminal. Anything piped or redirected gets plain words.
  */
 import type { Phase } from "../../store/status.js";
+import type { Env } from "../../util/env.js";
 
 /** The states a person tells apart at a glance. */
 export type Tone = "ready" | "progressing" | "failed" | "suspended" | "unknown";
@@ -22,8 +23,6 @@ export interface Style {
 export interface StreamLike {
   isTTY?: boolean;
 }
-
-type Env = Readonly<Record<string, string | undefined>>;
 
 const COLOURS: Record<Tone, number> = {
   ready: 32, // green

@@ -10,6 +10,7 @@ import { matches, type Selection } from "../views/select.js";
 import type { RenderInputs } from "../render/inputs.js";
 import { failureOf } from "../views/failures.js";
 import type { StoreEntry } from "../store/store.js";
+import { typed } from "../store/typed.js";
 import { ownerKey, type Group, type OwnerKind, type Side } from "./model.js";
 
 export interface CollectOptions {
@@ -38,7 +39,7 @@ function kustomizationPath(entry: StoreEntry, repoRoot: string): string {
     if (!rel.startsWith("..") && !path.isAbsolute(rel)) return toPosix(rel) || ".";
     return toPosix(built);
   }
-  const p = (entry.object.spec as { path?: string } | undefined)?.path ?? "";
+  const p = typed(entry, "Kustomization")?.spec.path ?? "";
   return p.replace(/^\.?\//, "").replace(/\/$/, "") || ".";
 }
 

@@ -8,7 +8,9 @@
 import path from "node:path";
 import type { RenderResult } from "../run.js";
 import { chartFiles, kustomizationFiles, stableJson } from "../render/inputs.js";
+import type { ChartTemplateSpec } from "../flux/schema.js";
 import type { StoreEntry } from "../store/store.js";
+import { typed } from "../store/typed.js";
 
 interface ChartRef {
   kind: string;
@@ -19,30 +21,25 @@ interface ChartRef {
   valuesFiles: string[];
 }
 
-function chartRefOf(entry: StoreEntry): ChartRef | undefined {
-  const spec = (entry.object.spec ?? {}) as {
-    chart?: {
-      spec?: {
-        chart?: string;
-        sourceRef?: { kind?: string; name?: string; namespace?: string };
-        valuesFiles?: string[];
-        valuesFile?: string;
-      };
-    };
-    chartRef?: { kind?: string; name?: string; namespace?: string };
+/** Where a chart template (a HelmRelease's chart.spec, or a HelmChart's spec) takes its chart from. */
+function fromTemplate(
+  tpl: Pick<ChartTemplateSpec, "chart" | "sourceRef" | "valuesFiles" | "valuesFile">,
+  namespace: string,
+): ChartRef {
+  return {
+    kind: tpl.sourceRef.kind,
+    namespace: tpl.sourceRef.namespace ?? namespace,
+    name: tpl.sourceRef.name,
+    chart: tpl.chart,
+    valuesFiles: [...(tpl.valuesFile ? [tpl.valuesFile] : []), ...(tpl.valuesFiles ?? [])],
   };
+}
+
+function chartRefOf(entry: StoreEntry): ChartRef | undefined {
+  const spec = typed(entry, "HelmRelease")?.spec;
   const ns = entry.ref.namespace;
-  const tpl = spec.chart?.spec;
-  if (tpl?.sourceRef?.kind && tpl.sourceRef.name) {
-    return {
-      kind: tpl.sourceRef.kind,
-      namespace: tpl.sourceRef.namespace ?? ns,
-      name: tpl.sourceRef.name,
-      ...(tpl.chart ? { chart: tpl.chart } : {}),
-      valuesFiles: [...(tpl.valuesFile ? [tpl.valuesFile] : []), ...(tpl.valuesFiles ?? [])],
-    };
-  }
-  if (spec.chartRef?.kind && spec.chartRef.name) {
+  if (spec?.chart) return fromTemplate(spec.chart.spec, ns);
+  if (spec?.chartRef) {
     return {
       kind: spec.chartRef.kind,
       namespace: spec.chartRef.namespace ?? ns,
@@ -73,27 +70,19 @@ async function localChart(result: RenderResult | undefined, ref: ChartRef): Prom
 /** What a release's render depends on, as comparable text. */
 async function dependencies(result: RenderResult | undefined, entry: StoreEntry): Promise<string> {
   const parts: string[] = [definition(result, entry.key)];
-  const spec = (entry.object.spec ?? {}) as {
-    valuesFrom?: Array<{ kind?: string; name?: string }>;
-  };
-  for (const ref of spec.valuesFrom ?? []) {
-    parts.push(definition(result, `${ref.kind ?? ""}/${entry.ref.namespace}/${ref.name ?? ""}`));
+  for (const ref of typed(entry, "HelmRelease")?.spec.valuesFrom ?? []) {
+    parts.push(definition(result, `${ref.kind}/${entry.ref.namespace}/${ref.name}`));
   }
   const chart = chartRefOf(entry);
   if (chart) {
     const sourceKey = `${chart.kind}/${chart.namespace}/${chart.name}`;
     parts.push(definition(result, sourceKey));
-    const source = result?.store.get(sourceKey);
-    if (chart.kind === "HelmChart" && source) {
+    const helmChart = typed(result?.store.get(sourceKey), "HelmChart");
+    if (helmChart) {
       // A HelmChart points at a source in turn.
-      const inner = chartRefOf({
-        ...source,
-        object: { spec: { chart: { spec: source.object.spec } } },
-      });
-      if (inner) {
-        parts.push(definition(result, `${inner.kind}/${inner.namespace}/${inner.name}`));
-        parts.push(await localChart(result, inner));
-      }
+      const inner = fromTemplate(helmChart.spec, chart.namespace);
+      parts.push(definition(result, `${inner.kind}/${inner.namespace}/${inner.name}`));
+      parts.push(await localChart(result, inner));
     }
     parts.push(await localChart(result, chart));
   }

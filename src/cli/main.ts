@@ -7,11 +7,20 @@ import { FluxLocalError, UsageError } from "../util/errors.js";
 import { buildCommand } from "./commands/build.js";
 import { diagnosticsCommand } from "./commands/diagnostics.js";
 import { diffCommand } from "./commands/diff.js";
+import { doctorCommand } from "./commands/doctor.js";
 import { getCommand } from "./commands/get.js";
 import { testCommand } from "./commands/test.js";
+import { versionText } from "./commands/version.js";
+import { packageVersion } from "../util/package-info.js";
 import { EXIT_FAILED, EXIT_USAGE } from "./run.js";
 
 export async function main(argv: readonly string[]): Promise<number> {
+  // `--version` looks the tools up (asynchronously), so it is answered before
+  // commander, which prints versions synchronously.
+  if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-V")) {
+    process.stdout.write(await versionText());
+    return 0;
+  }
   let exitCode = 0;
   const setExit = (code: number) => {
     exitCode = Math.max(exitCode, code);
@@ -20,7 +29,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     .description(
       "Render a Flux CD repository offline: every Kustomization built, every HelmRelease templated.",
     )
-    .version("0.1.0")
+    .version(
+      packageVersion(),
+      "-V, --version",
+      "print the version, and the kustomize, helm and kustomize worker found",
+    )
     .showHelpAfterError()
     .exitOverride();
   program.addCommand(getCommand(setExit));
@@ -28,6 +41,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   program.addCommand(testCommand(setExit));
   program.addCommand(diagnosticsCommand(setExit));
   program.addCommand(diffCommand(setExit));
+  program.addCommand(doctorCommand(setExit));
   for (const cmd of program.commands) {
     cmd.exitOverride();
     for (const sub of cmd.commands) sub.exitOverride();

@@ -2,6 +2,7 @@
  * Running a render for a command and finishing it: the failure summary on
  * stderr, and the exit code (only the CLI maps errors to exit codes).
  */
+import { findTool } from "../exec/tools.js";
 import { appendFileSync } from "node:fs";
 import { render, type RenderRequest, type RenderResult } from "../run.js";
 import { failedKustomizations } from "../views/select.js";
@@ -36,6 +37,10 @@ export async function startRun(opts: CommonOptions, request: RenderRequest): Pro
     level: opts.verbose ? "debug" : "warn",
     format: opts.logFormat ?? "pretty",
   });
+  // Tools first: a missing kustomize (or helm, when HelmReleases are rendered)
+  // is one clear message with the install command, not a failure per object.
+  await findTool("kustomize");
+  if (request.helm) await findTool("helm");
   // With --verbose (debug), src/exec/run.ts logs every command it runs: argv,
   // duration and exit code, once ("command finished").
 

@@ -14,7 +14,19 @@ export interface Tool {
   file: string;
   /** Arguments that precede the tool's own (for `kubectl kustomize`). */
   prefix: string[];
+  /** Where it was found: the environment variable, ".tools/bin" or "PATH". */
+  via?: string;
 }
+
+/** How to install each tool flux-local runs, for messages and `flux-local doctor`. */
+export const INSTALL_HINTS: Record<string, string> = {
+  kustomize:
+    "go install sigs.k8s.io/kustomize/kustomize/v5@latest (or brew install kustomize; releases: https://github.com/kubernetes-sigs/kustomize/releases)",
+  helm: "brew install helm (or go install helm.sh/helm/v4/cmd/helm@latest; releases: https://github.com/helm/helm/releases)",
+  git: "apt-get install git (or brew install git)",
+  "flux-operator":
+    "brew install controlplaneio-fluxcd/tap/flux-operator (or go install github.com/controlplaneio-fluxcd/flux-operator/cmd/cli@latest)",
+};
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 const localTools = path.join(projectRoot, ".tools", "bin");
@@ -28,7 +40,17 @@ export async function isExecutable(file: string): Promise<boolean> {
   }
 }
 
-async function onPath(name: string): Promise<string | undefined> {
+/** The message for a tool that is not there: what to run to install it, or where to point. */
+export function missingToolMessage(name: "kustomize" | "helm"): string {
+  const envVar = `FLUX_LOCAL_${name.toUpperCase()}`;
+  return (
+    `${name} not found on PATH. Install it: ${INSTALL_HINTS[name]}; ` +
+    `or set ${envVar} to its path (in a flux-local checkout, \`npm run setup\` installs it into .tools/bin). ` +
+    "`flux-local doctor` shows what is found where."
+  );
+}
+
+export async function onPath(name: string): Promise<string | undefined> {
   for (const dir of (process.env.PATH ?? "").split(path.delimiter)) {
     if (!dir) continue;
     const candidate = path.join(dir, name);
@@ -43,20 +65,18 @@ async function locate(name: "kustomize" | "helm"): Promise<Tool> {
   const envVar = `FLUX_LOCAL_${name.toUpperCase()}`;
   const explicit = process.env[envVar];
   if (explicit) {
-    if (await isExecutable(explicit)) return { file: explicit, prefix: [] };
+    if (await isExecutable(explicit)) return { file: explicit, prefix: [], via: envVar };
     throw new FluxLocalError(`${envVar}=${explicit} is not an executable file`);
   }
   const local = path.join(localTools, name);
-  if (await isExecutable(local)) return { file: local, prefix: [] };
+  if (await isExecutable(local)) return { file: local, prefix: [], via: ".tools/bin" };
   const found = await onPath(name);
-  if (found) return { file: found, prefix: [] };
+  if (found) return { file: found, prefix: [], via: "PATH" };
   if (name === "kustomize") {
     const kubectl = await onPath("kubectl");
-    if (kubectl) return { file: kubectl, prefix: ["kustomize"] };
+    if (kubectl) return { file: kubectl, prefix: ["kustomize"], via: "PATH (kubectl kustomize)" };
   }
-  throw new FluxLocalError(
-    `${name} not found: run \`npm run setup\` (installs it into .tools/bin), install it on PATH, or set ${envVar}`,
-  );
+  throw new FluxLocalError(missingToolMessage(name));
 }
 
 export function findTool(name: "kustomize" | "helm"): Promise<Tool> {

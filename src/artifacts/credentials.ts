@@ -96,7 +96,13 @@ function parseSecrets(text: string, file: string): VaultSecret[] {
   const out: VaultSecret[] = [];
   for (const doc of parseAllDocuments(text)) {
     if (doc.errors.length > 0) throw new UsageError(`--secret-file ${file}: not valid YAML`);
-    const obj = doc.toJS() as {
+    let js: unknown;
+    try {
+      js = doc.toJS();
+    } catch {
+      throw new UsageError(`--secret-file ${file}: too many YAML aliases or too deep`);
+    }
+    const obj = js as {
       kind?: unknown;
       metadata?: { name?: unknown; namespace?: unknown };
       type?: unknown;

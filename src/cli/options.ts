@@ -8,6 +8,7 @@ import type { HelmRenderOptions } from "../controllers/helmrelease/options.js";
 import type { RenderRequest } from "../run.js";
 import { DEFAULT_NAMESPACE, parseLabelSelector, type Selection } from "../views/select.js";
 import { UsageError } from "../util/errors.js";
+import { overrideLimit } from "../util/limits.js";
 
 export interface CommonOptions {
   path: string;
@@ -23,6 +24,8 @@ export interface CommonOptions {
   verbose?: boolean;
   quiet?: boolean;
   logFormat?: "json" | "pretty";
+  toolTimeout?: string;
+  toolMemory?: string;
 }
 
 export interface SelectionOptions {
@@ -71,6 +74,14 @@ export function addCommonOptions(cmd: Command): Command {
       "--registry-config <file>",
       "docker config file with registry credentials (default: $DOCKER_CONFIG/config.json or ~/.docker/config.json)",
     )
+    .option(
+      "--tool-timeout <seconds>",
+      "stop an external command (kustomize, helm) that runs longer (default 300, or $FLUX_LOCAL_TOOL_TIMEOUT)",
+    )
+    .option(
+      "--tool-memory <MiB>",
+      "memory bound of an external command, on Linux (default 2048, or $FLUX_LOCAL_TOOL_MEMORY_MB)",
+    )
     .option("-v, --verbose", "log each external command and its duration")
     .option("-q, --quiet", "no live progress display on a terminal")
     .addOption(
@@ -110,11 +121,26 @@ export function parseSources(values: readonly string[]): SourceMapping[] {
   return out;
 }
 
+/** --tool-timeout and --tool-memory bound every external command of the run. */
+function applyToolLimits(opts: CommonOptions): void {
+  for (const [flag, raw, env] of [
+    ["--tool-timeout", opts.toolTimeout, "FLUX_LOCAL_TOOL_TIMEOUT"],
+    ["--tool-memory", opts.toolMemory, "FLUX_LOCAL_TOOL_MEMORY_MB"],
+  ] as const) {
+    if (raw === undefined) continue;
+    const value = Number(raw);
+    if (!Number.isFinite(value) || value <= 0)
+      throw new UsageError(`${flag} ${raw}: expected a positive number`);
+    overrideLimit(env, value);
+  }
+}
+
 export function renderRequest(opts: CommonOptions, pathOverride?: string): RenderRequest {
   const concurrency = opts.concurrency ? Number(opts.concurrency) : undefined;
   if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1)) {
     throw new UsageError(`--concurrency ${opts.concurrency}: expected a positive whole number`);
   }
+  applyToolLimits(opts);
   return {
     path: pathOverride ?? opts.path,
     sources: parseSources(opts.sources),

@@ -18,6 +18,9 @@ import type { Status } from "../store/status.js";
 import { errorMessage } from "../util/errors.js";
 import { logger } from "../util/log.js";
 
+/** Definitions of one object in one run before it is failed as not converging. */
+const MAX_GENERATIONS = 16;
+
 export interface Controller {
   /** Kinds this controller reconciles (store ref kinds, e.g. "Kustomization"). */
   readonly kinds: readonly string[];
@@ -74,6 +77,19 @@ export class Manager {
     const controller = this.controllers.get(entry.ref.kind);
     if (!controller) return;
     const generation = entry.generation;
+    if (generation > MAX_GENERATIONS) {
+      // Objects that keep redefining each other (a Kustomization whose build
+      // defines another that redefines the first) never reach a fixed point.
+      if (entry.status.phase !== "Failed") {
+        const producer = entry.origin.producer ? `, last by ${entry.origin.producer}` : "";
+        this.store.setStatus(entry.ref, {
+          phase: "Failed",
+          reason: "BuildFailed",
+          message: `${entry.key} does not converge: its definition changed ${generation - 1} times in one run${producer}; objects whose builds keep redefining each other never settle`,
+        });
+      }
+      return;
+    }
     this.running++;
     const task = (async () => {
       try {

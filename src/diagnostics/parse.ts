@@ -4,6 +4,7 @@
  * mappings are kept (the document check reports them, in flux-local's words).
  */
 import { LineCounter, parseAllDocuments } from "yaml";
+import { limits } from "../util/limits.js";
 import type { ParsedFile, YamlDocument } from "./model.js";
 import { firstUnprintable, unprintableMessage } from "./python-text.js";
 
@@ -26,7 +27,9 @@ export function parseYamlFile(file: string, text: string): ParsedFile {
     const first = doc.errors[0];
     if (first) {
       const pos = lineCounter.linePos(first.pos[0]);
-      const text = first.message.split("\n")[0] ?? first.message;
+      const text = /call stack/i.test(first.message)
+        ? "YAML nested too deeply to read"
+        : (first.message.split("\n")[0] ?? first.message);
       return {
         file,
         documents,
@@ -39,7 +42,7 @@ export function parseYamlFile(file: string, text: string): ParsedFile {
     const start = doc.contents?.range[0] ?? doc.range[0];
     let value: unknown;
     try {
-      value = doc.toJS({ maxAliasCount: 1000 });
+      value = doc.toJS({ maxAliasCount: limits.maxAliasCount });
     } catch (err) {
       const line = lineCounter.linePos(start).line;
       return {

@@ -2,10 +2,11 @@
  * Reading the manifests under a path: every `*.yaml`/`*.yml` file, honouring
  * ignore files, skipping Helm chart folders (templates are not YAML).
  */
-import { readdir, readFile } from "node:fs/promises";
+import { readdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import type { KubeObject } from "../flux/objects.js";
 import { IgnoreRules } from "./ignore.js";
+import { limits, RAISE } from "../util/limits.js";
 import { parseYamlDocuments } from "./yaml.js";
 
 export interface ScannedObject {
@@ -122,6 +123,15 @@ export async function listManifestFiles(
 
 async function readManifestFile(file: string, result: ScanResult): Promise<void> {
   result.files++;
+  const { size } = await stat(file);
+  if (size > limits.maxFileBytes) {
+    result.errors.push({
+      file,
+      line: 1,
+      message: `file is ${size} bytes, over the limit of ${limits.maxFileBytes} (${RAISE.maxFileBytes})`,
+    });
+    return;
+  }
   const text = await readFile(file, "utf8");
   const parsed = parseYamlDocuments(text);
   for (const err of parsed.errors) result.errors.push({ file, ...err });

@@ -5,6 +5,7 @@
 import { LineCounter, parseAllDocuments } from "yaml";
 import { toYaml, toYamlStream } from "../util/yaml.js";
 import type { KubeObject } from "../flux/objects.js";
+import { limits, RAISE } from "../util/limits.js";
 
 export interface ParsedDocument {
   object: KubeObject;
@@ -33,20 +34,33 @@ export function parseYamlDocuments(text: string): ParseResult {
   if (text.includes("\u0000")) {
     return { documents, errors: [{ message: "file is not text (contains NUL bytes)", line: 1 }] };
   }
-  const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
+  let docs;
+  try {
+    docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
+  } catch (err) {
+    return { documents, errors: [{ message: boundMessage(err), line: 1 }] };
+  }
   for (const doc of docs) {
     const start = doc.contents?.range[0] ?? doc.range[0];
     const line = lineCounter.linePos(start).line;
     if (doc.errors.length > 0) {
       for (const err of doc.errors) {
         errors.push({
-          message: firstLine(err.message),
+          message: /call stack/i.test(err.message)
+            ? "YAML nested too deeply to read"
+            : firstLine(err.message),
           line: lineCounter.linePos(err.pos[0]).line,
         });
       }
       continue;
     }
-    const value: unknown = doc.toJS({ maxAliasCount: 1000 });
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount: limits.maxAliasCount });
+    } catch (err) {
+      errors.push({ message: boundMessage(err), line });
+      continue;
+    }
     if (value === null || value === undefined) continue;
     if (typeof value !== "object" || Array.isArray(value)) {
       errors.push({
@@ -58,6 +72,18 @@ export function parseYamlDocuments(text: string): ParseResult {
     documents.push({ object: value as KubeObject, line });
   }
   return { documents, errors };
+}
+
+/**
+ * The message for a document the parser gave up on: an alias bomb (too many
+ * aliases expanded) or nesting too deep for the parser's stack.
+ */
+export function boundMessage(err: unknown): string {
+  if (err instanceof RangeError) return "YAML nested too deeply to read";
+  const text = err instanceof Error ? err.message : String(err);
+  if (/alias/i.test(text))
+    return `YAML expands more than ${limits.maxAliasCount} aliases (an alias bomb?); ${RAISE.maxAliasCount}`;
+  return `YAML could not be read: ${firstLine(text)}`;
 }
 
 function firstLine(message: string): string {

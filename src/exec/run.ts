@@ -4,13 +4,19 @@
  * SubprocessError with argv, exit code and the tail of stderr.
  */
 import { execa } from "execa";
+import { access, constants } from "node:fs/promises";
+import path from "node:path";
 import { SubprocessError } from "../util/errors.js";
+import { limits, RAISE } from "../util/limits.js";
 import { logger } from "../util/log.js";
 
 export interface ExecOptions {
   cwd: string;
   env?: Record<string, string>;
+  /** Default: limits.toolTimeoutSeconds. */
   timeoutMs?: number;
+  /** Heap (data segment) bound in MiB, where Linux allows; default limits.toolMemoryMiB. */
+  memoryMiB?: number;
   signal?: AbortSignal;
   input?: string;
 }
@@ -22,7 +28,32 @@ export interface RunResult {
 }
 
 const STDERR_TAIL = 4000;
-export const DEFAULT_TIMEOUT_MS = 5 * 60_000;
+/** The default time bound of an external command (changed by --tool-timeout). */
+export function defaultTimeoutMs(): number {
+  return limits.toolTimeoutSeconds * 1000;
+}
+
+let prlimitPath: Promise<string | undefined> | undefined;
+/** util-linux `prlimit`, which bounds the command's memory on Linux. */
+function findPrlimit(): Promise<string | undefined> {
+  prlimitPath ??= (async () => {
+    if (process.platform !== "linux") return undefined;
+    for (const dir of ["/usr/bin", "/bin", ...(process.env.PATH ?? "").split(path.delimiter)]) {
+      if (!dir) continue;
+      const candidate = path.join(dir, "prlimit");
+      try {
+        await access(candidate, constants.X_OK);
+        return candidate;
+      } catch {
+        // keep looking
+      }
+    }
+    return undefined;
+  })();
+  return prlimitPath;
+}
+
+const OUT_OF_MEMORY = /out of memory|cannot allocate memory|pthread_create failed/i;
 
 /** Observers of every command run (the CLI's `--verbose` and tests use it). */
 export type CommandListener = (event: {
@@ -48,12 +79,19 @@ export async function run(
   options: ExecOptions,
 ): Promise<RunResult> {
   const argv = [file, ...args];
+  const name = path.basename(file);
+  const timeoutMs = options.timeoutMs ?? defaultTimeoutMs();
+  const memoryMiB = options.memoryMiB ?? limits.toolMemoryMiB;
+  const prlimit = await findPrlimit();
+  const [command, commandArgs] = prlimit
+    ? [prlimit, [`--data=${Math.round(memoryMiB * 1024 * 1024)}`, "--", file, ...args]]
+    : [file, args];
   const started = performance.now();
-  const result = await execa(file, args, {
+  const result = await execa(command, commandArgs, {
     cwd: options.cwd,
     env: { ...options.env },
     extendEnv: true,
-    timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    timeout: timeoutMs,
     cancelSignal: options.signal,
     input: options.input,
     reject: false,
@@ -66,9 +104,20 @@ export async function run(
   for (const listener of listeners) listener({ argv, durationMs, exitCode });
   logger.debug({ argv, durationMs, exitCode }, "command finished");
   if (result.failed) {
-    const stderr = tail(String(result.stderr ?? ""));
-    const why = result.timedOut
-      ? `timed out after ${options.timeoutMs ?? DEFAULT_TIMEOUT_MS} ms`
+    const full = String(result.stderr ?? "");
+    let stderr = tail(withoutGoDump(full));
+    // Stopped by a bound: the explanation replaces the tool's output (a Go
+    // crash dump says nothing useful), and says how to raise the bound.
+    const limit = result.timedOut
+      ? `${name} timed out after ${timeoutMs / 1000} s and was stopped (the limit; ${RAISE.toolTimeout})`
+      : !result.isCanceled && OUT_OF_MEMORY.test(full.slice(0, 20_000))
+        ? `${name} ran out of memory (the limit is ${memoryMiB} MiB; ${RAISE.toolMemory})`
+        : !result.isCanceled && result.signal
+          ? `${name} was killed by signal ${result.signal}${result.signal === "SIGKILL" ? ` (out of memory? the limit is ${memoryMiB} MiB; ${RAISE.toolMemory})` : ""}`
+          : undefined;
+    if (limit) stderr = limit;
+    const why = limit
+      ? "was stopped"
       : result.isCanceled
         ? "was cancelled"
         : exitCode === undefined
@@ -82,6 +131,12 @@ export async function run(
     });
   }
   return { stdout: String(result.stdout), stderr: String(result.stderr), durationMs };
+}
+
+/** A Go crash dump (goroutine stacks, registers) cut down to its first lines. */
+function withoutGoDump(text: string): string {
+  const dump = text.search(/^(?:goroutine \d+ |runtime stack:|SIGABRT|SIGSEGV|PC=0x)/m);
+  return dump < 0 ? text : text.slice(0, dump).trimEnd();
 }
 
 function tail(text: string): string {

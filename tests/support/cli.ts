@@ -29,9 +29,27 @@ export async function runCli(
     timeout: 120_000,
     stripFinalNewline: false,
   });
-  return {
+  const out = {
     stdout: String(result.stdout),
     stderr: String(result.stderr),
     exitCode: result.exitCode ?? -1,
   };
+  const crash = crashIn(out.stderr);
+  if (crash) {
+    throw new Error(
+      `flux-local ${args.join(" ")} printed ${crash} on stderr (every failure must be a named error):\n${out.stderr}`,
+    );
+  }
+  return out;
+}
+
+/**
+ * What no input may make the CLI print: "internal error" or a JavaScript stack
+ * trace. Every CLI test goes through runCli, so any such output fails it.
+ */
+export function crashIn(stderr: string): string | undefined {
+  if (/internal error/i.test(stderr)) return '"internal error"';
+  if (/^\s+at .+(?:\(.*:\d+:\d+\)|:\d+:\d+)$/m.test(stderr)) return "a stack trace";
+  if (/reconcile crashed|Maximum call stack/i.test(stderr)) return "a crash";
+  return undefined;
 }

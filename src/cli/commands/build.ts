@@ -11,7 +11,7 @@ import { compare, kustomizationInfos } from "../../views/kustomizations.js";
 import { failedKustomizations, matches, type Selection } from "../../views/select.js";
 import type { StoreEntry } from "../../store/store.js";
 import { rm } from "node:fs/promises";
-import { emit } from "../format/output.js";
+import { checkOutputFile, emit } from "../format/output.js";
 import {
   addCommonOptions,
   addHelmOptions,
@@ -131,6 +131,7 @@ export function buildCommand(setExit: (code: number) => void): Command {
       .argument("[name]", "only this Kustomization");
     addOutputOptions(addSelectionOptions(addCommonOptions(cmd))).action(
       async (name: string | undefined, opts: BuildOptions) => {
+        if (opts.outputFile) await checkOutputFile("--output-file", opts.outputFile);
         const result = await startRun(opts, renderRequest(opts));
         // Without a name, every Kustomization of every namespace (as flux-local did).
         const selection = selectionOf(opts, name);
@@ -156,6 +157,7 @@ export function buildCommand(setExit: (code: number) => void): Command {
       .argument("[name]", "only this HelmRelease");
     addHelmOptions(addOutputOptions(addSelectionOptions(addCommonOptions(cmd)), true)).action(
       async (name: string | undefined, opts: HelmBuildOptions) => {
+        if (opts.outputFile) await checkOutputFile("--output-file", opts.outputFile);
         const selection = selectionOf(opts, name);
         const helm = {
           ...helmRenderOptions(opts),
@@ -180,6 +182,7 @@ export function buildCommand(setExit: (code: number) => void): Command {
     .option("--enable-helm", "render HelmReleases with helm, after the Kustomizations' objects");
   addHelmOptions(addOutputOptions(addCommonOptions(all))).action(
     async (pathArg: string | undefined, opts: HelmBuildOptions) => {
+      if (opts.outputFile) await checkOutputFile("--output-file", opts.outputFile);
       const result = await startRun(opts, renderRequestWithHelm(opts, pathArg));
       const everything = { namespace: "", allNamespaces: true, labels: {} };
       const objects = outputOf(result, everything, opts).objects;

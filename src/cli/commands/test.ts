@@ -21,7 +21,7 @@ import { failedKustomizations, matches, type Selection } from "../../views/selec
 import type { RenderResult } from "../../run.js";
 import type { StoreEntry } from "../../store/store.js";
 import { errorMessage, FluxLocalError, UsageError } from "../../util/errors.js";
-import { emit, writeAtomically } from "../format/output.js";
+import { checkOutputFile, emit, writeAtomically } from "../format/output.js";
 import { styleFor, type Style } from "../format/style.js";
 import {
   addCommonOptions,
@@ -201,6 +201,8 @@ export function testCommand(setExit: (code: number) => void): Command {
       if (target.path !== undefined && cmd.getOptionValueSource("path") === "cli") {
         throw new UsageError(`test ${target.path}: give the path either as --path or as PATH`);
       }
+      if (opts.junit) await checkOutputFile("--junit", opts.junit);
+      if (opts.json) await checkOutputFile("--json", opts.json);
       const cwd = process.cwd();
       const startedAt = new Date();
       const started = performance.now();

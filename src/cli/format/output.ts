@@ -4,9 +4,37 @@
  * half-written file).
  */
 import { randomBytes } from "node:crypto";
-import { rename, rm, writeFile } from "node:fs/promises";
+import { access, constants, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { toYaml as safeYaml } from "../../util/yaml.js";
+import { FluxLocalError, UsageError } from "../../util/errors.js";
+
+/**
+ * Check an output file's place before the run, so a bad `--output-file`
+ * (missing or read-only folder, a folder in its place) is a usage error at
+ * once rather than a crash after the whole render.
+ */
+export async function checkOutputFile(flag: string, file: string): Promise<void> {
+  const dir = path.dirname(path.resolve(file));
+  const bad = (why: string) => new UsageError(`${flag} ${file}: ${why}`);
+  try {
+    if (!(await stat(dir)).isDirectory()) throw bad(`${dir} is not a folder`);
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    throw bad(`the folder ${dir} does not exist`);
+  }
+  try {
+    await access(dir, constants.W_OK);
+  } catch {
+    throw bad(`the folder ${dir} is not writable`);
+  }
+  try {
+    if ((await stat(file)).isDirectory()) throw bad("is a folder");
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    // does not exist yet: fine
+  }
+}
 
 export async function writeAtomically(file: string, content: string): Promise<void> {
   const tmp = path.join(
@@ -18,7 +46,8 @@ export async function writeAtomically(file: string, content: string): Promise<vo
     await rename(tmp, file);
   } catch (err) {
     await rm(tmp, { force: true });
-    throw err;
+    const code = (err as NodeJS.ErrnoException).code ?? "";
+    throw new FluxLocalError(`could not write ${file}: ${code || String(err)}`, { cause: err });
   }
 }
 

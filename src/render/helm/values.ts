@@ -7,6 +7,8 @@
  * octal, timestamps stay strings). Pure functions.
  */
 import { parseDocument } from "yaml";
+import { boundMessage } from "../../discovery/yaml.js";
+import { limits } from "../../util/limits.js";
 import { setPathValue, StrvalsError } from "./strvals.js";
 
 export type Values = Record<string, unknown>;
@@ -52,7 +54,12 @@ export function readValues(text: string): Values {
       `not valid YAML${line ? ` (line ${line})` : ""}: ${error.message.split("\n")[0]}`,
     );
   }
-  const value: unknown = doc.toJS({ maxAliasCount: 1000 });
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: limits.maxAliasCount });
+  } catch (err) {
+    throw new ValuesError(boundMessage(err));
+  }
   if (value === null || value === undefined) return {};
   if (!isValuesMap(value)) {
     throw new ValuesError(

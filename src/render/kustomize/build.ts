@@ -78,7 +78,7 @@ export async function kustomizeBuild(request: KustomizeBuildRequest): Promise<Bu
     original = parsed.documents[0]?.object ?? {};
   } else {
     docFile = path.join(realDir, "kustomization.yaml (generated)");
-    original = { ...(await generateKustomization(realDir, request.ignore)) };
+    original = { ...(await generateKustomization(realDir, request.ignore, realRoot)) };
   }
 
   const existingComponents = new Set<string>();
@@ -91,7 +91,9 @@ export async function kustomizeBuild(request: KustomizeBuildRequest): Promise<Bu
     }
   }
   const doc = applyFluxSpec(original, request.spec, { existingComponents });
-  await checkKustomizationTree(realRoot, realDir, doc, docFile);
+  await checkKustomizationTree(realRoot, realDir, doc, docFile, {
+    buildConfigs: (configDir) => buildPluginConfigs(configDir, request),
+  });
 
   // Ask kustomize where each object came from, for precise error locations.
   const buildMetadata = Array.isArray(doc.buildMetadata) ? (doc.buildMetadata as unknown[]) : [];
@@ -154,6 +156,32 @@ async function runKustomize(
     });
   } finally {
     await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The objects of a folder listed under generators/transformers/validators (its
+ * tree already checked): kustomize uses them as plugin configs, so the safety
+ * check reads the files they name.
+ */
+async function buildPluginConfigs(dir: string, request: KustomizeBuildRequest): Promise<unknown[]> {
+  const tool = await findTool("kustomize");
+  try {
+    const { stdout } = await run(
+      tool.file,
+      [...tool.prefix, "build", dir, "--load-restrictor", "LoadRestrictionsNone"],
+      { cwd: dir, signal: request.signal, timeoutMs: request.timeoutMs },
+    );
+    return parseYamlDocuments(stdout).documents.map((d) => d.object);
+  } catch (err) {
+    if (err instanceof SubprocessError)
+      throw new RenderError(
+        `kustomize build of plugin configs in ${dir} failed: ${err.stderr.trim()}`,
+        {
+          cause: err,
+        },
+      );
+    throw err;
   }
 }
 

@@ -4,12 +4,13 @@
  * sub-directory with its own kustomization file is one resource and is not
  * descended; other sub-directories are walked.
  */
-import { readdir, readFile } from "node:fs/promises";
+import { readdir, realpath } from "node:fs/promises";
 import path from "node:path";
 import type { IgnoreRules } from "../../discovery/ignore.js";
 import { parseYamlDocuments } from "../../discovery/yaml.js";
 import { InputError } from "../../util/errors.js";
 import { findKustomizationFile } from "./files.js";
+import { containedPath, readYamlText } from "./safety.js";
 
 export interface GeneratedKustomization {
   apiVersion: "kustomize.config.k8s.io/v1beta1";
@@ -20,13 +21,20 @@ export interface GeneratedKustomization {
 export async function generateKustomization(
   dir: string,
   rules: IgnoreRules,
+  root: string = dir,
 ): Promise<GeneratedKustomization> {
   const resources: string[] = [];
-  await scan(dir, dir, rules, resources);
+  await scan(await realpath(root), dir, dir, rules, resources);
   return { apiVersion: "kustomize.config.k8s.io/v1beta1", kind: "Kustomization", resources };
 }
 
-async function scan(base: string, dir: string, rules: IgnoreRules, out: string[]): Promise<void> {
+async function scan(
+  realRoot: string,
+  base: string,
+  dir: string,
+  rules: IgnoreRules,
+  out: string[],
+): Promise<void> {
   const entries = await readdir(dir, { withFileTypes: true });
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const entry of entries) {
@@ -38,13 +46,17 @@ async function scan(base: string, dir: string, rules: IgnoreRules, out: string[]
         out.push(rel);
         continue;
       }
-      await scan(base, full, await rules.enter(full), out);
+      await scan(realRoot, base, full, await rules.enter(full), out);
       continue;
     }
     if (!entry.isFile() && !entry.isSymbolicLink()) continue;
     if (!entry.name.endsWith(".yaml") && !entry.name.endsWith(".yml")) continue;
     if (rules.ignores(full, false)) continue;
-    const parsed = parseYamlDocuments(await readFile(full, "utf8"));
+    // A link is resolved and contained before anything is read; devices,
+    // FIFOs and folders behind a *.yaml name are refused.
+    const real = await containedPath(realRoot, dir, entry.name, () => `${full}: link`, full);
+    if (!real) throw new InputError(`${full} is a broken symlink`, { file: full });
+    const parsed = parseYamlDocuments(await readYamlText(real, full));
     const bad = parsed.errors[0];
     if (bad) {
       throw new InputError(

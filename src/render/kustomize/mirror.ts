@@ -8,11 +8,13 @@
 import { mkdir, readdir, symlink } from "node:fs/promises";
 import path from "node:path";
 import { KUSTOMIZATION_FILE_NAMES } from "./files.js";
+import { exposedInMirror } from "./safety.js";
 
 /**
  * Mirror `root` under `scratch` so that `dir` (inside root) is a real directory
  * with symlinks to its entries, minus any kustomization file. Returns the
- * mirrored path of `dir`.
+ * mirrored path of `dir`. `root` must be a real path. Entries that leave the
+ * root or are not files or folders are not exposed (see exposedInMirror).
  */
 export async function mirrorTree(root: string, dir: string, scratch: string): Promise<string> {
   const rel = path.relative(root, dir);
@@ -23,11 +25,18 @@ export async function mirrorTree(root: string, dir: string, scratch: string): Pr
   for (let i = 0; i <= parts.length; i++) {
     const next = parts[i];
     const isTarget = i === parts.length;
-    const entries = await readdir(real);
+    const entries = await readdir(real, { withFileTypes: true });
+    const parent = real;
+    const target = mirrored;
     await Promise.all(
       entries
-        .filter((name) => name !== next && !(isTarget && KUSTOMIZATION_FILE_NAMES.includes(name)))
-        .map((name) => symlink(path.join(real, name), path.join(mirrored, name))),
+        .filter(
+          ({ name }) => name !== next && !(isTarget && KUSTOMIZATION_FILE_NAMES.includes(name)),
+        )
+        .map(async (entry) => {
+          if (await exposedInMirror(root, entry, parent))
+            await symlink(path.join(parent, entry.name), path.join(target, entry.name));
+        }),
     );
     if (next === undefined) break;
     real = path.join(real, next);

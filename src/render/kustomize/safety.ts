@@ -1,16 +1,41 @@
 /**
  * Flux's safety rails for a kustomize build, checked before kustomize runs:
- * every file a kustomization tree references stays inside the source root
- * (no `..` or symlink escape), no remote bases, no `helmCharts` (Flux does not
- * inflate charts in a Kustomization).
+ * every file a kustomization tree makes kustomize open — resources, patches,
+ * generator files, and the files named inside generator/transformer/validator
+ * configs, recursively — stays inside the source root (no `..`, absolute path
+ * or symlink escape, no device or FIFO); no remote bases; no `helmCharts`
+ * (Flux does not inflate charts in a Kustomization).
  */
 import { readFile, realpath, stat } from "node:fs/promises";
 import path from "node:path";
-import { parse } from "yaml";
 import { InputError } from "../../util/errors.js";
+import { limits, RAISE } from "../../util/limits.js";
 import { isInside } from "../../flux/paths.js";
+import { parseYamlDocuments } from "../../discovery/yaml.js";
 import { findKustomizationFile } from "./files.js";
-import { isRemoteReference, referencesOf } from "../../discovery/references.js";
+import {
+  allReferencesOf,
+  inlineDocuments,
+  isRemoteReference,
+  pluginConfigReferences,
+  type Reference,
+} from "../../discovery/references.js";
+
+export interface TreeCheckOptions {
+  /**
+   * Build a directory listed under generators/transformers/validators (its
+   * tree already checked) and return its objects: they are plugin configs, and
+   * the files they name are checked too. Without it such directories are refused.
+   */
+  buildConfigs?: (dir: string) => Promise<unknown[]>;
+}
+
+interface Context {
+  realRoot: string;
+  seen: Set<string>;
+  options: TreeCheckOptions;
+}
+
 /**
  * Check the kustomization tree rooted at `dir` (whose kustomization document is
  * `doc`, possibly already modified) against `root`. Throws InputError naming the
@@ -21,18 +46,66 @@ export async function checkKustomizationTree(
   dir: string,
   doc: Record<string, unknown>,
   docFile: string,
+  options: TreeCheckOptions = {},
 ): Promise<void> {
-  const realRoot = await realpath(root);
-  const seen = new Set<string>();
-  await checkDoc(realRoot, dir, doc, docFile, seen, 0);
+  const ctx: Context = { realRoot: await realpath(root), seen: new Set(), options };
+  await checkDoc(ctx, dir, doc, docFile, 0);
+}
+
+/**
+ * Where a path read from a repository really leads, if it stays inside the
+ * root: lexically (as kustomize cleans it), then with every link resolved.
+ * Undefined when nothing is there (the tool reading it reports that). Devices,
+ * FIFOs and sockets are refused.
+ */
+export async function containedPath(
+  realRoot: string,
+  base: string,
+  value: string,
+  what: () => string,
+  file: string,
+): Promise<string | undefined> {
+  const target = path.resolve(base, value);
+  if (!isInside(realRoot, target)) {
+    throw new InputError(
+      `${what()} "${value}" resolves outside the source root; paths must stay inside the source`,
+      { file },
+    );
+  }
+  let real: string;
+  try {
+    real = await realpath(target);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ELOOP")
+      throw new InputError(`${what()} "${value}" is a symlink loop`, { file });
+    return undefined;
+  }
+  if (!isInside(realRoot, real)) {
+    throw new InputError(
+      `${what()} "${value}" resolves outside the source root (through a symlink); paths must stay inside the source`,
+      { file },
+    );
+  }
+  const st = await stat(real);
+  if (!st.isFile() && !st.isDirectory()) {
+    throw new InputError(`${what()} "${value}" is not a regular file (a device, FIFO or socket)`, {
+      file,
+    });
+  }
+  if (st.isFile() && st.size > limits.maxFileBytes) {
+    throw new InputError(
+      `${what()} "${value}" is ${st.size} bytes, over the limit of ${limits.maxFileBytes} (${RAISE.maxFileBytes})`,
+      { file },
+    );
+  }
+  return real;
 }
 
 async function checkDoc(
-  realRoot: string,
+  ctx: Context,
   dir: string,
   doc: Record<string, unknown>,
   docFile: string,
-  seen: Set<string>,
   depth: number,
 ): Promise<void> {
   if (depth > 64)
@@ -45,40 +118,148 @@ async function checkDoc(
       { file: docFile },
     );
   }
-  for (const ref of referencesOf(doc)) {
-    if (isRemoteReference(ref.value)) {
+  for (const ref of allReferencesOf(doc)) {
+    if (!ref.inline && isRemoteReference(ref.value)) {
       throw new InputError(
         `${docFile}: ${ref.field} entry "${ref.value}" is a remote reference; remote bases are not supported (vendor it into the repository)`,
         { file: docFile },
       );
     }
-    const target = path.resolve(dir, ref.value);
-    let real: string;
-    try {
-      real = await realpath(target);
-    } catch {
-      // kustomize reports missing files itself, with its own message.
-      continue;
-    }
-    if (!isInside(realRoot, real)) {
-      throw new InputError(
-        `${docFile}: ${ref.field} entry "${ref.value}" resolves outside the source root (${real}); paths must stay inside the source`,
-        { file: docFile },
-      );
-    }
-    if (!ref.mayBeDir || seen.has(real)) continue;
+    // Inline entries are checked as paths as well: whichever way kustomize
+    // reads an entry, what it could open is inside the root.
+    const real = await containedPath(
+      ctx.realRoot,
+      dir,
+      ref.value,
+      () => `${docFile}: ${ref.field} entry`,
+      docFile,
+    );
+    if (ref.pluginConfig) await checkPluginEntry(ctx, dir, ref, real, docFile, depth);
+    if (!real || !ref.mayBeDir || ctx.seen.has(real)) continue;
+    if (!(await stat(real)).isDirectory()) continue;
+    ctx.seen.add(real);
+    await checkDirectory(ctx, real, depth);
+  }
+}
+
+async function checkDirectory(ctx: Context, real: string, depth: number): Promise<void> {
+  const kfile = await findKustomizationFile(real);
+  if (!kfile) return;
+  const realKfile = await containedPath(
+    ctx.realRoot,
+    real,
+    path.basename(kfile),
+    () => "kustomization file",
+    kfile,
+  );
+  if (!realKfile) return;
+  const nested = await readYamlFile(realKfile, kfile);
+  const first = nested[0];
+  if (first && typeof first === "object" && !Array.isArray(first)) {
+    await checkDoc(ctx, real, first as Record<string, unknown>, kfile, depth + 1);
+  }
+}
+
+/**
+ * A generators/transformers/validators entry: inline configs, a config file, or
+ * a directory whose build output is the configs. The files the configs name
+ * are resolved against the kustomization that lists them (`dir`).
+ */
+async function checkPluginEntry(
+  ctx: Context,
+  dir: string,
+  ref: Reference,
+  real: string | undefined,
+  docFile: string,
+  depth: number,
+): Promise<void> {
+  const where = `${docFile}: ${ref.field}`;
+  for (const config of inlineDocuments(ref.value) ?? [])
+    await checkConfig(ctx, dir, config, where, docFile);
+  if (!real) return;
+  if ((await stat(real)).isFile()) {
+    for (const config of await readYamlFile(real, path.resolve(dir, ref.value)))
+      await checkConfig(ctx, dir, config, `${where} ${ref.value}`, docFile);
+    return;
+  }
+  if (!ctx.options.buildConfigs) {
+    throw new InputError(
+      `${where} entry "${ref.value}" is a directory, which is not supported here`,
+      {
+        file: docFile,
+      },
+    );
+  }
+  if (!ctx.seen.has(real)) {
+    ctx.seen.add(real);
+    await checkDirectory(ctx, real, depth);
+  }
+  for (const config of await ctx.options.buildConfigs(real))
+    await checkConfig(ctx, dir, config, `${where} ${ref.value}`, docFile);
+}
+
+async function checkConfig(
+  ctx: Context,
+  dir: string,
+  config: unknown,
+  where: string,
+  docFile: string,
+): Promise<void> {
+  const kind = (config as { kind?: unknown } | null)?.kind;
+  if (kind === "HelmChartInflationGenerator") {
+    throw new InputError(
+      `${where}: HelmChartInflationGenerator is not supported: Flux does not inflate Helm charts in a Kustomization; use a HelmRelease`,
+      { file: docFile },
+    );
+  }
+  for (const ref of pluginConfigReferences(config, where)) {
+    await containedPath(ctx.realRoot, dir, ref.value, () => `${ref.field} entry`, docFile);
+  }
+}
+
+/** A regular file's text, within the size bound (a folder or device is refused). */
+export async function readYamlText(real: string, shown: string): Promise<string> {
+  const st = await stat(real);
+  if (!st.isFile()) throw new InputError(`${shown} is not a regular file`, { file: shown });
+  if (st.size > limits.maxFileBytes) {
+    throw new InputError(
+      `${shown} is ${st.size} bytes, over the limit of ${limits.maxFileBytes} (${RAISE.maxFileBytes})`,
+      { file: shown },
+    );
+  }
+  return readFile(real, "utf8");
+}
+
+/** A YAML file's documents, read within the size bound; errors name the file. */
+export async function readYamlFile(real: string, shown: string): Promise<unknown[]> {
+  const parsed = parseYamlDocuments(await readYamlText(real, shown));
+  const bad = parsed.errors[0];
+  if (bad)
+    throw new InputError(`${shown}:${bad.line}: ${bad.message}`, { file: shown, line: bad.line });
+  return parsed.documents.map((d) => d.object);
+}
+
+/**
+ * Defence in depth for whatever builds from a mirror of the source tree: may
+ * the mirror expose this directory entry? Regular files and folders do; a
+ * link does only when it resolves inside the root to a regular file or
+ * folder; devices, FIFOs, sockets, broken links and links leaving the root
+ * are left out, so kustomize cannot reach them through the mirror whatever a
+ * kustomization says.
+ */
+export async function exposedInMirror(
+  realRoot: string,
+  entry: { name: string; isFile(): boolean; isDirectory(): boolean; isSymbolicLink(): boolean },
+  parent: string,
+): Promise<boolean> {
+  if (entry.isFile() || entry.isDirectory()) return true;
+  if (!entry.isSymbolicLink()) return false;
+  try {
+    const real = await realpath(path.join(parent, entry.name));
+    if (!isInside(realRoot, real)) return false;
     const st = await stat(real);
-    if (!st.isDirectory()) continue;
-    seen.add(real);
-    const kfile = await findKustomizationFile(real);
-    if (!kfile) continue;
-    const realKfile = await realpath(kfile);
-    if (!isInside(realRoot, realKfile)) {
-      throw new InputError(`${kfile} resolves outside the source root`, { file: kfile });
-    }
-    const nested: unknown = parse(await readFile(realKfile, "utf8"));
-    if (nested && typeof nested === "object") {
-      await checkDoc(realRoot, real, nested as Record<string, unknown>, kfile, seen, depth + 1);
-    }
+    return st.isFile() || st.isDirectory();
+  } catch {
+    return false;
   }
 }

@@ -104,14 +104,15 @@ describe("flux-local test", () => {
 
   it("shows each failure with where it was defined and its root cause; exit 1; JUnit and JSON", async () => {
     const repo = await makeRepo(broken);
-    // A report that cannot be written is an error that names it, not a crash.
+    // A report that cannot be written is a usage error that names it, found
+    // before rendering (issue 10, item 7), not a crash.
     const unwritable = await runCli(
       ["test", "ks", "--offline", "--path", "clusters/prod", "--junit", "no/such/dir/junit.xml"],
       { cwd: repo.root },
     );
-    expect(unwritable.exitCode).toBe(1);
+    expect(unwritable.exitCode).toBe(2);
     expect(unwritable.stderr).toMatch(
-      /^flux-local: --junit no\/such\/dir\/junit\.xml: cannot write the file: ENOENT/m,
+      /^flux-local: --junit no\/such\/dir\/junit\.xml: cannot write the file: the folder .*no\/such\/dir does not exist/m,
     );
     expect(unwritable.stderr).not.toMatch(/\n\s+at /);
 

@@ -132,11 +132,17 @@ describe("item 7: --output-file checked before rendering", () => {
     await mkdir(ro);
     await chmod(ro, 0o555);
     const cases: Array<[string, RegExp]> = [
-      ["missing/out.yaml", /--output-file missing\/out\.yaml: the folder .*missing does not exist/],
-      ["app", /--output-file app: is a folder/],
+      [
+        "missing/out.yaml",
+        /--output-file missing\/out\.yaml: cannot write the file: the folder .*missing does not exist/,
+      ],
+      ["app", /--output-file app: cannot write the file: is a folder/],
     ];
     if (process.getuid?.() !== 0)
-      cases.push(["ro/out.yaml", /--output-file ro\/out\.yaml: the folder .*ro is not writable/]);
+      cases.push([
+        "ro/out.yaml",
+        /--output-file ro\/out\.yaml: cannot write the file: the folder .*ro is not writable/,
+      ]);
     for (const [file, message] of cases) {
       const out = await buildAll(repo, ["--output-file", file]);
       expect(out.exitCode).toBe(2);
@@ -147,7 +153,9 @@ describe("item 7: --output-file checked before rendering", () => {
       cwd: repo.root,
     });
     expect(junit.exitCode).toBe(2);
-    expect(junit.stderr).toMatch(/--junit missing\/r\.xml: the folder .* does not exist/);
+    expect(junit.stderr).toMatch(
+      /--junit missing\/r\.xml: cannot write the file: the folder .* does not exist/,
+    );
   });
 });
 

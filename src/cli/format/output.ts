@@ -16,7 +16,7 @@ import { FluxLocalError, UsageError } from "../../util/errors.js";
  */
 export async function checkOutputFile(flag: string, file: string): Promise<void> {
   const dir = path.dirname(path.resolve(file));
-  const bad = (why: string) => new UsageError(`${flag} ${file}: ${why}`);
+  const bad = (why: string) => new UsageError(`${flag} ${file}: cannot write the file: ${why}`);
   try {
     if (!(await stat(dir)).isDirectory()) throw bad(`${dir} is not a folder`);
   } catch (err) {
@@ -46,14 +46,21 @@ export async function writeAtomically(file: string, content: string): Promise<vo
     await rename(tmp, file);
   } catch (err) {
     await rm(tmp, { force: true });
-    const code = (err as NodeJS.ErrnoException).code ?? "";
-    throw new FluxLocalError(`could not write ${file}: ${code || String(err)}`, { cause: err });
+    throw err;
   }
 }
 
 export async function emit(content: string, outputFile?: string): Promise<void> {
   if (outputFile) {
-    await writeAtomically(outputFile, content);
+    try {
+      await writeAtomically(outputFile, content);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      throw new FluxLocalError(
+        `--output-file ${outputFile}: cannot write the file: ${code ?? String(err)}`,
+        { cause: err },
+      );
+    }
     return;
   }
   await new Promise<void>((resolve, reject) => {

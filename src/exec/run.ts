@@ -53,6 +53,44 @@ function findPrlimit(): Promise<string | undefined> {
   return prlimitPath;
 }
 
+/**
+ * The command line that runs `file` under the memory bound (through prlimit,
+ * on Linux; unchanged elsewhere). For long-lived processes started outside run().
+ */
+export async function bounded(
+  file: string,
+  args: readonly string[],
+  memoryMiB = limits.toolMemoryMiB,
+): Promise<[string, string[]]> {
+  const prlimit = await findPrlimit();
+  return prlimit
+    ? [prlimit, [`--data=${Math.round(memoryMiB * 1024 * 1024)}`, "--", file, ...args]]
+    : [file, [...args]];
+}
+
+/**
+ * Why a tool stopped, when a bound stopped it: ran out of memory, or killed
+ * by a signal; undefined for an ordinary failure.
+ */
+export function stoppedByBound(
+  name: string,
+  stderr: string,
+  signal: string | undefined,
+  memoryMiB = limits.toolMemoryMiB,
+): string | undefined {
+  const who = name ? `${name} ` : "";
+  if (OUT_OF_MEMORY.test(stderr.slice(0, 20_000)))
+    return `${who}ran out of memory (the limit is ${memoryMiB} MiB; ${RAISE.toolMemory})`;
+  if (signal)
+    return `${who}was killed by signal ${signal}${signal === "SIGKILL" ? ` (out of memory? the limit is ${memoryMiB} MiB; ${RAISE.toolMemory})` : ""}`;
+  return undefined;
+}
+
+/** What a timeout message says. */
+export function timedOut(name: string, timeoutMs: number): string {
+  return `${name} timed out after ${timeoutMs / 1000} s and was stopped (the limit; ${RAISE.toolTimeout})`;
+}
+
 const OUT_OF_MEMORY = /out of memory|cannot allocate memory|pthread_create failed/i;
 
 /** Observers of every command run (the CLI's `--verbose` and tests use it). */
@@ -82,10 +120,7 @@ export async function run(
   const name = path.basename(file);
   const timeoutMs = options.timeoutMs ?? defaultTimeoutMs();
   const memoryMiB = options.memoryMiB ?? limits.toolMemoryMiB;
-  const prlimit = await findPrlimit();
-  const [command, commandArgs] = prlimit
-    ? [prlimit, [`--data=${Math.round(memoryMiB * 1024 * 1024)}`, "--", file, ...args]]
-    : [file, args];
+  const [command, commandArgs] = await bounded(file, args, memoryMiB);
   const started = performance.now();
   const result = await execa(command, commandArgs, {
     cwd: options.cwd,
@@ -109,12 +144,10 @@ export async function run(
     // Stopped by a bound: the explanation replaces the tool's output (a Go
     // crash dump says nothing useful), and says how to raise the bound.
     const limit = result.timedOut
-      ? `${name} timed out after ${timeoutMs / 1000} s and was stopped (the limit; ${RAISE.toolTimeout})`
-      : !result.isCanceled && OUT_OF_MEMORY.test(full.slice(0, 20_000))
-        ? `${name} ran out of memory (the limit is ${memoryMiB} MiB; ${RAISE.toolMemory})`
-        : !result.isCanceled && result.signal
-          ? `${name} was killed by signal ${result.signal}${result.signal === "SIGKILL" ? ` (out of memory? the limit is ${memoryMiB} MiB; ${RAISE.toolMemory})` : ""}`
-          : undefined;
+      ? timedOut(name, timeoutMs)
+      : result.isCanceled
+        ? undefined
+        : stoppedByBound(name, full, result.signal, memoryMiB);
     if (limit) stderr = limit;
     const why = limit
       ? "was stopped"
@@ -134,7 +167,7 @@ export async function run(
 }
 
 /** A Go crash dump (goroutine stacks, registers) cut down to its first lines. */
-function withoutGoDump(text: string): string {
+export function withoutGoDump(text: string): string {
   const dump = text.search(/^(?:goroutine \d+ |runtime stack:|SIGABRT|SIGSEGV|PC=0x)/m);
   return dump < 0 ? text : text.slice(0, dump).trimEnd();
 }

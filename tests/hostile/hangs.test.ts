@@ -64,11 +64,14 @@ describe("item 5: YAML alias bombs", () => {
       "app/kustomization.yaml": "resources: [bomb.yaml]\n",
       "app/bomb.yaml": bombConfigMap,
     });
-    const out = await buildAll(repo, ["--tool-memory", "256"]);
-    expect(out.exitCode).toBe(1);
-    expect(out.stderr).toMatch(
-      /Kustomization flux-system\/app .*kustomize ran out of memory \(the limit is 256 MiB; raise it with --tool-memory MIB or FLUX_LOCAL_TOOL_MEMORY_MB\)/,
-    );
+    // Through the long-lived worker and through one process per build.
+    for (const env of [{}, { FLUX_LOCAL_KUSTOMIZE_WORKER: "0" }]) {
+      const out = await buildAll(repo, ["--tool-memory", "256"], env);
+      expect(out.exitCode).toBe(1);
+      expect(out.stderr).toMatch(
+        /Kustomization flux-system\/app .*kustomize.* ran out of memory \(the limit is 256 MiB; raise it with --tool-memory MIB or FLUX_LOCAL_TOOL_MEMORY_MB\)/,
+      );
+    }
   });
 
   it("in a generated kustomization: the file is named", async () => {

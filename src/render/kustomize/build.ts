@@ -165,22 +165,18 @@ async function runKustomize(
  * check reads the files they name.
  */
 async function buildPluginConfigs(dir: string, request: KustomizeBuildRequest): Promise<unknown[]> {
-  const tool = await findTool("kustomize");
   try {
-    const { stdout } = await run(
-      tool.file,
-      [...tool.prefix, "build", dir, "--load-restrictor", "LoadRestrictionsNone"],
-      { cwd: dir, signal: request.signal, timeoutMs: request.timeoutMs },
-    );
+    const stdout = await (request.runner ?? new ProcessRunner()).build(dir, {
+      loadRestrictionsNone: true,
+      signal: request.signal,
+      timeoutMs: request.timeoutMs,
+    });
     return parseYamlDocuments(stdout).documents.map((d) => d.object);
   } catch (err) {
-    if (err instanceof SubprocessError)
-      throw new RenderError(
-        `kustomize build of plugin configs in ${dir} failed: ${err.stderr.trim()}`,
-        {
-          cause: err,
-        },
-      );
+    if (err instanceof KustomizeFailure)
+      throw new RenderError(`kustomize build of plugin configs in ${dir} failed: ${err.message}`, {
+        cause: err,
+      });
     throw err;
   }
 }

@@ -13,9 +13,17 @@ import { createInterface } from "node:readline";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { execa, type ResultPromise } from "execa";
-import { DEFAULT_TIMEOUT_MS, notifyCommand, run } from "../../exec/run.js";
+import {
+  bounded,
+  defaultTimeoutMs,
+  notifyCommand,
+  run,
+  stoppedByBound,
+  withoutGoDump,
+} from "../../exec/run.js";
 import { findTool, isExecutable } from "../../exec/tools.js";
 import { FluxLocalError, SubprocessError } from "../../util/errors.js";
+import { RAISE } from "../../util/limits.js";
 import { logger } from "../../util/log.js";
 
 export interface KustomizeBuildOptions {
@@ -115,17 +123,26 @@ const STDERR_TAIL = 4000;
 
 /** One worker process, serving one build at a time. */
 class Worker {
-  private readonly child: ResultPromise;
+  private child!: ResultPromise;
   private readonly ready: Promise<void>;
   private pending: Pending | undefined;
   private nextId = 1;
   private stderrTail = "";
+  /** The start of stderr: where a Go runtime writes why it died, before the dump. */
+  private stderrHead = "";
   private readonly started = performance.now();
   alive = true;
   private exitReason: string | undefined;
 
   constructor(private readonly file: string) {
-    this.child = execa(file, [], {
+    // Started under the memory bound (prlimit); the answer to start() waits for it.
+    this.ready = bounded(file, []).then(([command, args]) => this.spawn(command, args));
+    this.ready.catch(() => {});
+  }
+
+  private spawn(command: string, commandArgs: string[]): Promise<void> {
+    const file = this.file;
+    this.child = execa(command, commandArgs, {
       stdin: "pipe",
       stdout: "pipe",
       stderr: "pipe",
@@ -136,16 +153,16 @@ class Worker {
     });
     this.child.stderr?.setEncoding("utf8");
     this.child.stderr?.on("data", (chunk: string) => {
+      if (this.stderrHead.length < STDERR_TAIL) this.stderrHead += chunk.slice(0, STDERR_TAIL);
       this.stderrTail = (this.stderrTail + chunk).slice(-STDERR_TAIL);
     });
     // Writes after the worker died fail with EPIPE; the exit handler reports it.
     this.child.stdin?.on("error", () => {});
     const lines = createInterface({ input: this.child.stdout!, crlfDelay: Infinity });
     let onHello: ((err?: Error) => void) | undefined;
-    this.ready = new Promise<void>((resolve, reject) => {
+    const ready = new Promise<void>((resolve, reject) => {
       onHello = (err) => (err ? reject(err) : resolve());
     });
-    this.ready.catch(() => {});
     let greeted = false;
     lines.on("line", (line) => {
       if (!greeted) {
@@ -172,13 +189,22 @@ class Worker {
           : result.exitCode === undefined
             ? `could not start (${result.shortMessage})`
             : `exited with code ${result.exitCode}`);
-      const stderr = kustomizeErrorText(this.stderrTail).trim();
+      // A Go crash dump says why first, then pages of stacks: keep the why.
+      const crashed = /^goroutine \d+ /m.test(this.stderrHead + this.stderrTail);
+      let stderr = kustomizeErrorText(
+        crashed ? withoutGoDump(this.stderrHead) : this.stderrTail,
+      ).trim();
+      const bound = this.exitReason
+        ? undefined
+        : stoppedByBound("", this.stderrHead + this.stderrTail, result.signal);
+      if (bound) stderr = stderr ? `${stderr} — ${bound}` : bound;
       const reason = `the kustomize worker (${file}) ${how}${stderr ? `: ${stderr}` : ""}`;
       onHello?.(new FluxLocalError(reason));
       const pending = this.pending;
       this.pending = undefined;
       pending?.reject(new KustomizeFailure(`${reason} (building ${pending.dir})`));
     });
+    return ready;
   }
 
   start(): Promise<void> {
@@ -205,12 +231,15 @@ class Worker {
 
   build(dir: string, options: KustomizeBuildOptions): Promise<string> {
     if (!this.alive) return Promise.reject(new KustomizeFailure("the kustomize worker is gone"));
-    const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const timeoutMs = options.timeoutMs ?? defaultTimeoutMs();
     return new Promise<string>((resolve, reject) => {
       const signal = options.signal;
       const onAbort = () => this.stop("was stopped: the build was cancelled");
       const timer = setTimeout(
-        () => this.stop(`was stopped: the build took longer than ${timeoutMs} ms`),
+        () =>
+          this.stop(
+            `was stopped: the build timed out (took longer than ${timeoutMs} ms, the limit; ${RAISE.toolTimeout})`,
+          ),
         timeoutMs,
       );
       const done = () => {
@@ -243,7 +272,7 @@ class Worker {
     if (!this.alive) return;
     this.alive = false;
     this.exitReason ??= why;
-    this.child.kill("SIGKILL");
+    this.child?.kill("SIGKILL");
     const pending = this.pending;
     this.pending = undefined;
     pending?.reject(

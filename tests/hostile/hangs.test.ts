@@ -65,7 +65,7 @@ describe("item 5: YAML alias bombs", () => {
       "app/bomb.yaml": bombConfigMap,
     });
     // Through the long-lived worker and through one process per build.
-    for (const env of [{}, { FLUX_LOCAL_KUSTOMIZE_WORKER: "0" }]) {
+    for (const env of [{}, { FLUX_LOCAL_KUSTOMIZE_WORKER: "0" }] as Array<Record<string, string>>) {
       const out = await buildAll(repo, ["--tool-memory", "256"], env);
       expect(out.exitCode).toBe(1);
       expect(out.stderr).toMatch(

@@ -4,9 +4,9 @@
  * SubprocessError with argv, exit code and the tail of stderr.
  */
 import { execa } from "execa";
-import { access, constants } from "node:fs/promises";
 import path from "node:path";
 import { SubprocessError } from "../util/errors.js";
+import { isExecutable } from "./tools.js";
 import { limits, RAISE } from "../util/limits.js";
 import { logger } from "../util/log.js";
 
@@ -41,12 +41,7 @@ function findPrlimit(): Promise<string | undefined> {
     for (const dir of ["/usr/bin", "/bin", ...(process.env.PATH ?? "").split(path.delimiter)]) {
       if (!dir) continue;
       const candidate = path.join(dir, "prlimit");
-      try {
-        await access(candidate, constants.X_OK);
-        return candidate;
-      } catch {
-        // keep looking
-      }
+      if (await isExecutable(candidate)) return candidate;
     }
     return undefined;
   })();

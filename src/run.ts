@@ -39,6 +39,8 @@ export interface RenderRequest {
   cacheDir?: string;
   /** Use only the cache for remote sources. */
   offline?: boolean;
+  /** Hash every cached file on use, not only those whose size or time changed. */
+  verifyCache?: boolean;
   /** Plain Secret manifests with source credentials. */
   secretFiles?: string[];
   /** Docker config file for registry credentials. */
@@ -97,6 +99,7 @@ export async function render(request: RenderRequest): Promise<RenderResult> {
     scratchDir,
     cacheDir: path.resolve(cwd, request.cacheDir ?? defaultCacheDir()),
     offline: request.offline ?? false,
+    verifyCache: request.verifyCache ?? false,
     secretFiles: (request.secretFiles ?? []).map((f) => path.resolve(cwd, f)),
     ...(request.registryConfig
       ? { registryConfig: path.resolve(cwd, request.registryConfig) }

@@ -21,6 +21,8 @@ export interface ArtifactSettings {
   cacheDir: string;
   secretFiles: readonly string[];
   offline: boolean;
+  /** Hash every cached file on use (`--verify-cache`). */
+  verifyCache?: boolean;
   registryConfig?: string;
   signal?: AbortSignal;
 }
@@ -29,7 +31,9 @@ export interface ArtifactSettings {
 export function createArtifactContext(settings: ArtifactSettings): ArtifactContext {
   let vault: Promise<SecretVault> | undefined;
   return {
-    cache: new SourceCache(settings.cacheDir),
+    cache: new SourceCache(settings.cacheDir, {
+      verify: settings.verifyCache ? "full" : "quick",
+    }),
     vault: () => (vault ??= SecretVault.load(settings.secretFiles)),
     offline: settings.offline,
     userRegistry: new UserRegistryConfig(settings),

@@ -13,6 +13,7 @@ import { testCommand } from "./commands/test.js";
 import { versionText } from "./commands/version.js";
 import { packageVersion } from "../util/package-info.js";
 import { EXIT_FAILED, EXIT_USAGE } from "./run.js";
+import { printableLines } from "../util/printable.js";
 
 export async function main(argv: readonly string[]): Promise<number> {
   // `--version` looks the tools up (asynchronously), so it is answered before
@@ -59,11 +60,11 @@ export async function main(argv: readonly string[]): Promise<number> {
       return EXIT_USAGE;
     }
     if (err instanceof UsageError) {
-      process.stderr.write(`flux-local: ${err.message}\n`);
+      process.stderr.write(`flux-local: ${printableLines(err.message, "  ")}\n`);
       return EXIT_USAGE;
     }
     if (err instanceof FluxLocalError) {
-      process.stderr.write(`flux-local: ${err.message}\n`);
+      process.stderr.write(`flux-local: ${printableLines(err.message, "  ")}\n`);
       return EXIT_FAILED;
     }
     process.stderr.write(

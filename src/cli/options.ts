@@ -19,6 +19,7 @@ export interface CommonOptions {
   concurrency?: string;
   cacheDir?: string;
   offline?: boolean;
+  verifyCache?: boolean;
   secretFile?: string[];
   registryConfig?: string;
   verbose?: boolean;
@@ -73,6 +74,10 @@ export function addCommonOptions(cmd: Command): Command {
     .option(
       "--registry-config <file>",
       "docker config file with registry credentials (default: $DOCKER_CONFIG/config.json or ~/.docker/config.json)",
+    )
+    .option(
+      "--verify-cache",
+      "hash every cached file before use (by default only files whose size or time changed)",
     )
     .option(
       "--tool-timeout <seconds>",
@@ -150,6 +155,7 @@ export function renderRequest(opts: CommonOptions, pathOverride?: string): Rende
     ...(concurrency ? { concurrency } : {}),
     ...(opts.cacheDir ? { cacheDir: opts.cacheDir } : {}),
     offline: opts.offline ?? false,
+    verifyCache: opts.verifyCache ?? false,
     secretFiles: opts.secretFile ?? [],
     ...(opts.registryConfig ? { registryConfig: opts.registryConfig } : {}),
   };

@@ -9,6 +9,7 @@ import type { Store, StoreEntry } from "../store/store.js";
 import type { Phase } from "../store/status.js";
 import { stripAnsi, type Style } from "./format/style.js";
 import type { Env } from "../util/env.js";
+import { printable } from "../util/printable.js";
 
 export const PROGRESS_STATES = ["pending", "rendering", "ready", "failed", "skipped"] as const;
 export type ProgressState = (typeof PROGRESS_STATES)[number];
@@ -145,7 +146,7 @@ export class ProgressDisplay {
       const previous = this.objects.get(entry.key);
       const since = previous && previous.state === state ? previous.since : this.now();
       this.objects.set(entry.key, {
-        label: `${entry.ref.kind} ${entry.ref.namespace}/${entry.ref.name}`,
+        label: printable(`${entry.ref.kind} ${entry.ref.namespace}/${entry.ref.name}`),
         state,
         since,
       });

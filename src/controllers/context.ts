@@ -32,6 +32,8 @@ export interface RunOptions {
   cacheDir: string;
   /** Use only the cache: no network (`--offline`). */
   offline: boolean;
+  /** Hash every cached file on use (`--verify-cache`), not only changed ones. */
+  verifyCache?: boolean;
   /** Plain Secret manifests holding source credentials (`--secret-file`). */
   secretFiles: string[];
   /** Docker config file for registry credentials (`--registry-config`); default: the user's. */

@@ -5,6 +5,7 @@
 import path from "node:path";
 import type { RenderResult } from "../run.js";
 import type { StoreEntry } from "../store/store.js";
+import { printable, printableLines, redactUrls } from "../util/printable.js";
 
 export interface Failure {
   object?: string;
@@ -63,10 +64,14 @@ export function failureOf(result: RenderResult, entry: StoreEntry, cwd: string):
     name: entry.ref.name,
     ...location(entry, cwd),
     reason: entry.status.reason,
-    message: entry.status.message,
+    message: redactUrls(entry.status.message),
     ...(root
       ? {
-          rootCause: { object: root.key, reason: root.status.reason, message: root.status.message },
+          rootCause: {
+            object: root.key,
+            reason: root.status.reason,
+            message: redactUrls(root.status.message),
+          },
         }
       : {}),
   };
@@ -90,7 +95,7 @@ export function collectFailures(
       ...(rel ? { file: rel, location: issue.line ? `${rel}:${issue.line}` : rel } : {}),
       ...(issue.line ? { line: issue.line } : {}),
       reason: issue.reason,
-      message: issue.message,
+      message: redactUrls(issue.message),
     });
   }
   for (const entry of entries) {
@@ -103,11 +108,14 @@ export function formatFailures(failures: readonly Failure[]): string {
   if (failures.length === 0) return "";
   const lines = [`${failures.length} failure${failures.length === 1 ? "" : "s"}:`];
   for (const f of failures) {
-    const what = f.kind ? `${f.kind} ${f.namespace}/${f.name}` : (f.object ?? "repository");
-    lines.push(`- ${what}${f.location ? ` (${f.location})` : ""}: ${f.reason}: ${f.message}`);
+    const what = printable(
+      f.kind ? `${f.kind} ${f.namespace}/${f.name}` : (f.object ?? "repository"),
+    );
+    const where = f.location ? ` (${printable(f.location)})` : "";
+    lines.push(`- ${what}${where}: ${f.reason}: ${printableLines(f.message, "    ")}`);
     if (f.rootCause) {
       lines.push(
-        `    root cause: ${f.rootCause.object}: ${f.rootCause.reason}: ${f.rootCause.message}`,
+        `    root cause: ${printable(f.rootCause.object)}: ${f.rootCause.reason}: ${printableLines(f.rootCause.message, "      ")}`,
       );
     }
   }

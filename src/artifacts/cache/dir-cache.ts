@@ -4,11 +4,22 @@
  * renamed into place, so a reader never sees half an entry, whether the other
  * writer is in this process or in a parallel run sharing the cache. Within one
  * process, concurrent requests for the same key share a single fill.
+ *
+ * The cache never serves wrong bytes: each entry records every file's size,
+ * modification time and SHA-256, and its overall digest. On use the files are
+ * compared by size and time (cheap), and hashed when those differ or when
+ * full verification is asked for (`--verify-cache`); a missing, extra or
+ * changed file makes the entry a miss: it is removed, fetched again, and a
+ * warning says so. Fills left behind by a killed run are swept on first use.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { createReadStream } from "node:fs";
+import { lstat, mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { FluxLocalError } from "../../util/errors.js";
+import { logger } from "../../util/log.js";
+import { redactUrls } from "../../util/printable.js";
 
 export function defaultCacheDir(): string {
   if (process.env.FLUX_LOCAL_CACHE_DIR) return path.resolve(process.env.FLUX_LOCAL_CACHE_DIR);
@@ -23,32 +34,156 @@ export interface CacheResult {
   hit: boolean;
 }
 
+export interface CacheOptions {
+  /** Hash every file on every use, not only those whose size or time changed. */
+  verify?: "quick" | "full";
+}
+
 const META = ".flux-local-entry.json";
 const CONTENT = "content";
+/** A fill or trash folder older than this is left over from a killed run. */
+const STALE_MS = 60 * 60_000;
+
+/** [size, mtimeMs, sha256] of one file of an entry. */
+type FileRecord = [number, number, string];
+
+interface EntryMeta {
+  key: string;
+  created?: string;
+  /** sha256 over the sorted (path, sha256) list. */
+  digest?: string;
+  files?: Record<string, FileRecord>;
+}
+
+async function sha256File(file: string): Promise<string> {
+  const hash = createHash("sha256");
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest("hex");
+}
+
+/** Every regular file under `dir` (relative paths, `/`-separated); links and others are listed as such. */
+async function listFiles(dir: string, rel = ""): Promise<Map<string, "file" | "other">> {
+  const out = new Map<string, "file" | "other">();
+  for (const entry of await readdir(path.join(dir, rel), { withFileTypes: true })) {
+    const name = rel ? `${rel}/${entry.name}` : entry.name;
+    if (entry.isDirectory()) for (const [k, v] of await listFiles(dir, name)) out.set(k, v);
+    else out.set(name, entry.isFile() ? "file" : "other");
+  }
+  return out;
+}
+
+function digestOf(files: Record<string, FileRecord>): string {
+  const hash = createHash("sha256");
+  for (const name of Object.keys(files).sort()) hash.update(`${name}\u0000${files[name]![2]}\n`);
+  return hash.digest("hex");
+}
+
+/** The manifest of a filled content folder. */
+async function manifest(content: string): Promise<Record<string, FileRecord>> {
+  const files: Record<string, FileRecord> = {};
+  for (const [name, type] of await listFiles(content)) {
+    if (type !== "file") continue;
+    const full = path.join(content, name);
+    const st = await stat(full);
+    files[name] = [st.size, st.mtimeMs, await sha256File(full)];
+  }
+  return files;
+}
+
+function cacheError(root: string, err: unknown): FluxLocalError {
+  const code = (err as NodeJS.ErrnoException).code ?? "";
+  const why =
+    code === "EACCES" || code === "EPERM" || code === "EROFS"
+      ? "is not writable"
+      : code === "ENOSPC" || code === "EDQUOT"
+        ? "is full (no space left on the device)"
+        : `cannot be written (${code || String(err)})`;
+  return new FluxLocalError(
+    `the cache directory ${root} ${why}: free it, or point --cache-dir (or FLUX_LOCAL_CACHE_DIR) somewhere writable`,
+    { cause: err },
+  );
+}
 
 export class DirectoryCache {
   private readonly inFlight = new Map<string, Promise<CacheResult>>();
+  private readonly verified = new Map<string, string>();
+  private swept: Promise<void> | undefined;
   /** Number of fills run by this instance (tests count fetches with it). */
   fills = 0;
+  /** Entries found damaged and removed by this instance. */
+  repaired = 0;
 
-  constructor(readonly root: string) {}
+  constructor(
+    readonly root: string,
+    private readonly options: CacheOptions = {},
+  ) {}
 
   private entryDir(namespace: string, key: string): string {
     const hash = createHash("sha256").update(key).digest("hex");
     return path.join(this.root, namespace, hash.slice(0, 2), hash);
   }
 
-  /** The content directory of a complete entry, or undefined. */
+  /** The content directory of a complete, intact entry, or undefined. */
   async get(namespace: string, key: string): Promise<string | undefined> {
     const dir = this.entryDir(namespace, key);
+    let metaText: string;
     try {
-      const meta = JSON.parse(await readFile(path.join(dir, META), "utf8")) as { key?: string };
-      if (meta.key !== key) return undefined;
-      await stat(path.join(dir, CONTENT));
-      return path.join(dir, CONTENT);
+      metaText = await readFile(path.join(dir, META), "utf8");
     } catch {
       return undefined;
     }
+    const content = path.join(dir, CONTENT);
+    // Verified once per run: later uses in the same run trust it.
+    if (this.verified.get(dir) === metaText) return content;
+    const problem = await this.check(metaText, key, content);
+    if (problem === "other-key") return undefined;
+    if (problem) {
+      logger.warn(
+        { namespace, key: redactUrls(key), problem },
+        "cache entry damaged: removed, fetching it again",
+      );
+      this.repaired++;
+      await this.removeDir(dir);
+      return undefined;
+    }
+    this.verified.set(dir, metaText);
+    return content;
+  }
+
+  /** Why an entry cannot be served ("other-key" for a hash collision), or undefined. */
+  private async check(metaText: string, key: string, content: string): Promise<string | undefined> {
+    let meta: EntryMeta;
+    try {
+      meta = JSON.parse(metaText) as EntryMeta;
+    } catch {
+      return "its record is not valid JSON";
+    }
+    if (typeof meta !== "object" || meta === null) return "its record is not an object";
+    if (meta.key !== key) return meta.key === undefined ? "its record has no key" : "other-key";
+    if (!meta.files || typeof meta.files !== "object" || typeof meta.digest !== "string")
+      return "it has no content digest (written by an older version)";
+    if (digestOf(meta.files) !== meta.digest) return "its record does not match its digest";
+    let present: Map<string, "file" | "other">;
+    try {
+      present = await listFiles(content);
+    } catch {
+      return "its content folder is missing";
+    }
+    for (const [name, type] of present) {
+      if (type !== "file") return `${name} is not a regular file`;
+      if (!(name in meta.files)) return `${name} was added`;
+    }
+    for (const [name, record] of Object.entries(meta.files)) {
+      if (!present.has(name)) return `${name} is missing`;
+      const full = path.join(content, name);
+      const st = await lstat(full);
+      const [size, mtimeMs, sha] = record;
+      if (st.size !== size) return `${name} changed size`;
+      if (this.options.verify === "full" || st.mtimeMs !== mtimeMs) {
+        if ((await sha256File(full)) !== sha) return `${name} changed content`;
+      }
+    }
+    return undefined;
   }
 
   /**
@@ -72,14 +207,73 @@ export class DirectoryCache {
 
   /** Remove an entry (for refreshing moving references). */
   async remove(namespace: string, key: string): Promise<void> {
-    const dir = this.entryDir(namespace, key);
-    const trash = `${dir}.trash-${randomBytes(4).toString("hex")}`;
+    await this.removeDir(this.entryDir(namespace, key));
+  }
+
+  private async removeDir(dir: string): Promise<void> {
+    this.verified.delete(dir);
+    const trash = `${dir}.trash-${process.pid}-${randomBytes(4).toString("hex")}`;
     try {
       await rename(dir, trash);
     } catch {
       return;
     }
     await rm(trash, { recursive: true, force: true });
+  }
+
+  /**
+   * Remove fills and trash that a killed run left behind (`*.tmp-PID-*`,
+   * `*.trash-*`): those of a process that is gone, or older than an hour.
+   * Once per instance, before its first fill.
+   */
+  sweep(): Promise<void> {
+    this.swept ??= this.sweepNow().catch((err: unknown) => {
+      logger.debug({ err }, "cache sweep failed");
+    });
+    return this.swept;
+  }
+
+  private async sweepNow(): Promise<void> {
+    let namespaces: string[];
+    try {
+      namespaces = await readdir(this.root);
+    } catch {
+      return;
+    }
+    const now = Date.now();
+    for (const ns of namespaces) {
+      let shards: string[];
+      try {
+        shards = await readdir(path.join(this.root, ns));
+      } catch {
+        continue;
+      }
+      for (const shard of shards) {
+        if (shard.length !== 2) continue;
+        let names: string[];
+        try {
+          names = await readdir(path.join(this.root, ns, shard));
+        } catch {
+          continue;
+        }
+        for (const name of names) {
+          const m =
+            /\.(?:tmp|trash)-(\d+)-[0-9a-f]+$/.exec(name) ?? /\.trash-[0-9a-f]+$/.exec(name);
+          if (!m) continue;
+          const full = path.join(this.root, ns, shard, name);
+          const pid = m[1] ? Number(m[1]) : undefined;
+          let stale = pid === undefined || !isAlive(pid);
+          if (!stale) {
+            try {
+              stale = now - (await stat(full)).mtimeMs > STALE_MS;
+            } catch {
+              continue;
+            }
+          }
+          if (stale) await rm(full, { recursive: true, force: true });
+        }
+      }
+    }
   }
 
   private async fillOnce(
@@ -89,28 +283,58 @@ export class DirectoryCache {
   ): Promise<CacheResult> {
     const existing = await this.get(namespace, key);
     if (existing) return { path: existing, hit: true };
+    await this.sweep();
     const dir = this.entryDir(namespace, key);
-    await mkdir(path.dirname(dir), { recursive: true });
     const tmp = `${dir}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
-    await mkdir(path.join(tmp, CONTENT), { recursive: true });
+    try {
+      await mkdir(path.join(tmp, CONTENT), { recursive: true });
+    } catch (err) {
+      throw cacheError(this.root, err);
+    }
     try {
       this.fills++;
       await fill(path.join(tmp, CONTENT));
-      await writeFile(
-        path.join(tmp, META),
-        JSON.stringify({ key, created: new Date().toISOString() }),
-      );
+      let metaText: string;
       try {
-        await rename(tmp, dir);
+        const files = await manifest(path.join(tmp, CONTENT));
+        const meta: EntryMeta = {
+          key,
+          created: new Date().toISOString(),
+          digest: digestOf(files),
+          files,
+        };
+        metaText = JSON.stringify(meta);
+        await writeFile(path.join(tmp, META), metaText);
       } catch (err) {
-        // Another process finished the same entry first: use theirs.
-        const theirs = await this.get(namespace, key);
-        if (theirs) return { path: theirs, hit: true };
-        throw err;
+        throw cacheError(this.root, err);
       }
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await rename(tmp, dir);
+          break;
+        } catch (err) {
+          // Another process finished the same entry first: use theirs, if intact.
+          const theirs = await this.get(namespace, key);
+          if (theirs) return { path: theirs, hit: true };
+          // A damaged entry was in the way (get removed it): try once more.
+          if (attempt === 0) continue;
+          throw cacheError(this.root, err);
+        }
+      }
+      this.verified.set(dir, metaText);
       return { path: path.join(dir, CONTENT), hit: false };
     } finally {
       await rm(tmp, { recursive: true, force: true });
     }
+  }
+}
+
+function isAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
   }
 }

@@ -12,7 +12,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { DirectoryCache } from "./dir-cache.js";
+import { DirectoryCache, type CacheOptions } from "./dir-cache.js";
 
 export const CACHE_NAMESPACES = {
   git: "git",
@@ -34,8 +34,11 @@ export interface ResolutionRecord {
 export class SourceCache {
   readonly dirs: DirectoryCache;
 
-  constructor(readonly root: string) {
-    this.dirs = new DirectoryCache(root);
+  constructor(
+    readonly root: string,
+    options: CacheOptions = {},
+  ) {
+    this.dirs = new DirectoryCache(root, options);
   }
 
   private recordFile(key: string): string {

@@ -25,6 +25,8 @@ export interface GitRemote {
   /** HTTP(S) URL, without credentials. */
   url: string;
   auth?: HttpAuth;
+  /** Where `auth` came from, for messages ("spec.secretRef x", "the URL's userinfo"). */
+  authSource?: string;
   /** Aborts the operation (spec.timeout combined with the run's signal). */
   signal?: AbortSignal;
   /** For messages: the timeout behind `signal`. */
@@ -44,7 +46,7 @@ function wrap(err: unknown, remote: GitRemote, what: string): FetchError {
   let detail = describeNetworkError(err, remote.timeoutMs);
   if (status === 401 || status === 403) {
     detail += remote.auth
-      ? " (the credentials from spec.secretRef were refused)"
+      ? ` (the credentials from ${remote.authSource ?? "spec.secretRef"} were refused)`
       : " (the repository needs credentials: set spec.secretRef and give the Secret with --secret-file)";
   } else if (status === 404) {
     detail += " (no repository at this URL)";

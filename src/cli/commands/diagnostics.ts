@@ -23,6 +23,7 @@ import { emit } from "../format/output.js";
 import { styleFor, type Style } from "../format/style.js";
 import { EXIT_FAILED, EXIT_OK } from "../run.js";
 import { appendFileSync } from "node:fs";
+import { printable, printableLines, redactUrls } from "../../util/printable.js";
 
 interface DiagnosticsOptions {
   path: string;
@@ -36,7 +37,7 @@ export function formatFinding(f: Finding, shown: string, style: Style): string {
     f.severity === "error"
       ? style.paint("failed", "[DIAGNOSTICS FAIL]")
       : style.paint("suspended", "[DIAGNOSTICS WARN]");
-  return `${tag}: \`${where}\` ${f.message}`;
+  return `${tag}: \`${printable(where)}\` ${printableLines(redactUrls(f.message), "    ")}`;
 }
 
 function githubOutput(findings: readonly Finding[], show: (file: string) => string): void {
@@ -47,7 +48,7 @@ function githubOutput(findings: readonly Finding[], show: (file: string) => stri
     const a: Annotation = {
       level: f.severity === "error" ? "error" : "warning",
       title: `flux-local diagnostics: ${f.check}`,
-      message: f.message,
+      message: redactUrls(f.message),
       file: workspacePath(show(f.file), cwd, env.GITHUB_WORKSPACE),
       ...(f.line ? { line: f.line } : {}),
     };

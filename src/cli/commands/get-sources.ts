@@ -21,6 +21,7 @@ import {
 } from "../options.js";
 import { UsageError } from "../../util/errors.js";
 import { runListing } from "../run.js";
+import { redactUrls } from "../../util/printable.js";
 
 type Options = CommonOptions & SelectionOptions & { output?: string; kind?: string[] };
 
@@ -77,7 +78,8 @@ export function sourceInfos(
           entry.status.reason === "NotNeeded"
             ? `NotNeeded: ${entry.status.message}`
             : entry.status.message || phase.toLowerCase(),
-        url: artifact?.url ?? definedUrl(entry),
+        // Never a password or token embedded in the URL.
+        url: redactUrls(artifact?.url ?? definedUrl(entry)),
         revision: artifact?.revision ?? "",
         path: artifact?.path ?? "",
       });

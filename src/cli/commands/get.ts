@@ -31,6 +31,7 @@ import {
 } from "../options.js";
 import { runListing } from "../run.js";
 import { getSourcesCommand } from "./get-sources.js";
+import { printable } from "../../util/printable.js";
 
 type GetOptions = CommonOptions &
   SelectionOptions & { output?: string; skipSecrets?: boolean; status?: boolean; tree?: boolean };
@@ -211,7 +212,7 @@ function formatTree(result: RenderResult, opts: GetOptions, name?: string): stri
       entry.status.phase === "Ready"
         ? "Ready"
         : `${entry.status.phase}: ${entry.status.message || entry.status.reason}`;
-    return `${entry.ref.kind} ${entry.ref.namespace}/${entry.ref.name}  ${state}${deps}`;
+    return printable(`${entry.ref.kind} ${entry.ref.namespace}/${entry.ref.name}  ${state}${deps}`);
   });
   return `${lines.join("\n")}\n`;
 }

@@ -34,6 +34,7 @@ import {
   type SelectionOptions,
 } from "../options.js";
 import { EXIT_FAILED, EXIT_OK, reportToGitHub, startRun } from "../run.js";
+import { printable, printableLines, redactUrls } from "../../util/printable.js";
 
 type TestOptions = CommonOptions &
   SelectionOptions &
@@ -106,23 +107,23 @@ export function formatTestRun(run: TestRun, style: Style): string {
   const out: string[] = [];
   for (const c of run.cases) {
     const tone = c.outcome === "passed" ? "ready" : c.outcome === "failed" ? "failed" : "suspended";
-    const what = c.kind === "Repository" ? `file ${c.name}` : `${c.kind} ${c.name}`;
+    const what = printable(c.kind === "Repository" ? `file ${c.name}` : `${c.kind} ${c.name}`);
     const time =
       c.durationMs !== undefined && c.outcome !== "skipped"
         ? ` ${style.dim(`(${formatSeconds(c.durationMs)})`)}`
         : "";
     let line = `${style.icon(tone)}${style.paint(tone, LABEL[c.outcome])} ${what}${time}`;
-    if (c.outcome === "skipped" && c.message) line += style.dim(`: ${c.message}`);
+    if (c.outcome === "skipped" && c.message) line += style.dim(`: ${printable(c.message)}`);
     out.push(line);
     if (c.outcome !== "failed") continue;
     const pad = "    ";
-    if (c.location && c.kind !== "Repository") out.push(`${pad}at ${c.location}`);
-    out.push(indent(`${c.reason}: ${c.message}`, pad));
+    if (c.location && c.kind !== "Repository") out.push(`${pad}at ${printable(c.location)}`);
+    out.push(indent(`${c.reason}: ${printableLines(redactUrls(c.message), "")}`, pad));
     if (c.rootCause) {
       const where = c.rootCause.location ? ` (${c.rootCause.location})` : "";
       out.push(
         indent(
-          `root cause: ${c.rootCause.object}${where}: ${c.rootCause.reason}: ${c.rootCause.message}`,
+          `root cause: ${printable(c.rootCause.object)}${printable(where)}: ${c.rootCause.reason}: ${printableLines(redactUrls(c.rootCause.message), "")}`,
           pad,
         ),
       );
@@ -152,13 +153,13 @@ function asFailures(run: TestRun): Failure[] {
         ...(c.file ? { file: c.file } : {}),
         ...(c.line ? { line: c.line } : {}),
         reason: c.reason,
-        message: c.message,
+        message: redactUrls(c.message),
         ...(c.rootCause
           ? {
               rootCause: {
                 object: c.rootCause.object,
                 reason: c.rootCause.reason,
-                message: c.rootCause.message,
+                message: redactUrls(c.rootCause.message),
               },
             }
           : {}),

@@ -121,8 +121,13 @@ export class GitFetcher implements SourceFetcher {
         ? vault.gitAuth(entry.ref.namespace, spec.secretRef.name)
         : undefined;
       const auth: HttpAuth | undefined = secretAuth ?? urlAuth;
+      const authSource = secretAuth
+        ? `spec.secretRef ${spec.secretRef?.name ?? ""} (given with --secret-file)`
+        : urlAuth
+          ? "the URL's userinfo"
+          : undefined;
       const result = await this.ctx.manager.queue.add(
-        () => this.fetchCommit(url, spec, auth, timeoutMs),
+        () => this.fetchCommit(url, spec, auth, timeoutMs, authSource),
         { throwOnTimeout: true },
       );
       let artifactPath = result.path;
@@ -138,10 +143,12 @@ export class GitFetcher implements SourceFetcher {
     spec: GitRepositorySpec,
     auth: HttpAuth | undefined,
     timeoutMs: number,
+    authSource?: string,
   ) {
     const remote: GitRemote = {
       url,
       ...(auth ? { auth } : {}),
+      ...(authSource ? { authSource } : {}),
       signal: deadline(timeoutMs, this.ctx.options.signal),
       timeoutMs,
     };

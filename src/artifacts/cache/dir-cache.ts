@@ -40,6 +40,7 @@ export interface CacheOptions {
 }
 
 const META = ".flux-local-entry.json";
+const OLD_FORMAT = "it has no content digest (written by an older version)";
 const CONTENT = "content";
 /** A fill or trash folder older than this is left over from a killed run. */
 const STALE_MS = 60 * 60_000;
@@ -137,6 +138,12 @@ export class DirectoryCache {
     if (this.verified.get(dir) === metaText) return content;
     const problem = await this.check(metaText, key, content);
     if (problem === "other-key") return undefined;
+    if (problem === OLD_FORMAT) {
+      // Written before entries carried a digest: fetched again, quietly.
+      logger.debug({ namespace, key: redactUrls(key) }, "cache entry without a digest: refreshed");
+      await this.removeDir(dir);
+      return undefined;
+    }
     if (problem) {
       logger.warn(
         { namespace, key: redactUrls(key), problem },
@@ -161,7 +168,7 @@ export class DirectoryCache {
     if (typeof meta !== "object" || meta === null) return "its record is not an object";
     if (meta.key !== key) return meta.key === undefined ? "its record has no key" : "other-key";
     if (!meta.files || typeof meta.files !== "object" || typeof meta.digest !== "string")
-      return "it has no content digest (written by an older version)";
+      return OLD_FORMAT;
     if (digestOf(meta.files) !== meta.digest) return "its record does not match its digest";
     let present: Map<string, "file" | "other">;
     try {

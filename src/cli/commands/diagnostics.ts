@@ -37,7 +37,7 @@ export function formatFinding(f: Finding, shown: string, style: Style): string {
     f.severity === "error"
       ? style.paint("failed", "[DIAGNOSTICS FAIL]")
       : style.paint("suspended", "[DIAGNOSTICS WARN]");
-  return `${tag}: \`${printable(where)}\` ${printableLines(redactUrls(f.message), "    ")}`;
+  return `${tag}: \`${printable(where)}\` ${printableLines(redactUrls(f.message), "")}`;
 }
 
 function githubOutput(findings: readonly Finding[], show: (file: string) => string): void {

@@ -37,6 +37,8 @@ export interface RenderRequest {
   concurrency?: number;
   /** Root of the cache shared across runs (default: defaultCacheDir()). */
   cacheDir?: string;
+  /** Fetch every source even when nothing in the run uses it (default: only what is needed). */
+  fetchAllSources?: boolean;
   /** Use only the cache for remote sources. */
   offline?: boolean;
   /** Hash every cached file on use, not only those whose size or time changed. */
@@ -99,6 +101,7 @@ export async function render(request: RenderRequest): Promise<RenderResult> {
     scratchDir,
     cacheDir: path.resolve(cwd, request.cacheDir ?? defaultCacheDir()),
     offline: request.offline ?? false,
+    fetchAllSources: request.fetchAllSources ?? false,
     verifyCache: request.verifyCache ?? false,
     secretFiles: (request.secretFiles ?? []).map((f) => path.resolve(cwd, f)),
     ...(request.registryConfig

@@ -32,6 +32,8 @@ export interface RunOptions {
   cacheDir: string;
   /** Use only the cache: no network (`--offline`). */
   offline: boolean;
+  /** Fetch every source, used or not (library callers checking sources themselves). */
+  fetchAllSources: boolean;
   /** Hash every cached file on use (`--verify-cache`), not only changed ones. */
   verifyCache?: boolean;
   /** Plain Secret manifests holding source credentials (`--secret-file`). */

@@ -56,7 +56,7 @@ async function fleet(files: Record<string, string>): Promise<TempRepo> {
 }
 
 function run(root: string, extra: Partial<RenderRequest> = {}) {
-  return render({ path: root, cacheDir, concurrency: 4, ...extra });
+  return render({ path: root, cacheDir, concurrency: 4, fetchAllSources: true, ...extra });
 }
 
 const GR = (name: string) => `GitRepository/flux-system/${name}`;
@@ -445,7 +445,7 @@ describe("GitRepository credentials", () => {
     expect(statusOf(result, GR("basic"))).toMatchObject({
       phase: "Failed",
       reason: "ArtifactFailed",
-      message: `listing refs of ${basic.url}/private.git: HTTP 401 Unauthorized (the credentials from spec.secretRef were refused)`,
+      message: `listing refs of ${basic.url}/private.git: HTTP 401 Unauthorized (the credentials from spec.secretRef basic-auth (given with --secret-file) were refused)`,
     });
     expect(statusOf(result, GR("bearer")).message).toContain(
       "(the repository needs credentials: set spec.secretRef and give the Secret with --secret-file)",

@@ -103,7 +103,14 @@ async function run(root: string, extra: Partial<RenderRequest> = {}) {
   // An empty docker config by default, so the user's own never leaks in.
   const registryConfig = extra.registryConfig ?? path.join(sandbox, "empty-config.json");
   await writeFile(path.join(sandbox, "empty-config.json"), "{}");
-  return render({ path: root, cacheDir, concurrency: 4, ...extra, registryConfig });
+  return render({
+    path: root,
+    cacheDir,
+    concurrency: 4,
+    fetchAllSources: true,
+    ...extra,
+    registryConfig,
+  });
 }
 
 async function withSecret(

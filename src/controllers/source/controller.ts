@@ -52,7 +52,7 @@ export class SourceController implements Reconciler<SourceKind> {
     const { ref } = entry;
     // Fetched only when something in this run needs it (a Kustomization built
     // from it, a chart when HelmReleases are rendered, an include).
-    if (!(await this.ctx.manager.awaitDemand(entry.key))) {
+    if (!this.ctx.options.fetchAllSources && !(await this.ctx.manager.awaitDemand(entry.key))) {
       return { phase: "Skipped", reason: "NotNeeded", message: "nothing in this run uses it" };
     }
     if (ref.kind === "HelmRepository" || ref.kind === "HelmChart") {

@@ -10,8 +10,7 @@ import type { RenderResult } from "../../run.js";
 import { compare, kustomizationInfos } from "../../views/kustomizations.js";
 import { failedKustomizations, matches, type Selection } from "../../views/select.js";
 import type { StoreEntry } from "../../store/store.js";
-import { rm } from "node:fs/promises";
-import { checkOutputFile, emit } from "../format/output.js";
+import { checkOutputFile, emit, removeStaleOutput } from "../format/output.js";
 import {
   addCommonOptions,
   addHelmOptions,
@@ -93,7 +92,7 @@ function serialize(objects: readonly KubeObject[], output: string | undefined): 
 async function deliver(text: string, code: number, outputFile: string | undefined): Promise<void> {
   if (!outputFile) return emit(text);
   if (code === 0) return emit(text, outputFile);
-  await rm(outputFile, { force: true });
+  await removeStaleOutput(outputFile);
   process.stderr.write(`flux-local: ${outputFile} not written (the run failed)\n`);
 }
 

@@ -4,7 +4,7 @@
  * half-written file).
  */
 import { randomBytes } from "node:crypto";
-import { access, constants, rename, rm, stat, writeFile } from "node:fs/promises";
+import { access, constants, lstat, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { toYaml as safeYaml } from "../../util/yaml.js";
 import { FluxLocalError, UsageError } from "../../util/errors.js";
@@ -36,7 +36,32 @@ export async function checkOutputFile(flag: string, file: string): Promise<void>
   }
 }
 
+/**
+ * Whether `file` is a place to write through rather than a file to replace:
+ * a device, a pipe, a socket (`/dev/null`, `/dev/stdout`), or a link to one.
+ * Those are written to directly and never renamed over or removed.
+ */
+export async function isSpecialTarget(file: string): Promise<boolean> {
+  try {
+    const target = await stat(file); // follows links: /dev/stdout -> /proc/self/fd/1
+    if (!target.isFile() && !target.isDirectory()) return true;
+    return (await lstat(file)).isSymbolicLink() && !target.isFile();
+  } catch {
+    return false; // missing: an ordinary new file
+  }
+}
+
+/** Remove an earlier run's output file; never a device or pipe. */
+export async function removeStaleOutput(file: string): Promise<void> {
+  if (await isSpecialTarget(file)) return;
+  await rm(file, { force: true });
+}
+
 export async function writeAtomically(file: string, content: string): Promise<void> {
+  if (await isSpecialTarget(file)) {
+    await writeFile(file, content);
+    return;
+  }
   const tmp = path.join(
     path.dirname(file),
     `.${path.basename(file)}.${randomBytes(6).toString("hex")}.tmp`,

@@ -61,26 +61,19 @@ export function checkDeprecatedApis(objects: readonly ObjectDoc[]): Finding[] {
   const findings: Finding[] = [];
   for (const obj of objects) {
     const problem = apiVersionProblem(obj.apiVersion, obj.kind);
-    if (problem?.severity === "warning") {
-      findings.push({
-        severity: "warning",
-        check: "deprecated",
-        file: obj.file,
-        line: obj.line,
-        object: `${obj.kind}/${obj.namespace ?? ""}/${obj.name}`,
-        message: `${describe(obj)} ${problem.message}`,
-      });
-      continue;
-    }
-    const d = deprecationOf(obj.apiVersion, obj.kind);
-    if (!d) continue;
+    const d = problem?.severity === "warning" ? undefined : deprecationOf(obj.apiVersion, obj.kind);
+    const why =
+      problem?.severity === "warning"
+        ? problem.message
+        : d && `uses the deprecated API ${obj.apiVersion}: use ${d.group}/${d.use}`;
+    if (!why) continue;
     findings.push({
       severity: "warning",
       check: "deprecated",
       file: obj.file,
       line: obj.line,
       object: `${obj.kind}/${obj.namespace ?? ""}/${obj.name}`,
-      message: `${describe(obj)} uses the deprecated API ${obj.apiVersion}: use ${d.group}/${d.use}`,
+      message: `${describe(obj)} ${why}`,
     });
   }
   return findings;

@@ -15,6 +15,10 @@ import { harness } from "./controllers/harness.js";
 import { Manager } from "./controllers/manager.js";
 import { ArtifactGeneratorController } from "./controllers/source/artifact-generator.js";
 import { SourceController } from "./controllers/source/controller.js";
+import {
+  InputProviderController,
+  ResourceSetController,
+} from "./controllers/resourceset/controller.js";
 import type { RunContext, RunOptions, SourceMapping } from "./controllers/context.js";
 import { scanManifests } from "./discovery/scan.js";
 import { planSeed, type Issue } from "./discovery/seed.js";
@@ -31,6 +35,8 @@ export interface RenderRequest {
   path: string;
   cwd?: string;
   sources?: SourceMapping[];
+  /** `--rset-inputs`: input sets (a YAML list in a file) for a ResourceSet `name` or `namespace/name`. */
+  rsetInputs?: Array<{ selector: string; path: string }>;
   strictSubstitute?: boolean;
   skipInvalidKustomizationPaths?: boolean;
   allowMissingSecrets?: boolean;
@@ -88,12 +94,20 @@ export async function render(request: RenderRequest): Promise<RenderResult> {
   } catch {
     throw new UsageError(`--path ${request.path}: no such directory`);
   }
+  for (const m of request.rsetInputs ?? []) {
+    try {
+      if (!(await stat(path.resolve(cwd, m.path))).isFile()) throw new Error();
+    } catch {
+      throw new UsageError(`--rset-inputs ${m.selector}=${m.path}: no such file`);
+    }
+  }
   const repoRoot = (await findRepoRoot(target)) ?? target;
   const scratchDir = await mkdtemp(path.join(os.tmpdir(), "flux-local-"));
   const options: RunOptions = {
     path: target,
     repoRoot,
     sources: (request.sources ?? []).map((s) => ({ ...s, path: path.resolve(cwd, s.path) })),
+    rsetInputs: (request.rsetInputs ?? []).map((s) => ({ ...s, path: path.resolve(cwd, s.path) })),
     strictSubstitute: request.strictSubstitute ?? false,
     skipInvalidKustomizationPaths: request.skipInvalidKustomizationPaths ?? false,
     allowMissingSecrets: request.allowMissingSecrets ?? false,
@@ -127,6 +141,8 @@ export async function render(request: RenderRequest): Promise<RenderResult> {
   manager.register(harness(ctx, new SourceController(ctx)));
   manager.register(harness(ctx, new ArtifactGeneratorController(ctx)));
   manager.register(harness(ctx, kustomization));
+  manager.register(harness(ctx, new ResourceSetController(ctx)));
+  manager.register(harness(ctx, new InputProviderController()));
   const helmRelease = request.helm ? new HelmReleaseController(ctx, request.helm) : undefined;
   if (helmRelease) manager.register(harness(ctx, helmRelease));
 

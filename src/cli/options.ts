@@ -13,6 +13,7 @@ import { overrideLimit } from "../util/limits.js";
 export interface CommonOptions {
   path: string;
   sources: string[];
+  rsetInputs?: string[];
   skipInvalidKustomizationPaths?: boolean;
   strictSubstitute?: boolean;
   allowMissingSecrets?: boolean;
@@ -44,6 +45,12 @@ export function addCommonOptions(cmd: Command): Command {
     .option(
       "--sources <name=path>",
       "map a source (name, namespace/name or Kind/namespace/name) to a local directory; repeatable or comma separated",
+      collect,
+      [],
+    )
+    .option(
+      "--rset-inputs <name=file>",
+      "input sets (a YAML list) for a ResourceSet (name or namespace/name), as `flux-operator build rset --inputs-from`; repeatable",
       collect,
       [],
     )
@@ -109,7 +116,7 @@ export function addSelectionOptions(cmd: Command): Command {
     );
 }
 
-export function parseSources(values: readonly string[]): SourceMapping[] {
+export function parseSources(values: readonly string[], flag = "--sources"): SourceMapping[] {
   const out: SourceMapping[] = [];
   for (const value of values) {
     for (const part of value.split(",")) {
@@ -118,7 +125,7 @@ export function parseSources(values: readonly string[]): SourceMapping[] {
       if (item === "" || item === "''" || item === '""') continue;
       const eq = item.indexOf("=");
       if (eq <= 0 || eq === item.length - 1) {
-        throw new UsageError(`--sources ${item}: expected NAME=PATH`);
+        throw new UsageError(`${flag} ${item}: expected NAME=PATH`);
       }
       out.push({ selector: item.slice(0, eq), path: item.slice(eq + 1) });
     }
@@ -149,6 +156,7 @@ export function renderRequest(opts: CommonOptions, pathOverride?: string): Rende
   return {
     path: pathOverride ?? opts.path,
     sources: parseSources(opts.sources),
+    rsetInputs: parseSources(opts.rsetInputs ?? [], "--rset-inputs"),
     strictSubstitute: opts.strictSubstitute ?? false,
     skipInvalidKustomizationPaths: opts.skipInvalidKustomizationPaths ?? false,
     allowMissingSecrets: opts.allowMissingSecrets ?? false,

@@ -38,6 +38,8 @@ export interface RunOptions {
   verifyCache?: boolean;
   /** Plain Secret manifests holding source credentials (`--secret-file`). */
   secretFiles: string[];
+  /** Input sets for ResourceSets (`--rset-inputs NAME=FILE`, absolute files). */
+  rsetInputs: Array<{ selector: string; path: string }>;
   /** Docker config file for registry credentials (`--registry-config`); default: the user's. */
   registryConfig?: string;
   signal?: AbortSignal;

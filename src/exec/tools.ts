@@ -1,6 +1,6 @@
 /**
  * Locating the external binaries. Order: an explicit environment variable
- * (FLUX_LOCAL_KUSTOMIZE, FLUX_LOCAL_HELM), the project-local tools folder that
+ * (FLUX_LOCAL_KUSTOMIZE, FLUX_LOCAL_HELM, FLUX_LOCAL_FLUX_OPERATOR), the project-local tools folder that
  * `npm run setup` fills (.tools/bin), then PATH. `kubectl kustomize` is the
  * fallback for kustomize.
  */
@@ -61,8 +61,10 @@ export async function onPath(name: string): Promise<string | undefined> {
 
 const cache = new Map<string, Promise<Tool>>();
 
-async function locate(name: "kustomize" | "helm"): Promise<Tool> {
-  const envVar = `FLUX_LOCAL_${name.toUpperCase()}`;
+export type ToolName = "kustomize" | "helm" | "flux-operator";
+
+async function locate(name: ToolName): Promise<Tool> {
+  const envVar = `FLUX_LOCAL_${name.toUpperCase().replace(/-/g, "_")}`;
   const explicit = process.env[envVar];
   if (explicit) {
     if (await isExecutable(explicit)) return { file: explicit, prefix: [], via: envVar };
@@ -79,7 +81,7 @@ async function locate(name: "kustomize" | "helm"): Promise<Tool> {
   throw new FluxLocalError(missingToolMessage(name));
 }
 
-export function findTool(name: "kustomize" | "helm"): Promise<Tool> {
+export function findTool(name: ToolName): Promise<Tool> {
   let found = cache.get(name);
   if (!found) {
     found = locate(name);

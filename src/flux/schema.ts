@@ -298,6 +298,21 @@ export const HelmRelease = z.looseObject({
 });
 export type HelmRelease = z.infer<typeof HelmRelease>;
 
+export const LabelSelector = z.looseObject({
+  matchLabels: z.record(z.string(), z.string()).optional(),
+  matchExpressions: z
+    .array(
+      z.looseObject({
+        key: z.string(),
+        operator: z.enum(["In", "NotIn", "Exists", "DoesNotExist"]),
+        values: z.array(z.string()).optional(),
+      }),
+    )
+    .optional(),
+});
+export type LabelSelector = z.infer<typeof LabelSelector>;
+
+/** Flux Operator's ResourceSet (`fluxcd.controlplane.io/v1`). */
 export const ResourceSet = z.looseObject({
   apiVersion: fluxApiVersion("ResourceSet"),
   kind: z.literal("ResourceSet"),
@@ -305,10 +320,31 @@ export const ResourceSet = z.looseObject({
   spec: z
     .looseObject({
       inputs: z.array(z.record(z.string(), z.unknown())).optional(),
-      inputsFrom: z.array(z.looseObject({})).optional(),
+      inputsFrom: z
+        .array(
+          z.looseObject({
+            apiVersion: z.string().optional(),
+            kind: z.literal("ResourceSetInputProvider"),
+            name: z.string().optional(),
+            selector: LabelSelector.optional(),
+          }),
+        )
+        .optional(),
+      inputStrategy: z.looseObject({ name: z.enum(["Flatten", "Permute"]) }).optional(),
       resources: z.array(z.record(z.string(), z.unknown())).optional(),
       resourcesTemplate: z.string().optional(),
-      dependsOn: z.array(z.looseObject({})).optional(),
+      dependsOn: z
+        .array(
+          z.looseObject({
+            apiVersion: z.string().optional(),
+            kind: z.string(),
+            name: z.string().min(1),
+            namespace: z.string().optional(),
+            ready: z.boolean().optional(),
+            readyExpr: z.string().optional(),
+          }),
+        )
+        .optional(),
     })
     .optional(),
 });
@@ -318,8 +354,17 @@ export const ResourceSetInputProvider = z.looseObject({
   apiVersion: fluxApiVersion("ResourceSetInputProvider"),
   kind: z.literal("ResourceSetInputProvider"),
   metadata: Metadata,
-  spec: z.looseObject({ type: z.string().optional() }).optional(),
+  spec: z
+    .looseObject({
+      type: z.string().optional(),
+      defaultValues: z.record(z.string(), z.unknown()).optional(),
+    })
+    .optional(),
+  status: z
+    .looseObject({ exportedInputs: z.array(z.record(z.string(), z.unknown())).optional() })
+    .optional(),
 });
+export type ResourceSetInputProvider = z.infer<typeof ResourceSetInputProvider>;
 
 /** One copy operation of an ArtifactGenerator artifact. */
 export const CopyOperation = z.looseObject({

@@ -12,7 +12,7 @@ import { failureOf, location } from "./failures.js";
 export type TestOutcome = "passed" | "failed" | "skipped";
 
 /** Kinds a test run reports on, in the order it prints them. */
-export const TESTED_KINDS = ["Kustomization", "HelmRelease"] as const;
+export const TESTED_KINDS = ["Kustomization", "HelmRelease", "ResourceSet"] as const;
 export type TestedKind = (typeof TESTED_KINDS)[number];
 
 /** The pseudo kind of problems that belong to a file, not to an object. */

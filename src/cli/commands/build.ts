@@ -102,10 +102,15 @@ function outputOf(result: RenderResult, selection: Selection, filter: OutputFilt
   return { objects, entries: infos.map((i) => i.entry) };
 }
 
-/** The rendered objects of the selected HelmReleases, by namespace and name. */
-function helmOutputOf(result: RenderResult, selection: Selection, filter: OutputFilter): Rendered {
+/** The rendered objects of the selected HelmReleases (or ResourceSets), by namespace and name. */
+function helmOutputOf(
+  result: RenderResult,
+  selection: Selection,
+  filter: OutputFilter,
+  kind: "HelmRelease" | "ResourceSet" = "HelmRelease",
+): Rendered {
   const entries = result.store
-    .list("HelmRelease")
+    .list(kind)
     .filter((e) => matches(e, selection))
     .sort((a, b) => compare(a.ref.namespace, b.ref.namespace) || compare(a.ref.name, b.ref.name));
   const objects = entries.flatMap((e) =>
@@ -175,6 +180,27 @@ export function buildCommand(setExit: (code: number) => void): Command {
     build.addCommand(cmd, alias === "hr" ? {} : { hidden: true });
   }
 
+  for (const alias of ["rset", "resourceset"]) {
+    const cmd = new Command(alias)
+      .description("render ResourceSets (with the Flux Operator CLI)")
+      .argument("[name]", "only this ResourceSet");
+    addOutputOptions(addSelectionOptions(addCommonOptions(cmd))).action(
+      async (name: string | undefined, opts: BuildOptions) => {
+        const result = await startRun(opts, renderRequest(opts));
+        const selection = selectionOf(opts, name);
+        if (!name && opts.namespace === "flux-system") selection.allNamespaces = true;
+        const { objects, entries } = helmOutputOf(result, selection, opts, "ResourceSet");
+        // A Kustomization that failed may hide ResourceSets: report it too.
+        let code = finish(result, [...failedKustomizations(result), ...entries]);
+        if (name && entries.length === 0)
+          code = Math.max(code, notFound("ResourceSet", name, selection));
+        await deliver(serialize(objects, opts.output), code, opts.outputFile);
+        setExit(code);
+      },
+    );
+    build.addCommand(cmd, alias === "rset" ? {} : { hidden: true });
+  }
+
   const all = new Command("all")
     .description("render everything (HelmReleases too with --enable-helm)")
     .argument("[path]", "same as --path")
@@ -185,6 +211,9 @@ export function buildCommand(setExit: (code: number) => void): Command {
       const result = await startRun(opts, renderRequestWithHelm(opts, pathArg));
       const everything = { namespace: "", allNamespaces: true, labels: {} };
       const objects = outputOf(result, everything, opts).objects;
+      // What ResourceSets generate that no Kustomization builds (Flux objects among it
+      // are reconciled, and what they build is in the Kustomizations' output).
+      objects.push(...helmOutputOf(result, everything, opts, "ResourceSet").objects);
       if (opts.enableHelm) objects.push(...helmOutputOf(result, everything, opts).objects);
       const code = finish(
         result,

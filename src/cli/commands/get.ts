@@ -30,6 +30,7 @@ import {
   type SelectionOptions,
 } from "../options.js";
 import { runListing } from "../run.js";
+import { getRsetCommand } from "./get-rset.js";
 import { getSourcesCommand } from "./get-sources.js";
 import { printable } from "../../util/printable.js";
 
@@ -109,6 +110,7 @@ export function getCommand(setExit: (code: number) => void): Command {
   );
   get.addCommand(all);
   get.addCommand(getSourcesCommand(setExit));
+  get.addCommand(getRsetCommand(setExit));
   return get;
 }
 

@@ -48,7 +48,10 @@ const WHAT: Record<string, readonly string[]> = {
   hr: ["HelmRelease"],
   helmrelease: ["HelmRelease"],
   helmreleases: ["HelmRelease"],
-  all: ["Kustomization", "HelmRelease"],
+  rset: ["ResourceSet"],
+  resourceset: ["ResourceSet"],
+  resourcesets: ["ResourceSet"],
+  all: ["Kustomization", "HelmRelease", "ResourceSet"],
 };
 
 export interface TestTarget {
@@ -181,9 +184,9 @@ async function writeReport(flag: string, file: string, content: string): Promise
 export function testCommand(setExit: (code: number) => void): Command {
   const cmd = new Command("test")
     .description(
-      "render everything and report each Kustomization and HelmRelease as a test (PASSED, FAILED, SKIPPED)",
+      "render everything and report each Kustomization, HelmRelease and ResourceSet as a test (PASSED, FAILED, SKIPPED)",
     )
-    .argument("[what]", "ks, hr or all (default all); or the PATH to test, as in flux-local")
+    .argument("[what]", "ks, hr, rset or all (default all); or the PATH to test, as in flux-local")
     .argument("[name]", "only objects with this name")
     .option("--enable-helm", "render HelmReleases with helm too (otherwise they are SKIPPED)")
     .option("--junit <file>", "also write the results as JUnit XML to this file")

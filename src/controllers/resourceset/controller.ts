@@ -1,0 +1,329 @@
+/**
+ * Flux Operator's ResourceSets, rendered by the real engine: `flux-operator
+ * build resourceset` (the Flux Operator CLI, built by `npm run setup`). For
+ * each ResourceSet: wait for what it depends on and for the
+ * ResourceSetInputProviders it selects (`spec.inputsFrom`, by name or label
+ * selector, in its namespace), hand the CLI its inputs, and add the objects it
+ * generates to the store, where Kustomizations, HelmReleases and sources
+ * among them are reconciled in turn.
+ *
+ * Inputs offline:
+ * - inline `spec.inputs`, and `Static` providers (`spec.defaultValues`): as in
+ *   the cluster (`--inputs-from-provider`);
+ * - other providers: their `status.exportedInputs` when the manifest has them;
+ * - `--rset-inputs NAME=FILE`: a YAML list of input sets that replaces the
+ *   inline inputs, as the CLI's `--inputs-from` does;
+ * - else the ResourceSet is Skipped, with a reason that says how to give them.
+ *
+ * Exported inputs go to the CLI in its `--inputs-from` file (with the inline
+ * inputs, which that file replaces): they render as in the cluster with the
+ * Flatten strategy, except that `inputs.provider` names the ResourceSet; with
+ * Permute, a non-Static provider is Skipped.
+ */
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { parseAllDocuments } from "yaml";
+import { dumpYamlStream } from "../../discovery/yaml.js";
+import type { KubeObject, ObjectRef } from "../../flux/objects.js";
+import {
+  ResourceSetInputProvider as ProviderSchema,
+  type LabelSelector,
+  type ResourceSet,
+  type ResourceSetInputProvider,
+} from "../../flux/schema.js";
+import { run } from "../../exec/run.js";
+import { findTool } from "../../exec/tools.js";
+import type { StoreEntry } from "../../store/store.js";
+import type { Status } from "../../store/status.js";
+import { errorMessage, FluxLocalError, SubprocessError } from "../../util/errors.js";
+import { startWork, type RunContext } from "../context.js";
+import { dependencyFailure } from "../dependencies.js";
+import type { Outcome, Reconciler } from "../harness.js";
+
+/** The annotation that stops the operator from reconciling an object. */
+export const RECONCILE_ANNOTATION = "fluxcd.controlplane.io/reconcile";
+
+/** `--rset-inputs`: input sets for one ResourceSet (`name` or `namespace/name`). */
+export interface InputsMapping {
+  selector: string;
+  /** Absolute path of a YAML list of input sets. */
+  path: string;
+}
+
+export function findInputsMapping(
+  mappings: readonly InputsMapping[],
+  namespace: string,
+  name: string,
+): InputsMapping | undefined {
+  return mappings.find((m) => m.selector === name || m.selector === `${namespace}/${name}`);
+}
+
+function disabled(metadata: { annotations?: Record<string, string> | undefined }): boolean {
+  return metadata.annotations?.[RECONCILE_ANNOTATION]?.toLowerCase() === "disabled";
+}
+
+/** Kubernetes label selector semantics. */
+export function selects(selector: LabelSelector, labels: Record<string, string> = {}): boolean {
+  for (const [key, value] of Object.entries(selector.matchLabels ?? {})) {
+    if (labels[key] !== value) return false;
+  }
+  for (const expr of selector.matchExpressions ?? []) {
+    const has = Object.hasOwn(labels, expr.key);
+    const value = labels[expr.key];
+    const values = expr.values ?? [];
+    if (expr.operator === "Exists" && !has) return false;
+    if (expr.operator === "DoesNotExist" && has) return false;
+    if (expr.operator === "In" && !(has && values.includes(value ?? ""))) return false;
+    if (expr.operator === "NotIn" && has && values.includes(value ?? "")) return false;
+  }
+  return true;
+}
+
+/** ResourceSetInputProviders: Static ones are ready; others only with exported inputs. */
+export class InputProviderController implements Reconciler<"ResourceSetInputProvider"> {
+  readonly kinds = ["ResourceSetInputProvider"] as const;
+
+  reconcile(provider: ResourceSetInputProvider): Promise<Outcome> {
+    const type = provider.spec?.type ?? "";
+    if (disabled(provider.metadata)) {
+      return Promise.resolve({
+        phase: "Suspended",
+        reason: "Suspended",
+        message: `${RECONCILE_ANNOTATION}: disabled`,
+      });
+    }
+    if (type === "Static") {
+      return Promise.resolve({ phase: "Ready", reason: "ReconciliationSucceeded", message: "" });
+    }
+    const exported = provider.status?.exportedInputs;
+    if (exported) {
+      return Promise.resolve({
+        phase: "Ready",
+        reason: "ReconciliationSucceeded",
+        message: `${exported.length} exported input set(s) from the manifest's status`,
+      });
+    }
+    return Promise.resolve({
+      phase: "Skipped",
+      reason: "Skipped",
+      message: `type ${type || "(none)"}: its inputs come from the cluster`,
+    });
+  }
+}
+
+export class ResourceSetController implements Reconciler<"ResourceSet"> {
+  readonly kinds = ["ResourceSet"] as const;
+
+  constructor(private readonly ctx: RunContext) {}
+
+  recover(err: unknown): Outcome {
+    if (err instanceof FluxLocalError) {
+      return { phase: "Failed", reason: "BuildFailed", message: err.message };
+    }
+    throw err;
+  }
+
+  async reconcile(rset: ResourceSet, entry: StoreEntry, generation: number): Promise<Outcome> {
+    if (disabled(rset.metadata)) {
+      return {
+        phase: "Suspended",
+        reason: "Suspended",
+        message: `${RECONCILE_ANNOTATION}: disabled`,
+      };
+    }
+    const namespace = entry.ref.namespace;
+    const dependency = await this.awaitDependsOn(rset, entry);
+    if (dependency) return dependency;
+
+    const providers = await this.selectedProviders(rset, entry);
+    if ("phase" in providers) return providers;
+
+    const mapping = findInputsMapping(this.ctx.options.rsetInputs, namespace, entry.ref.name);
+    const permute = rset.spec?.inputStrategy?.name === "Permute";
+    const statics: KubeObject[] = [];
+    const exported: Array<Record<string, unknown>> = [];
+    for (const { object, entry: providerEntry } of providers) {
+      if (object.spec?.type === "Static") {
+        statics.push(providerEntry.object);
+        continue;
+      }
+      if (mapping) continue; // the user's file gives the inputs
+      const sets = object.status?.exportedInputs;
+      const what = `ResourceSetInputProvider ${namespace}/${object.metadata.name} (type ${object.spec?.type ?? "unset"})`;
+      const how = `give the input sets with --rset-inputs ${namespace}/${entry.ref.name}=FILE (a YAML list), or status.exportedInputs in the provider's manifest`;
+      if (!sets) {
+        return {
+          phase: "Skipped",
+          reason: "Skipped",
+          message: `${what} gets its inputs in the cluster: ${how}`,
+        };
+      }
+      if (permute) {
+        return {
+          phase: "Skipped",
+          reason: "Skipped",
+          message: `${what}: exported inputs are not combined with the Permute strategy offline; ${how}`,
+        };
+      }
+      exported.push(...sets);
+    }
+
+    const superseded = startWork(this.ctx, entry, generation, "building");
+    if (superseded) return superseded;
+    const objects = await this.build(entry, statics, mapping, exported, rset);
+    return {
+      phase: "Ready",
+      reason: "ReconciliationSucceeded",
+      message: `${objects.length} object(s)${mapping ? ` (inputs from ${mapping.path})` : ""}`,
+      artifact: { type: "render", objects },
+      produced: { objects, defaultNamespace: namespace },
+    };
+  }
+
+  /** `spec.dependsOn`: objects of a kind this run reconciles must end Ready (when `ready`). */
+  private async awaitDependsOn(rset: ResourceSet, entry: StoreEntry): Promise<Status | undefined> {
+    for (const dep of rset.spec?.dependsOn ?? []) {
+      const ref: ObjectRef = {
+        kind: dep.kind,
+        namespace: dep.namespace ?? entry.ref.namespace,
+        name: dep.name,
+      };
+      const key = `${ref.kind}/${ref.namespace}/${ref.name}`;
+      if (!this.ctx.manager.handles(dep.kind)) continue; // not rendered here: nothing to wait for
+      if (dep.ready !== true && dep.readyExpr === undefined) {
+        const present = await this.ctx.manager.awaitPresence(ref, entry.key);
+        if (!present) {
+          return {
+            phase: "Failed",
+            reason: "DependencyNotFound",
+            message: `dependency ${dep.kind} ${ref.namespace}/${ref.name} not found`,
+            rootCause: key,
+          };
+        }
+        continue;
+      }
+      const status = await this.ctx.manager.awaitReady(ref, entry.key);
+      if (status.phase !== "Ready") {
+        return dependencyFailure(
+          `dependency ${dep.kind} ${ref.namespace}/${ref.name}`,
+          key,
+          status,
+          entry.key,
+        );
+      }
+    }
+    return undefined;
+  }
+
+  /** The providers `spec.inputsFrom` selects, once each is reconciled. */
+  private async selectedProviders(
+    rset: ResourceSet,
+    entry: StoreEntry,
+  ): Promise<Array<{ object: ResourceSetInputProvider; entry: StoreEntry }> | Status> {
+    const namespace = entry.ref.namespace;
+    const chosen = new Map<string, StoreEntry>();
+    for (const ref of rset.spec?.inputsFrom ?? []) {
+      if (ref.name) {
+        const target: ObjectRef = { kind: "ResourceSetInputProvider", namespace, name: ref.name };
+        const found = await this.ctx.manager.awaitPresence(target, entry.key);
+        if (!found) {
+          return {
+            phase: "Failed",
+            reason: "DependencyNotFound",
+            message: `ResourceSetInputProvider ${namespace}/${ref.name} not found`,
+          };
+        }
+        chosen.set(found.key, found);
+        continue;
+      }
+      // A selector sees the providers defined by now: those built with the
+      // ResourceSet always (they are published together).
+      for (const candidate of this.ctx.store.list("ResourceSetInputProvider")) {
+        if (candidate.ref.namespace !== namespace) continue;
+        if (selects(ref.selector ?? {}, candidate.object.metadata?.labels)) {
+          chosen.set(candidate.key, candidate);
+        }
+      }
+    }
+    const out: Array<{ object: ResourceSetInputProvider; entry: StoreEntry }> = [];
+    for (const provider of chosen.values()) {
+      await this.ctx.manager.awaitReady(provider.ref, entry.key);
+      const parsed = ProviderSchema.safeParse(provider.object);
+      if (!parsed.success) {
+        return {
+          phase: "Failed",
+          reason: "DependencyNotReady",
+          message: `ResourceSetInputProvider ${provider.ref.namespace}/${provider.ref.name} is invalid`,
+          rootCause: provider.key,
+        };
+      }
+      out.push({ object: parsed.data, entry: provider });
+    }
+    return out;
+  }
+
+  /** Run `flux-operator build resourceset` and read the objects it prints. */
+  private async build(
+    entry: StoreEntry,
+    statics: KubeObject[],
+    mapping: InputsMapping | undefined,
+    exported: Array<Record<string, unknown>>,
+    rset: ResourceSet,
+  ): Promise<KubeObject[]> {
+    const tool = await findTool("flux-operator");
+    const dir = await mkdtemp(path.join(this.ctx.options.scratchDir, "rset-"));
+    try {
+      const rsetFile = path.join(dir, "resourceset.yaml");
+      await writeFile(rsetFile, dumpYamlStream([entry.object]));
+      const args = [...tool.prefix, "build", "resourceset", "-f", rsetFile];
+      if (statics.length > 0) {
+        const file = path.join(dir, "providers.yaml");
+        await writeFile(file, dumpYamlStream(statics));
+        args.push("--inputs-from-provider", file);
+      }
+      if (mapping) {
+        args.push("--inputs-from", mapping.path);
+      } else if (exported.length > 0 || (statics.length === 0 && rset.spec?.inputsFrom?.length)) {
+        // The CLI wants inputs for inputsFrom; with no Static provider selected, the
+        // inline inputs (and exported ones) are all there are, as in the cluster.
+        const file = path.join(dir, "inputs.yaml");
+        await writeFile(file, dumpYamlStream([[...(rset.spec?.inputs ?? []), ...exported]]));
+        args.push("--inputs-from", file);
+      }
+      let stdout: string;
+      try {
+        ({ stdout } = await this.ctx.manager.queue.add(
+          () =>
+            run(tool.file, args, {
+              cwd: dir,
+              ...(this.ctx.options.signal ? { signal: this.ctx.options.signal } : {}),
+            }),
+          { throwOnTimeout: true },
+        ));
+      } catch (err) {
+        if (err instanceof SubprocessError) {
+          const why = err.stderr.replace(/^✗\s*/gm, "").trim() || errorMessage(err);
+          throw new FluxLocalError(`flux-operator build resourceset: ${why}`, { cause: err });
+        }
+        throw err;
+      }
+      return readObjects(stdout);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+}
+
+function readObjects(stream: string): KubeObject[] {
+  const out: KubeObject[] = [];
+  for (const doc of parseAllDocuments(stream)) {
+    if (doc.errors.length > 0) {
+      throw new FluxLocalError(
+        `flux-operator printed YAML that does not parse: ${doc.errors[0]?.message ?? ""}`,
+      );
+    }
+    const value: unknown = doc.toJS();
+    if (value && typeof value === "object" && !Array.isArray(value)) out.push(value as KubeObject);
+  }
+  return out;
+}

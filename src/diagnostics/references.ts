@@ -162,6 +162,14 @@ export function targetsOf(repo: Repository, objects: readonly ObjectDoc[]): Map<
       const name = str(field(obj.value, "spec", "target", "name")) ?? obj.name;
       if (name) add({ kind: "Secret", name, namespace: obj.namespace });
     }
+    // ExternalArtifacts that an ArtifactGenerator of the repository generates.
+    if (obj.kind === "ArtifactGenerator" && group === FLUX_GROUPS.sourceExtensions) {
+      const artifacts = field(obj.value, "spec", "artifacts");
+      for (const artifact of Array.isArray(artifacts) ? artifacts : []) {
+        const name = str(field(artifact, "name"));
+        if (name) add({ kind: "ExternalArtifact", name, namespace: obj.namespace });
+      }
+    }
     if (obj.kind === "SealedSecret" && group === "bitnami.com") {
       const name = str(field(obj.value, "spec", "template", "metadata", "name")) ?? obj.name;
       if (name) add({ kind: "Secret", name, namespace: obj.namespace });

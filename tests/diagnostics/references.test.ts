@@ -134,3 +134,36 @@ describe("checkReferences", () => {
     ]);
   });
 });
+
+describe("checkReferences and ArtifactGenerators", () => {
+  it("resolves an ExternalArtifact that an ArtifactGenerator of the repository generates", () => {
+    const generator = `---
+apiVersion: source.extensions.fluxcd.io/v1beta1
+kind: ArtifactGenerator
+metadata:
+  name: gen
+  namespace: flux-system
+spec:
+  sources:
+    - alias: repo
+      kind: GitRepository
+      name: flux-system
+  artifacts:
+    - name: apps
+      copy:
+        - from: "@repo/apps/**"
+          to: "@artifact/"
+`;
+    const repo = repoOf({
+      "gotk.yaml": GOTK,
+      "gen.yaml": generator,
+      "ks.yaml":
+        fluxKs("apps", { path: "./", sourceRef: { kind: "ExternalArtifact", name: "apps" } }) +
+        fluxKs("other", { path: "./", sourceRef: { kind: "ExternalArtifact", name: "nope" } }),
+    });
+    const findings = checkReferences(repo, objectsOf(repo));
+    expect(findings.map((f) => f.message)).toEqual([
+      expect.stringContaining("refers to ExternalArtifact flux-system/nope"),
+    ]);
+  });
+});

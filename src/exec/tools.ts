@@ -41,7 +41,7 @@ export async function isExecutable(file: string): Promise<boolean> {
 }
 
 /** The message for a tool that is not there: what to run to install it, or where to point. */
-export function missingToolMessage(name: "kustomize" | "helm"): string {
+export function missingToolMessage(name: "kustomize" | "helm" | "flux-operator"): string {
   const envVar = `FLUX_LOCAL_${name.toUpperCase()}`;
   return (
     `${name} not found on PATH. Install it: ${INSTALL_HINTS[name]}; ` +

@@ -106,7 +106,9 @@ export async function render(request: RenderRequest): Promise<RenderResult> {
   const options: RunOptions = {
     path: target,
     repoRoot,
-    sources: (request.sources ?? []).map((s) => ({ ...s, path: path.resolve(cwd, s.path) })),
+    sources: (request.sources ?? []).map((s) =>
+      s.path === undefined ? { selector: s.selector } : { ...s, path: path.resolve(cwd, s.path) },
+    ),
     rsetInputs: (request.rsetInputs ?? []).map((s) => ({ ...s, path: path.resolve(cwd, s.path) })),
     strictSubstitute: request.strictSubstitute ?? false,
     skipInvalidKustomizationPaths: request.skipInvalidKustomizationPaths ?? false,

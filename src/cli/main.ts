@@ -12,7 +12,8 @@ import { getCommand } from "./commands/get.js";
 import { testCommand } from "./commands/test.js";
 import { versionText } from "./commands/version.js";
 import { packageVersion } from "../util/package-info.js";
-import { EXIT_FAILED, EXIT_USAGE } from "./run.js";
+import { addFluxLocalFlags } from "./options.js";
+import { EXIT_FAILED, EXIT_USAGE, setLogLevel } from "./run.js";
 import { printableLines } from "../util/printable.js";
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -35,8 +36,16 @@ export async function main(argv: readonly string[]): Promise<number> {
       "-V, --version",
       "print the version, and the kustomize, helm and kustomize worker found",
     )
+    .option(
+      "--log-level <level>",
+      "log level on stderr: DEBUG, INFO, WARNING, ERROR or CRITICAL (flux-local's flag)",
+    )
     .showHelpAfterError()
-    .exitOverride();
+    .exitOverride()
+    .hook("preAction", (root) => {
+      const level = root.opts<{ logLevel?: string }>().logLevel;
+      if (level) setLogLevel(level);
+    });
   program.addCommand(getCommand(setExit));
   program.addCommand(buildCommand(setExit));
   program.addCommand(testCommand(setExit));
@@ -46,6 +55,11 @@ export async function main(argv: readonly string[]): Promise<number> {
   for (const cmd of program.commands) {
     cmd.exitOverride();
     for (const sub of cmd.commands) sub.exitOverride();
+  }
+  // Every flux-local flag is accepted by the commands that read a repository.
+  const leaves = program.commands.flatMap((c) => (c.commands.length > 0 ? c.commands : [c]));
+  for (const leaf of leaves) {
+    if (leaf.options.some((o) => o.long === "--sources")) addFluxLocalFlags(leaf);
   }
   try {
     await program.parseAsync(argv, { from: "user" });

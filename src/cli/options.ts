@@ -11,6 +11,7 @@ import { UsageError } from "../util/errors.js";
 import { overrideLimit } from "../util/limits.js";
 
 export interface CommonOptions {
+  kustomizeBuildFlags?: string;
   path: string;
   sources: string[];
   rsetInputs?: string[];
@@ -44,7 +45,7 @@ export function addCommonOptions(cmd: Command): Command {
     .option("--path <dir>", "directory of the Flux repository to read", ".")
     .option(
       "--sources <name=path>",
-      "map a source (name, namespace/name or Kind/namespace/name) to a local directory; repeatable or comma separated",
+      "restrict the run to Kustomizations built from these sources (name, namespace/name or Kind/namespace/name), each optionally mapped to a local directory (=PATH); repeatable or comma separated",
       collect,
       [],
     )
@@ -103,6 +104,56 @@ export function addCommonOptions(cmd: Command): Command {
     );
 }
 
+/**
+ * flux-local flags that mean nothing different here, accepted so that a CI job
+ * switching binaries never dies on "unknown option" (README: "flux-local's flags").
+ * Added only where the command does not define the flag itself.
+ */
+export function addFluxLocalFlags(cmd: Command): Command {
+  const has = (flag: string) => cmd.options.some((o) => o.long === flag);
+  const add = (flags: string, description: string) => {
+    const long = flags.split(/[ ,]+/).find((f) => f.startsWith("--"))!;
+    if (!has(long)) cmd.addOption(new Option(flags, description).hideHelp());
+  };
+  add(
+    "--no-skip-invalid-kustomization-paths",
+    "fail Kustomizations whose spec.path is missing (default)",
+  );
+  add("--no-all-namespaces", "only the namespace of -n (default)");
+  add("--kustomize-build-flags <flags>", "flux-local's extra kustomize flags (see README)");
+  add("--enable-oci", "no-op: OCI sources are always on");
+  add("--no-enable-oci", "no-op: OCI sources are always on");
+  add("--skip-crds", "flux-local selector flag; no-op here");
+  add("--no-skip-crds", "flux-local selector flag; no-op here");
+  add("--skip-secrets", "flux-local selector flag; no-op here");
+  add("--no-skip-secrets", "flux-local selector flag; no-op here");
+  add("--skip-kinds <kinds>", "flux-local selector flag; no-op here");
+  return cmd;
+}
+
+/** What `--kustomize-build-flags` asks for, said on stderr: builds run as Flux runs them. */
+export function kustomizeBuildFlagNotes(flags: string | undefined): string[] {
+  const words = (flags ?? "").match(/"[^"]*"|'[^']*'|\S+/g) ?? [];
+  const notes: string[] = [];
+  for (const raw of words) {
+    const flag = raw.replace(/^["']|["']$/g, "");
+    if (flag === "--enable-helm") {
+      notes.push(
+        "--kustomize-build-flags --enable-helm is ignored: Flux's kustomize-controller refuses helmCharts in a kustomization, so builds run without it as in Flux (a kustomization with helmCharts fails); HelmReleases render with flux-local's own --enable-helm",
+      );
+    } else if (/^--load[-_]restrictor(=|$)|^LoadRestrictions/.test(flag)) {
+      notes.push(
+        `--kustomize-build-flags ${flag} is ignored: load restrictions are always off, as in Flux`,
+      );
+    } else if (flag.startsWith("-")) {
+      notes.push(
+        `--kustomize-build-flags ${flag} is ignored: builds run with Flux's kustomize options`,
+      );
+    }
+  }
+  return notes;
+}
+
 export function addSelectionOptions(cmd: Command): Command {
   return cmd
     .option("-n, --namespace <ns>", "namespace of the objects", DEFAULT_NAMESPACE)
@@ -116,17 +167,46 @@ export function addSelectionOptions(cmd: Command): Command {
     );
 }
 
-export function parseSources(values: readonly string[], flag = "--sources"): SourceMapping[] {
+/**
+ * `--sources`: `NAME=PATH` mappings (`NAME`, `NAMESPACE/NAME` or
+ * `Kind/NAMESPACE/NAME`), and flux-local's bare `NAME` / `NAMESPACE/NAME`: a
+ * source the run is restricted to, without a path.
+ */
+export function parseSources(values: readonly string[]): SourceMapping[] {
+  return parseMappings(values, "--sources", true);
+}
+
+/** `--rset-inputs NAME=FILE`: every entry needs its file. */
+export function parseInputMappings(
+  values: readonly string[],
+): Array<{ selector: string; path: string }> {
+  return parseMappings(values, "--rset-inputs", false).map((m) => ({
+    selector: m.selector,
+    path: m.path ?? "",
+  }));
+}
+
+function parseMappings(
+  values: readonly string[],
+  flag: string,
+  bareNames: boolean,
+): SourceMapping[] {
   const out: SourceMapping[] = [];
+  const expected = bareNames
+    ? "expected NAME, NAME=PATH or Kind/NAMESPACE/NAME=PATH"
+    : "expected NAME=PATH";
   for (const value of values) {
     for (const part of value.split(",")) {
       const item = part.trim();
       // An empty mapping (flux-local accepted `--sources ''`) maps nothing.
       if (item === "" || item === "''" || item === '""') continue;
       const eq = item.indexOf("=");
-      if (eq <= 0 || eq === item.length - 1) {
-        throw new UsageError(`${flag} ${item}: expected NAME=PATH`);
+      // A bare NAME or NAMESPACE/NAME (flux-local): a source the run is restricted to.
+      if (eq < 0 && bareNames) {
+        out.push({ selector: item });
+        continue;
       }
+      if (eq <= 0 || eq === item.length - 1) throw new UsageError(`${flag} ${item}: ${expected}`);
       out.push({ selector: item.slice(0, eq), path: item.slice(eq + 1) });
     }
   }
@@ -156,7 +236,7 @@ export function renderRequest(opts: CommonOptions, pathOverride?: string): Rende
   return {
     path: pathOverride ?? opts.path,
     sources: parseSources(opts.sources),
-    rsetInputs: parseSources(opts.rsetInputs ?? [], "--rset-inputs"),
+    rsetInputs: parseInputMappings(opts.rsetInputs ?? []),
     strictSubstitute: opts.strictSubstitute ?? false,
     skipInvalidKustomizationPaths: opts.skipInvalidKustomizationPaths ?? false,
     allowMissingSecrets: opts.allowMissingSecrets ?? false,

@@ -25,16 +25,39 @@ import type { StoreEntry } from "../store/store.js";
 import { configureLogging, logger } from "../util/log.js";
 import { styleFor } from "./format/style.js";
 import { emit } from "./format/output.js";
-import { renderRequest, type CommonOptions } from "./options.js";
+import { kustomizeBuildFlagNotes, renderRequest, type CommonOptions } from "./options.js";
+import { UsageError } from "../util/errors.js";
 import { ProgressDisplay, shouldShowProgress } from "./progress.js";
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
 export const EXIT_USAGE = 2;
 
+/** flux-local's top-level `--log-level` (DEBUG, INFO, WARNING, ERROR, CRITICAL). */
+let requestedLogLevel: string | undefined;
+
+export function setLogLevel(level: string): void {
+  const levels: Record<string, string> = {
+    debug: "debug",
+    info: "info",
+    warning: "warn",
+    warn: "warn",
+    error: "error",
+    critical: "fatal",
+  };
+  const mapped = levels[level.toLowerCase()];
+  if (!mapped) {
+    throw new UsageError(`--log-level ${level}: expected DEBUG, INFO, WARNING, ERROR or CRITICAL`);
+  }
+  requestedLogLevel = mapped;
+}
+
 export async function startRun(opts: CommonOptions, request: RenderRequest): Promise<RenderResult> {
+  for (const note of kustomizeBuildFlagNotes(opts.kustomizeBuildFlags)) {
+    process.stderr.write(`note: ${note}\n`);
+  }
   await configureLogging({
-    level: opts.verbose ? "debug" : "warn",
+    level: opts.verbose ? "debug" : (requestedLogLevel ?? "warn"),
     format: opts.logFormat ?? "pretty",
   });
   // Tools first: a missing kustomize (or helm, when HelmReleases are rendered)
@@ -99,7 +122,7 @@ export async function runListing(
 ): Promise<void> {
   const result = await startRun(opts, renderRequest(opts));
   const { text, listed } = list(result);
-  await emit(text);
+  await emit(text, (opts as { outputFile?: string }).outputFile);
   setExit(
     finish(result, [...listed, ...failedKustomizations(result, listed)], { warnings: false }),
   );

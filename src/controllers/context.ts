@@ -12,8 +12,12 @@ import type { RenderMemo } from "../render/memo.js";
 export interface SourceMapping {
   /** `name`, `namespace/name` or `Kind/namespace/name`. */
   selector: string;
-  /** Absolute local directory. */
-  path: string;
+  /**
+   * Absolute local directory. Without one (flux-local's bare `--sources NAME`),
+   * the entry only names a source the run is restricted to; a GitRepository
+   * named so is this checkout.
+   */
+  path?: string;
 }
 
 export interface RunOptions {
@@ -71,7 +75,7 @@ export interface RunContext {
   generatedArtifacts: Map<string, SourceArtifact | Status>;
 }
 
-/** The `--sources` mapping for a source, if any. */
+/** The `--sources` entry naming a source, if any (with or without a path). */
 export function findSourceMapping(
   mappings: readonly SourceMapping[],
   kind: string,
@@ -84,6 +88,19 @@ export function findSourceMapping(
       m.selector === `${namespace}/${name}` ||
       m.selector === `${kind}/${namespace}/${name}`,
   );
+}
+
+/**
+ * When `--sources` is given, the run is restricted to Kustomizations built from
+ * a listed source (flux-local's semantics): false for the others.
+ */
+export function inSources(
+  mappings: readonly SourceMapping[],
+  kind: string,
+  namespace: string,
+  name: string,
+): boolean {
+  return mappings.length === 0 || findSourceMapping(mappings, kind, namespace, name) !== undefined;
 }
 
 /** The outcome of a reconcile that a newer definition of its object superseded. */

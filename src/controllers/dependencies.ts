@@ -108,6 +108,8 @@ export async function awaitDependencies(
       name: dep.name,
     };
     const status = await ctx.manager.awaitReady(ref, entry.key);
+    // Left out by --sources: not part of this run, so it holds nothing up.
+    if (status.phase === "Skipped" && status.reason === "NotInSources") continue;
     if (status.phase !== "Ready") {
       return dependencyFailure(
         `dependency ${refDisplay(ref)}`,
@@ -138,7 +140,7 @@ export async function awaitSourceArtifact(
   const present = await ctx.manager.awaitPresence(ref, entry.key);
   if (!present) {
     const mapping = findSourceMapping(ctx.options.sources, ref.kind, ref.namespace, ref.name);
-    if (mapping)
+    if (mapping?.path !== undefined)
       return { type: "source", revision: LOCAL_REVISION, path: mapping.path, local: true };
     if (ref.kind === "GitRepository") {
       // Bootstrap source aliasing: a GitRepository defined nowhere in the

@@ -22,11 +22,6 @@ const UNRESOLVED_OCI_SOURCE =
   "1), so a CI run cannot go green while part of the cluster was never rendered; flux-local " +
   "silently dropped them (and exited 0).";
 
-const SOURCES_KEEP_FLUX_SYSTEM =
-  "With --sources, flux-local dropped the flux-system Kustomization (the bootstrap one, whose " +
-  "source is the repository itself) from its listings. We list every Kustomization the " +
-  "repository defines, whatever --sources maps: --sources only says where a source's files are.";
-
 const NO_SPEC_PATH =
   "A Kustomization without spec.path (here controllers/infra-controllers) builds the root of its " +
   "source, as kustomize-controller does; flux-local built the --path directory instead. The " +
@@ -80,9 +75,6 @@ export const DELIBERATE: readonly DeliberateDifference[] = [
   ...entries("test_get_hr", ["cluster2", "cluster3-no-source", "cluster4"], UNRESOLVED_OCI_SOURCE),
   ...entries("test_get_ks", ["cluster2", "cluster2-wide", "cluster4"], UNRESOLVED_OCI_SOURCE),
   ...entries("test_get_ks_new", ["cluster3"], `${NEW_COMMAND_LAYOUT} ${UNRESOLVED_OCI_SOURCE}`),
-  // --sources and the bootstrap Kustomization.
-  ...entries("test_get_cluster", ["cluster3"], SOURCES_KEEP_FLUX_SYSTEM),
-  ...entries("test_get_ks", ["cluster3"], SOURCES_KEEP_FLUX_SYSTEM),
   // A Kustomization without spec.path (cluster5).
   ...entries("test_get_cluster", ["cluster5"], NO_SPEC_PATH),
   ...entries("test_get_hr", ["cluster5"], NO_SPEC_PATH),

@@ -10,7 +10,7 @@ import type { RenderResult } from "../../run.js";
 import { compare, kustomizationInfos } from "../../views/kustomizations.js";
 import { failedKustomizations, matches, type Selection } from "../../views/select.js";
 import type { StoreEntry } from "../../store/store.js";
-import { checkOutputFile, emit, removeStaleOutput } from "../format/output.js";
+import { checkOutputFile, emit, isStdoutName, removeStaleOutput } from "../format/output.js";
 import {
   addCommonOptions,
   addHelmOptions,
@@ -53,6 +53,10 @@ function addOutputOptions(cmd: Command, skipCrdsByDefault = false): Command {
     .option("--skip-kinds <kinds>", "comma separated kinds to leave out")
     .option("--output-file <file>", "write to this file (atomically) instead of stdout")
     .addOption(
+      new Option("--wipe-secrets", "no-op: Secret values are always placeholders").hideHelp(),
+    )
+    .addOption(new Option("--no-wipe-secrets", "no-op: Secret values are never printed").hideHelp())
+    .addOption(
       new Option("-o, --output <format>", "output format: a YAML stream, or a JSON list")
         .choices(["yaml", "json"])
         .default("yaml"),
@@ -90,7 +94,7 @@ function serialize(objects: readonly KubeObject[], output: string | undefined): 
  * later step never reads an old render as this one's.
  */
 async function deliver(text: string, code: number, outputFile: string | undefined): Promise<void> {
-  if (!outputFile) return emit(text);
+  if (!outputFile || isStdoutName(outputFile)) return emit(text);
   if (code === 0) return emit(text, outputFile);
   await removeStaleOutput(outputFile);
   process.stderr.write(`flux-local: ${outputFile} not written (the run failed)\n`);
@@ -204,7 +208,8 @@ export function buildCommand(setExit: (code: number) => void): Command {
   const all = new Command("all")
     .description("render everything (HelmReleases too with --enable-helm)")
     .argument("[path]", "same as --path")
-    .option("--enable-helm", "render HelmReleases with helm, after the Kustomizations' objects");
+    .option("--enable-helm", "render HelmReleases with helm, after the Kustomizations' objects")
+    .addOption(new Option("--no-enable-helm", "list HelmReleases only (default)").hideHelp());
   addHelmOptions(addOutputOptions(addCommonOptions(all))).action(
     async (pathArg: string | undefined, opts: HelmBuildOptions) => {
       if (opts.outputFile) await checkOutputFile("--output-file", opts.outputFile);

@@ -46,6 +46,15 @@ function showStatus(opts: GetOptions): boolean {
   return opts.status ?? process.stdout.isTTY === true;
 }
 
+/**
+ * Kustomizations that `--sources` left out are not part of the run: flux-local's
+ * columns leave them out; the status columns list them as Skipped (NotInSources).
+ */
+function inRun(infos: KustomizationInfo[], opts: GetOptions): KustomizationInfo[] {
+  if (showStatus(opts)) return infos;
+  return infos.filter((i) => i.entry.status.reason !== "NotInSources");
+}
+
 function addStatusOption(cmd: Command): Command {
   return cmd
     .option("--status", "add READY and STATUS columns (default on a terminal)")
@@ -64,7 +73,10 @@ export function getCommand(setExit: (code: number) => void): Command {
     addStatusOption(addSelectionOptions(addCommonOptions(cmd))).action(
       (name: string | undefined, opts: GetOptions) =>
         runListing(opts, setExit, (result) => {
-          const infos = kustomizationInfos(result, selectionOf(opts, name), process.cwd());
+          const infos = inRun(
+            kustomizationInfos(result, selectionOf(opts, name), process.cwd()),
+            opts,
+          );
           const text = opts.tree
             ? formatTree(result, opts, name)
             : formatKustomizations(infos, opts);
@@ -91,12 +103,28 @@ export function getCommand(setExit: (code: number) => void): Command {
 
   const cluster = new Command("cluster")
     .description("list the cluster at --path and what its Kustomizations define")
-    .addOption(outputOption(["table", "yaml", "json"]).default("table"))
+    // `diff` is flux-local's name for the table.
+    .addOption(outputOption(["table", "diff", "yaml", "json"]).default("table"))
     .option("--skip-secrets", "leave Secrets out of -o yaml|json (default)", true)
-    .option("--no-skip-secrets", "include Secrets in -o yaml|json");
+    .option("--no-skip-secrets", "include Secrets in -o yaml|json")
+    .addOption(
+      new Option(
+        "--enable-images",
+        "flux-local's image listing; accepted, not implemented",
+      ).hideHelp(),
+    )
+    .addOption(new Option("--no-enable-images", "no image listing (default)").hideHelp())
+    .addOption(
+      new Option(
+        "--only-images",
+        "flux-local's image listing; accepted, not implemented",
+      ).hideHelp(),
+    )
+    .addOption(new Option("--no-only-images", "no image listing (default)").hideHelp())
+    .option("--output-file <file>", "write to this file instead of stdout");
   addStatusOption(addSelectionOptions(addCommonOptions(cluster))).action((opts: GetOptions) =>
     runListing(opts, setExit, (result) => {
-      const infos = kustomizationInfos(result, selectionOf(opts), process.cwd());
+      const infos = inRun(kustomizationInfos(result, selectionOf(opts), process.cwd()), opts);
       return { text: formatCluster(result, infos, opts), listed: infos.map((i) => i.entry) };
     }),
   );

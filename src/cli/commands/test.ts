@@ -5,7 +5,7 @@
  * (and its root cause) under each failure and a closing count. `--junit FILE`
  * and `--json FILE` write machine-readable results for CI.
  */
-import { Command } from "commander";
+import { Command, Option } from "commander";
 import type { Failure } from "../../views/failures.js";
 import { formatJsonReport, toJsonReport } from "../../views/json.js";
 import { formatAnnotation, isGitHubActions, workspacePath } from "../../views/github.js";
@@ -189,6 +189,13 @@ export function testCommand(setExit: (code: number) => void): Command {
     .argument("[what]", "ks, hr, rset or all (default all); or the PATH to test, as in flux-local")
     .argument("[name]", "only objects with this name")
     .option("--enable-helm", "render HelmReleases with helm too (otherwise they are SKIPPED)")
+    .addOption(new Option("--no-enable-helm", "skip HelmReleases (default)").hideHelp())
+    .addOption(
+      new Option(
+        "--verbosity <n>",
+        "flux-local's pytest verbosity; no-op (every case is listed)",
+      ).hideHelp(),
+    )
     .option("--junit <file>", "also write the results as JUnit XML to this file")
     .option(
       "--json <file>",

@@ -15,6 +15,8 @@ import { FluxLocalError, UsageError } from "../../util/errors.js";
  * once rather than a crash after the whole render.
  */
 export async function checkOutputFile(flag: string, file: string): Promise<void> {
+  // stdout, /dev/null, a pipe: written in place, whatever their folder's mode.
+  if (isStdoutName(file) || (await isSpecialTarget(file))) return;
   const dir = path.dirname(path.resolve(file));
   const bad = (why: string) => new UsageError(`${flag} ${file}: cannot write the file: ${why}`);
   try {
@@ -75,8 +77,16 @@ export async function writeAtomically(file: string, content: string): Promise<vo
   }
 }
 
+/** Names of our own stdout (flux-local's default `--output-file` is /dev/stdout). */
+const STDOUT_NAMES = new Set(["-", "/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"]);
+
+/** Whether an `--output-file` value names our own stdout: written there, never replaced. */
+export function isStdoutName(file: string): boolean {
+  return STDOUT_NAMES.has(file);
+}
+
 export async function emit(content: string, outputFile?: string): Promise<void> {
-  if (outputFile) {
+  if (outputFile && !isStdoutName(outputFile)) {
     try {
       await writeAtomically(outputFile, content);
     } catch (err) {

@@ -22,7 +22,7 @@ import { wipeSecrets } from "../../render/secrets.js";
 import { substituteObjects, unsetVariables } from "../../render/substitute/postbuild.js";
 import type { SourceArtifact, StoreEntry } from "../../store/store.js";
 import { InputError, RenderError } from "../../util/errors.js";
-import { startWork, SUPERSEDED, type RunContext } from "../context.js";
+import { inSources, startWork, SUPERSEDED, type RunContext } from "../context.js";
 import { awaitDependencies, awaitSourceArtifact } from "../dependencies.js";
 import type { Outcome, Reconciler } from "../harness.js";
 
@@ -50,6 +50,15 @@ export class KustomizationController implements Reconciler<"Kustomization"> {
     }
 
     const namespace = entry.ref.namespace;
+    const from = spec.sourceRef;
+    const fromNamespace = from.namespace ?? namespace;
+    if (!inSources(this.ctx.options.sources, from.kind, fromNamespace, from.name)) {
+      return {
+        phase: "Skipped",
+        reason: "NotInSources",
+        message: `not in --sources (built from ${from.kind} ${fromNamespace}/${from.name})`,
+      };
+    }
     const dependency = await awaitDependencies(this.ctx, entry, "Kustomization", spec.dependsOn);
     if (dependency) return dependency;
 

@@ -60,7 +60,21 @@ export class SourceController implements Reconciler<SourceKind> {
       return { phase: "Ready", reason: "ReconciliationSucceeded", message: "" };
     }
     const mapping = findSourceMapping(this.ctx.options.sources, ref.kind, ref.namespace, ref.name);
-    if (mapping) {
+    if (mapping && mapping.path === undefined && ref.kind === "GitRepository") {
+      return {
+        phase: "Ready",
+        reason: "ReconciliationSucceeded",
+        message: `local checkout (--sources ${mapping.selector})`,
+        artifact: {
+          type: "source",
+          revision: LOCAL_REVISION,
+          path: this.ctx.options.repoRoot,
+          local: true,
+          ...(source.kind === "GitRepository" ? { url: source.spec.url } : {}),
+        },
+      };
+    }
+    if (mapping?.path !== undefined) {
       try {
         if (!(await stat(mapping.path)).isDirectory()) throw new Error("not a directory");
       } catch {

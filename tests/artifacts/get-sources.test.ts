@@ -19,8 +19,10 @@ const mapped = [
 
 describe("flux-local get sources", () => {
   it("lists every source with READY, STATUS, URL and REVISION, and fails on the unmapped one", async () => {
+    // A bare `reports` keeps the Kustomization built from the Bucket in the run
+    // (flux-local's --sources restriction) without mapping the Bucket.
     const out = await runCli(
-      ["get", "sources", "--path", "clusters/prod", ...mapped, "--offline"],
+      ["get", "sources", "--path", "clusters/prod", ...mapped, "--sources", "reports", "--offline"],
       { cwd: fixture },
     );
     const rows = out.stdout
@@ -41,6 +43,22 @@ describe("flux-local get sources", () => {
     );
     expect(out.exitCode).toBe(1);
     expect(out.stderr).toContain("Bucket flux-system/reports");
+  });
+
+  it("leaves out what --sources does not list: its Kustomizations skipped, its source not needed", async () => {
+    const out = await runCli(
+      ["get", "sources", "--path", "clusters/prod", ...mapped, "--offline", "-o", "yaml"],
+      { cwd: fixture },
+    );
+    expect(out.exitCode).toBe(0);
+    const listed = parse(out.stdout) as Array<{ name: string; status: { reason: string } }>;
+    expect(listed.find((s) => s.name === "reports")?.status.reason).toBe("NotNeeded");
+    const ks = await runCli(
+      ["get", "ks", "-A", "--status", "--path", "clusters/prod", ...mapped, "--offline"],
+      { cwd: fixture },
+    );
+    expect(ks.exitCode).toBe(0);
+    expect(ks.stdout).toMatch(/reports .*NotInSources: not in --sources/);
   });
 
   it("filters by kind and prints yaml", async () => {

@@ -118,13 +118,13 @@ describe("flux-local CLI", () => {
     expect(missing.exitCode).toBe(2);
     expect(missing.stderr).toMatch(/--path no\/such\/dir: no such directory/);
     const badSources = await runCli(
-      ["get", "ks", "--path", "testdata/example", "--sources", "nonsense"],
+      ["get", "ks", "--path", "testdata/example", "--sources", "nonsense="],
       {
         cwd: projectRoot,
       },
     );
     expect(badSources.exitCode).toBe(2);
-    expect(badSources.stderr).toMatch(/--sources nonsense: expected NAME=PATH/);
+    expect(badSources.stderr).toMatch(/--sources nonsense=: expected NAME, NAME=PATH/);
     const unknown = await runCli(["frobnicate"], { cwd: projectRoot });
     expect(unknown.exitCode).toBe(2);
   });

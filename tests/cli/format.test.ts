@@ -27,8 +27,14 @@ describe("parseSources", () => {
   it("ignores an empty mapping (flux-local accepted --sources '')", () => {
     expect(parseSources(["''", ""])).toEqual([]);
   });
-  it("rejects a mapping without a path", () => {
-    expect(() => parseSources(["name"])).toThrow(/expected NAME=PATH/);
-    expect(() => parseSources(["name="])).toThrow(/expected NAME=PATH/);
+  it("accepts a bare NAME or NAMESPACE/NAME (flux-local: a source the run is restricted to)", () => {
+    expect(parseSources(["flux-system,apps/cluster=path"])).toEqual([
+      { selector: "flux-system" },
+      { selector: "apps/cluster", path: "path" },
+    ]);
+  });
+  it("rejects a mapping with an empty name or path", () => {
+    expect(() => parseSources(["name="])).toThrow(/expected NAME, NAME=PATH/);
+    expect(() => parseSources(["=path"])).toThrow(/expected NAME, NAME=PATH/);
   });
 });

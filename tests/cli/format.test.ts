@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { formatTable } from "../../src/cli/format/table.js";
-import { parseSources } from "../../src/cli/options.js";
+import { parseInputMappings, parseSources } from "../../src/cli/options.js";
 
 describe("formatTable", () => {
   it("pads every cell to the widest plus four spaces, as flux-local did", () => {
@@ -36,5 +36,11 @@ describe("parseSources", () => {
   it("rejects a mapping with an empty name or path", () => {
     expect(() => parseSources(["name="])).toThrow(/expected NAME, NAME=PATH/);
     expect(() => parseSources(["=path"])).toThrow(/expected NAME, NAME=PATH/);
+  });
+  it("keeps --rset-inputs to NAME=FILE (a bare name has no inputs to give)", () => {
+    expect(parseInputMappings(["ns/a=in.yaml"])).toEqual([{ selector: "ns/a", path: "in.yaml" }]);
+    expect(() => parseInputMappings(["previews"])).toThrow(
+      /--rset-inputs previews: expected NAME=PATH/,
+    );
   });
 });

@@ -29,6 +29,7 @@ import { createKustomizeRunner } from "./render/kustomize/runner.js";
 import { Store } from "./store/store.js";
 import type { RenderMemo } from "./render/memo.js";
 import { UsageError } from "./util/errors.js";
+import { removeOnInterrupt } from "./util/interrupt.js";
 
 export interface RenderRequest {
   /** Directory to read (`--path`), relative to cwd or absolute. */
@@ -103,6 +104,7 @@ export async function render(request: RenderRequest): Promise<RenderResult> {
   }
   const repoRoot = (await findRepoRoot(target)) ?? target;
   const scratchDir = await mkdtemp(path.join(os.tmpdir(), "flux-local-"));
+  const forgetScratch = removeOnInterrupt(scratchDir);
   const options: RunOptions = {
     path: target,
     repoRoot,
@@ -172,6 +174,7 @@ export async function render(request: RenderRequest): Promise<RenderResult> {
   } finally {
     await ctx.kustomize?.close();
     await rm(scratchDir, { recursive: true, force: true });
+    forgetScratch();
   }
   return {
     store,

@@ -15,6 +15,7 @@ import { packageVersion } from "../util/package-info.js";
 import { addFluxLocalFlags } from "./options.js";
 import { EXIT_FAILED, EXIT_USAGE, setLogLevel } from "./run.js";
 import { printableLines } from "../util/printable.js";
+import { exitOnInterrupt } from "../util/interrupt.js";
 
 export async function main(argv: readonly string[]): Promise<number> {
   // `--version` looks the tools up (asynchronously), so it is answered before
@@ -23,6 +24,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(await versionText());
     return 0;
   }
+  exitOnInterrupt();
   let exitCode = 0;
   const setExit = (code: number) => {
     exitCode = Math.max(exitCode, code);

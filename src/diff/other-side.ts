@@ -13,6 +13,7 @@ import os from "node:os";
 import path from "node:path";
 import { run } from "../exec/run.js";
 import { SubprocessError, UsageError } from "../util/errors.js";
+import { onInterrupt } from "../util/interrupt.js";
 
 export interface OtherSideRequest {
   /** `--path` as given, resolved against cwd. */
@@ -140,15 +141,9 @@ export async function openOtherSide(request: OtherSideRequest): Promise<OtherSid
       // best effort
     }
   };
-  const onSignal = (signal: NodeJS.Signals) => {
-    removeSync();
-    process.kill(process.pid, signal);
-  };
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
+  const forget = onInterrupt(removeSync);
   const cleanup = () => {
-    process.removeListener("SIGINT", onSignal);
-    process.removeListener("SIGTERM", onSignal);
+    forget();
     removeSync();
     return Promise.resolve();
   };

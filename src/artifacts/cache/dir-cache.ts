@@ -20,6 +20,7 @@ import path from "node:path";
 import { FluxLocalError } from "../../util/errors.js";
 import { logger } from "../../util/log.js";
 import { redactUrls } from "../../util/printable.js";
+import { removeOnInterrupt } from "../../util/interrupt.js";
 
 export function defaultCacheDir(): string {
   if (process.env.FLUX_LOCAL_CACHE_DIR) return path.resolve(process.env.FLUX_LOCAL_CACHE_DIR);
@@ -293,6 +294,7 @@ export class DirectoryCache {
     await this.sweep();
     const dir = this.entryDir(namespace, key);
     const tmp = `${dir}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
+    const forgetTmp = removeOnInterrupt(tmp);
     try {
       await mkdir(path.join(tmp, CONTENT), { recursive: true });
     } catch (err) {
@@ -332,6 +334,7 @@ export class DirectoryCache {
       return { path: path.join(dir, CONTENT), hit: false };
     } finally {
       await rm(tmp, { recursive: true, force: true });
+      forgetTmp();
     }
   }
 }

@@ -8,6 +8,7 @@ import { access, constants, lstat, rename, rm, stat, writeFile } from "node:fs/p
 import path from "node:path";
 import { toYaml as safeYaml } from "../../util/yaml.js";
 import { FluxLocalError, UsageError } from "../../util/errors.js";
+import { removeOnInterrupt } from "../../util/interrupt.js";
 
 /**
  * Check an output file's place before the run, so a bad `--output-file`
@@ -68,12 +69,15 @@ export async function writeAtomically(file: string, content: string): Promise<vo
     path.dirname(file),
     `.${path.basename(file)}.${randomBytes(6).toString("hex")}.tmp`,
   );
+  const forgetTmp = removeOnInterrupt(tmp);
   try {
     await writeFile(tmp, content);
     await rename(tmp, file);
   } catch (err) {
     await rm(tmp, { force: true });
     throw err;
+  } finally {
+    forgetTmp();
   }
 }
 

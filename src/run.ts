@@ -102,6 +102,10 @@ export async function render(request: RenderRequest): Promise<RenderResult> {
       throw new UsageError(`--rset-inputs ${m.selector}=${m.path}: no such file`);
     }
   }
+  for (const mapping of request.sources ?? []) {
+    if (mapping.path !== undefined && !(await isDirectory(path.resolve(cwd, mapping.path))))
+      throw new UsageError(`--sources ${mapping.selector}=${mapping.path}: no such directory`);
+  }
   const repoRoot = (await findRepoRoot(target)) ?? target;
   const scratchDir = await mkdtemp(path.join(os.tmpdir(), "flux-local-"));
   const forgetScratch = removeOnInterrupt(scratchDir);
@@ -214,4 +218,12 @@ export function definitionIssues(store: Store): Issue[] {
     }
   }
   return issues;
+}
+
+async function isDirectory(dir: string): Promise<boolean> {
+  try {
+    return (await stat(dir)).isDirectory();
+  } catch {
+    return false;
+  }
 }

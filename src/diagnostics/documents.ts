@@ -84,6 +84,16 @@ export function checkSchemas(objects: readonly ObjectDoc[]): Finding[] {
   const findings: Finding[] = [];
   for (const obj of objects) {
     if (isKustomizationFile(obj.file)) continue;
+    if (obj.refused) {
+      findings.push({
+        severity: "error",
+        check: "schema",
+        file: obj.file,
+        line: obj.refused.line,
+        message: obj.refused.message,
+      });
+      continue;
+    }
     const key = `${apiGroup(obj.apiVersion)}/${obj.kind}`;
     const schema = FLUX_SCHEMAS[key as keyof typeof FLUX_SCHEMAS] as
       (typeof FLUX_SCHEMAS)[keyof typeof FLUX_SCHEMAS] | undefined;

@@ -44,6 +44,8 @@ export interface YamlDocument {
   index: number;
   /** 1-based line of a field of the document (path of keys and indexes), when found. */
   lineOf?: (path: ReadonlyArray<string | number>) => number | undefined;
+  /** Why Flux would refuse this object as written (duplicate keys, bytes that are not UTF-8). */
+  refused?: { line: number; message: string };
 }
 
 export interface ParsedFile {
@@ -68,6 +70,8 @@ export interface ObjectDoc {
   value: Record<string, unknown>;
   /** 1-based line of a field (see YamlDocument.lineOf). */
   lineOf?: (path: ReadonlyArray<string | number>) => number | undefined;
+  /** See YamlDocument.refused. */
+  refused?: { line: number; message: string };
 }
 
 export interface Repository {
@@ -130,6 +134,7 @@ export function objectsOf(repo: Repository): ObjectDoc[] {
         namespace: typeof md.namespace === "string" && md.namespace ? md.namespace : undefined,
         value: v,
         ...(doc.lineOf ? { lineOf: doc.lineOf } : {}),
+        ...(doc.refused ? { refused: doc.refused } : {}),
       });
     }
   }

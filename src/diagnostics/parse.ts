@@ -6,9 +6,14 @@
 import { LineCounter, parseAllDocuments } from "yaml";
 import { limits } from "../util/limits.js";
 import type { ParsedFile, YamlDocument } from "./model.js";
+import { duplicateKeyOf, refusedFluxObject } from "../discovery/yaml.js";
 import { firstUnprintable, unprintableMessage } from "./python-text.js";
 
-export function parseYamlFile(file: string, text: string): ParsedFile {
+export function parseYamlFile(
+  file: string,
+  text: string,
+  invalidLines: readonly number[] = [],
+): ParsedFile {
   const unprintable = firstUnprintable(text);
   if (unprintable) {
     const before = [...text].slice(0, unprintable.position).join("");
@@ -52,9 +57,14 @@ export function parseYamlFile(file: string, text: string): ParsedFile {
       };
     }
     if (value === null || value === undefined) continue; // empty document
+    const line = lineCounter.linePos(start).line;
+    const duplicateKey = duplicateKeyOf(doc, lineCounter);
+    const endLine = lineCounter.linePos(doc.range[1]).line;
+    const refused = refusedFluxObject({ value, line, endLine, duplicateKey }, invalidLines);
     documents.push({
       value,
-      line: lineCounter.linePos(start).line,
+      line,
+      ...(refused ? { refused } : {}),
       index: index++,
       lineOf: (fieldPath) => {
         const node: unknown = doc.getIn(fieldPath, true);

@@ -12,6 +12,7 @@ import { ignoreRulesAt, isManifestFile, listManifestFiles } from "../discovery/s
 import type { IgnoreRules } from "../discovery/ignore.js";
 import { isKustomizationFile, isMapping, type ParsedFile, type Repository } from "./model.js";
 import { parseYamlFile } from "./parse.js";
+import { decodeManifest } from "../discovery/yaml.js";
 
 async function walk(
   dir: string,
@@ -23,9 +24,9 @@ async function walk(
 }
 
 async function readOne(file: string, files: Map<string, ParsedFile>): Promise<void> {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = await readFile(file, "utf8");
+    bytes = await readFile(file);
   } catch (err) {
     // A dangling symlink or an unreadable file: say so, as a YAML problem of that file.
     files.set(file, {
@@ -38,7 +39,8 @@ async function readOne(file: string, files: Map<string, ParsedFile>): Promise<vo
     });
     return;
   }
-  files.set(file, parseYamlFile(file, text));
+  const { text, invalidLines } = decodeManifest(bytes);
+  files.set(file, parseYamlFile(file, text, invalidLines));
 }
 
 function isInside(root: string, target: string): boolean {

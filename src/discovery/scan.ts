@@ -7,7 +7,7 @@ import path from "node:path";
 import type { KubeObject } from "../flux/objects.js";
 import { IgnoreRules } from "./ignore.js";
 import { limits, RAISE } from "../util/limits.js";
-import { parseYamlDocuments } from "./yaml.js";
+import { decodeManifest, parseYamlDocuments, refusedFluxObject } from "./yaml.js";
 
 export interface ScannedObject {
   object: KubeObject;
@@ -132,10 +132,15 @@ async function readManifestFile(file: string, result: ScanResult): Promise<void>
     });
     return;
   }
-  const text = await readFile(file, "utf8");
+  const { text, invalidLines } = decodeManifest(await readFile(file));
   const parsed = parseYamlDocuments(text);
   for (const err of parsed.errors) result.errors.push({ file, ...err });
   for (const doc of parsed.documents) {
-    result.objects.push({ object: doc.object, file, line: doc.line });
+    const refused = refusedFluxObject(
+      { value: doc.object, line: doc.line, endLine: doc.endLine, duplicateKey: doc.duplicateKey },
+      invalidLines,
+    );
+    if (refused) result.errors.push({ file, ...refused });
+    else result.objects.push({ object: doc.object, file, line: doc.line });
   }
 }

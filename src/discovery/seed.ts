@@ -88,6 +88,17 @@ export function planSeed(scanned: ScannedObject[], repoRoot: string): Seed {
     if (!SEED_KINDS.has(object.kind)) continue;
     const schema = FLUX_SCHEMAS[`${group}/${object.kind}` as keyof typeof FLUX_SCHEMAS];
     const parsed = schema.safeParse(object);
+    const invalidRef = parsed.success ? undefined : producedRef(object, "flux-system");
+    if (invalidRef && !firstSeen.has(refString(invalidRef))) {
+      // Seeded as written: its reconcile fails it (InvalidObject, naming the
+      // object and its file), once, even when a parent renders it again.
+      seedPlan.objects.push({
+        ref: invalidRef,
+        object,
+        origin: { file: item.file, line: item.line },
+      });
+      continue;
+    }
     if (!parsed.success) {
       issues.push({
         severity: "error",

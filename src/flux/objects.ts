@@ -63,6 +63,13 @@ export const FLUX_GROUPS = {
   operator: "fluxcd.controlplane.io",
 } as const;
 
+/** Any Flux API group (the toolkit's, including notifications and image automation, and the operator's). */
+export function isFluxApiVersion(apiVersion: string | undefined): boolean {
+  if (!apiVersion) return false;
+  const group = apiGroup(apiVersion);
+  return group.endsWith(".fluxcd.io") || group === FLUX_GROUPS.operator;
+}
+
 /** The source kinds, in the order listings show them. */
 export const SOURCE_KINDS = [
   "GitRepository",

@@ -117,9 +117,10 @@ describe("bad input", () => {
         sourceRef: { kind: "OCIRepository", name: "missing" },
       }),
     });
-    expect(result.issues.find((i) => i.reason === "InvalidObject")?.message).toMatch(
-      /spec.sourceRef/,
-    );
+    // One failure, of the object itself (not also a repository-level issue).
+    expect(result.issues.find((i) => i.reason === "InvalidObject")).toBeUndefined();
+    expect(status(result, "nosource")).toMatchObject({ phase: "Failed", reason: "InvalidObject" });
+    expect(status(result, "nosource")?.message).toMatch(/spec.sourceRef/);
     expect(status(result, "oci")).toMatchObject({ phase: "Failed", reason: "SourceNotFound" });
     expect(status(result, "oci")?.message).toMatch(/--sources missing=PATH/);
   });

@@ -75,17 +75,20 @@ export class KustomizationController implements Reconciler<"Kustomization"> {
       };
     }
     if (!(await isDirectory(dir))) {
+      const what = (await exists(dir))
+        ? `is a file, not a folder (Flux builds a folder, e.g. ${path.posix.dirname(shownPath)})`
+        : `not found in the source (${dir})`;
       if (this.ctx.options.skipInvalidKustomizationPaths) {
         return {
           phase: "Skipped",
           reason: "PathNotFound",
-          message: `spec.path ${shownPath} not found (skipped)`,
+          message: `spec.path ${shownPath} ${what} (skipped)`,
         };
       }
       return {
         phase: "Failed",
         reason: "PathNotFound",
-        message: `spec.path ${shownPath} not found in the source (${dir}); use --skip-invalid-kustomization-paths to skip`,
+        message: `spec.path ${shownPath} ${what}; use --skip-invalid-kustomization-paths to skip`,
       };
     }
 
@@ -241,6 +244,15 @@ function labelled(obj: KubeObject, ks: Kustomization, namespace: string): KubeOb
   };
   if (common?.annotations) md.annotations = { ...(md.annotations ?? {}), ...common.annotations };
   return { ...obj, metadata: md };
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await stat(file);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 async function isDirectory(dir: string): Promise<boolean> {

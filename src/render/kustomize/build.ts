@@ -17,8 +17,8 @@ import { generateKustomization } from "./generate.js";
 import { mirrorTree } from "./mirror.js";
 import { applyFluxSpec } from "./overlay.js";
 import { KustomizeFailure, ProcessRunner, type KustomizeRunner } from "./runner.js";
-import { checkKustomizationTree } from "./safety.js";
-import { kustomizeInputs, type RenderInputs } from "../inputs.js";
+import { checkKustomizationTree, readYamlText } from "./safety.js";
+import { kustomizeInputs, MISSING, type RenderInputs } from "../inputs.js";
 import type { RenderMemo } from "../memo.js";
 
 export interface KustomizeBuildRequest {
@@ -104,7 +104,10 @@ export async function kustomizeBuild(request: KustomizeBuildRequest): Promise<Bu
 
   const inputs = await kustomizeInputs(realRoot, realDir, doc);
   request.onInputs?.(inputs);
-  const build = () => runKustomize(request, realRoot, realDir, doc, addedOrigin);
+  const build = () =>
+    runKustomize(request, realRoot, realDir, doc, addedOrigin).catch(async (err: unknown) => {
+      throw (await locateDuplicateKey(err, realRoot, inputs.files)) ?? err;
+    });
   const built = request.memo
     ? await request.memo.run(`kustomize:${inputs.key}`, build)
     : await build();
@@ -157,6 +160,39 @@ async function runKustomize(
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
+}
+
+/**
+ * kustomize refuses a key defined twice in one mapping, but names no file and
+ * counts lines from somewhere else. Find the file among those the build reads
+ * and say where, in that file's lines.
+ */
+async function locateDuplicateKey(
+  err: unknown,
+  realRoot: string,
+  files: Record<string, string>,
+): Promise<RenderError | undefined> {
+  if (!(err instanceof RenderError)) return undefined;
+  const key = /mapping key "([^"]*)" already defined/.exec(err.message)?.[1];
+  if (key === undefined) return undefined;
+  for (const [rel, digest] of Object.entries(files)) {
+    if (digest === MISSING || rel.endsWith("/")) continue;
+    let text: string;
+    try {
+      text = await readYamlText(path.join(realRoot, rel), rel);
+    } catch {
+      continue;
+    }
+    for (const doc of parseYamlDocuments(text).documents) {
+      const dup = doc.duplicateKey;
+      if (!dup || dup.path.split(".").at(-1) !== key) continue;
+      return new RenderError(
+        `kustomize build failed: ${rel}:${dup.line}: key ${dup.path} is defined twice (lines ${dup.firstLine} and ${dup.line}); kustomize refuses duplicate keys`,
+        { cause: err },
+      );
+    }
+  }
+  return undefined;
 }
 
 /**

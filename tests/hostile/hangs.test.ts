@@ -74,6 +74,37 @@ describe("item 5: YAML alias bombs", () => {
     }
   });
 
+  it("in a valuesFrom ConfigMap: the HelmRelease fails naming the ConfigMap, through real helm", async () => {
+    const repo = await appRepo(hostile.makeRepo, {
+      "charts/demo/Chart.yaml": "apiVersion: v2\nname: demo\nversion: 1.0.0\n",
+      "charts/demo/templates/cm.yaml":
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: demo\ndata:\n  n: {{ len .Values | quote }}\n",
+      "app/values.yaml": `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: bomb-values\n  namespace: default\ndata:\n  values.yaml: |\n${aliasBomb("    ")}`,
+      "app/release.yaml": `apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: demo
+  namespace: default
+spec:
+  chart:
+    spec:
+      chart: ./charts/demo
+      sourceRef:
+        kind: GitRepository
+        name: flux-system
+        namespace: flux-system
+  valuesFrom:
+    - kind: ConfigMap
+      name: bomb-values
+`,
+    });
+    const out = await buildAll(repo, ["--enable-helm"]);
+    expect(out.exitCode).toBe(1);
+    expect(out.stderr).toMatch(
+      /HelmRelease default\/demo .*ConfigMap.*bomb-values.*YAML expands more than 1000 aliases/,
+    );
+  });
+
   it("in a generated kustomization: the file is named", async () => {
     const repo = await appRepo(hostile.makeRepo, { "app/bomb.yaml": bombConfigMap });
     const out = await buildAll(repo);

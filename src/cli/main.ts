@@ -16,6 +16,7 @@ import { addFluxLocalFlags } from "./options.js";
 import { EXIT_FAILED, EXIT_USAGE, setLogLevel } from "./run.js";
 import { printableLines } from "../util/printable.js";
 import { exitOnInterrupt } from "../util/interrupt.js";
+import { addExamples, configureHelpEverywhere } from "./help.js";
 
 export async function main(argv: readonly string[]): Promise<number> {
   // `--version` looks the tools up (asynchronously), so it is answered before
@@ -26,43 +27,9 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   exitOnInterrupt();
   let exitCode = 0;
-  const setExit = (code: number) => {
+  const program = createProgram((code: number) => {
     exitCode = Math.max(exitCode, code);
-  };
-  const program = new Command("flux-local")
-    .description(
-      "Render a Flux CD repository offline: every Kustomization built, every HelmRelease templated.",
-    )
-    .version(
-      packageVersion(),
-      "-V, --version",
-      "print the version, and the kustomize, helm and kustomize worker found",
-    )
-    .option(
-      "--log-level <level>",
-      "log level on stderr: DEBUG, INFO, WARNING, ERROR or CRITICAL (flux-local's flag)",
-    )
-    .showHelpAfterError()
-    .exitOverride()
-    .hook("preAction", (root) => {
-      const level = root.opts<{ logLevel?: string }>().logLevel;
-      if (level) setLogLevel(level);
-    });
-  program.addCommand(getCommand(setExit));
-  program.addCommand(buildCommand(setExit));
-  program.addCommand(testCommand(setExit));
-  program.addCommand(diagnosticsCommand(setExit));
-  program.addCommand(diffCommand(setExit));
-  program.addCommand(doctorCommand(setExit));
-  for (const cmd of program.commands) {
-    cmd.exitOverride();
-    for (const sub of cmd.commands) sub.exitOverride();
-  }
-  // Every flux-local flag is accepted by the commands that read a repository.
-  const leaves = program.commands.flatMap((c) => (c.commands.length > 0 ? c.commands : [c]));
-  for (const leaf of leaves) {
-    if (leaf.options.some((o) => o.long === "--sources")) addFluxLocalFlags(leaf);
-  }
+  });
   try {
     await program.parseAsync(argv, { from: "user" });
   } catch (err) {
@@ -89,4 +56,59 @@ export async function main(argv: readonly string[]): Promise<number> {
     return EXIT_FAILED;
   }
   return exitCode;
+}
+
+/** The command tree (every command, its options and help), for main and for tests. */
+export function createProgram(setExit: (code: number) => void): Command {
+  const program = new Command("flux-local")
+    .description(
+      "Render a Flux CD repository offline: every Kustomization built, every HelmRelease templated.",
+    )
+    .version(
+      packageVersion(),
+      "-V, --version",
+      "print the version, and the kustomize, helm and kustomize worker found",
+    )
+    .option(
+      "--log-level <level>",
+      "log level on stderr: DEBUG, INFO, WARNING, ERROR or CRITICAL (flux-local's flag)",
+    )
+    .showHelpAfterError()
+    .exitOverride()
+    .hook("preAction", (root) => {
+      const level = root.opts<{ logLevel?: string }>().logLevel;
+      if (level) setLogLevel(level);
+    });
+  program.addCommand(getCommand(setExit));
+  program.addCommand(buildCommand(setExit));
+  program.addCommand(testCommand(setExit));
+  program.addCommand(diagnosticsCommand(setExit));
+  program.addCommand(diffCommand(setExit));
+  program.addCommand(doctorCommand(setExit));
+  addExamples(program, [
+    {
+      does: "render everything a cluster folder applies",
+      run: "flux-local build all clusters/prod",
+    },
+    {
+      does: "report every Kustomization and HelmRelease as a test, for CI",
+      run: "flux-local test --enable-helm --path clusters/prod --junit report.xml",
+    },
+    {
+      does: "what your uncommitted changes would change in the cluster",
+      run: "flux-local diff ks --path clusters/prod",
+    },
+  ]);
+  const visit = (cmd: Command) => {
+    cmd.exitOverride();
+    for (const sub of cmd.commands) visit(sub);
+  };
+  visit(program);
+  // Every flux-local flag is accepted by the commands that read a repository.
+  const leaves = program.commands.flatMap((c) => (c.commands.length > 0 ? c.commands : [c]));
+  for (const leaf of leaves) {
+    if (leaf.options.some((o) => o.long === "--sources")) addFluxLocalFlags(leaf);
+  }
+  configureHelpEverywhere(program);
+  return program;
 }

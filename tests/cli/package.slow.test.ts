@@ -141,4 +141,32 @@ describe("the packed package, installed in a fresh folder", () => {
     expect(String(build.stderr)).toContain("kustomize not found on PATH. Install it: go install");
     expect(String(build.stderr)).not.toContain("internal error");
   });
+
+  it("get and diff stop once with the same message when kustomize or helm is missing", async () => {
+    for (const args of [
+      ["get", "ks", "--path", "testdata/example/clusters/prod"],
+      ["diff", "ks", "--path", "testdata/example/clusters/prod"],
+    ]) {
+      const result = await npx(args, { PATH: basePath, HOME: dir });
+      expect(result.exitCode, args.join(" ")).toBe(1);
+      expect(String(result.stderr), args.join(" ")).toMatch(
+        /^flux-local: kustomize not found on PATH\. Install it: /,
+      );
+      expect(String(result.stderr).split("\n").filter(Boolean), args.join(" ")).toHaveLength(1);
+      expect(String(result.stderr)).toContain("go install sigs.k8s.io/kustomize/kustomize/v5");
+    }
+    // kustomize alone: diff hr needs helm too, and says so before rendering anything.
+    const onlyKustomize = path.join(dir, "only-kustomize");
+    await mkdir(onlyKustomize, { recursive: true });
+    await symlink(path.join(tools, "kustomize"), path.join(onlyKustomize, "kustomize")).catch(
+      () => undefined,
+    );
+    const hr = await npx(["diff", "hr", "--path", "testdata/example/clusters/prod"], {
+      PATH: [onlyKustomize, basePath].join(path.delimiter),
+      HOME: dir,
+    });
+    expect(hr.exitCode).toBe(1);
+    expect(String(hr.stderr)).toMatch(/^flux-local: helm not found on PATH\. Install it: /);
+    expect(String(hr.stderr).split("\n").filter(Boolean)).toHaveLength(1);
+  });
 });

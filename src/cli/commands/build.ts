@@ -24,6 +24,12 @@ import {
   type SelectionOptions,
 } from "../options.js";
 import { finish, startRun } from "../run.js";
+import { addExamples } from "../help.js";
+
+/** How the positional argument differs between `build ks|hr` and `build all`. */
+const POSITIONAL_NOTE =
+  "`build ks [NAME]` and `build hr [NAME]` take the name of one object (the cluster folder is\n" +
+  "--path); `build all [PATH]` takes the cluster folder itself (the same as --path).";
 
 interface OutputFilter {
   skipCrds?: boolean;
@@ -132,11 +138,43 @@ function notFound(kind: string, name: string, selection: Selection): number {
 
 export function buildCommand(setExit: (code: number) => void): Command {
   const build = new Command("build").description("render the objects Flux would apply");
+  addExamples(
+    build,
+    [
+      { does: "everything a cluster folder applies", run: "flux-local build all clusters/prod" },
+      { does: "one Kustomization, by name", run: "flux-local build ks apps --path clusters/prod" },
+      {
+        does: "one HelmRelease, templated with helm",
+        run: "flux-local build hr podinfo -n podinfo --path clusters/prod",
+      },
+    ],
+    POSITIONAL_NOTE,
+  );
 
   for (const alias of ["ks", "ks-new"]) {
     const cmd = new Command(alias)
       .description("render Kustomizations")
-      .argument("[name]", "only this Kustomization");
+      .argument("[name]", "only this Kustomization (the folder is --path)");
+    if (alias === "ks") {
+      addExamples(
+        cmd,
+        [
+          {
+            does: "every Kustomization of a cluster folder",
+            run: "flux-local build ks --path clusters/prod",
+          },
+          {
+            does: "one Kustomization, by name (namespace flux-system unless -n)",
+            run: "flux-local build ks apps --path clusters/prod",
+          },
+          {
+            does: "without CRDs and Secrets, into a file (written only when the render succeeds)",
+            run: "flux-local build ks apps --skip-crds --path clusters/prod --output-file apps.yaml",
+          },
+        ],
+        POSITIONAL_NOTE,
+      );
+    }
     addOutputOptions(addSelectionOptions(addCommonOptions(cmd))).action(
       async (name: string | undefined, opts: BuildOptions) => {
         if (opts.outputFile) await checkOutputFile("--output-file", opts.outputFile);
@@ -162,7 +200,23 @@ export function buildCommand(setExit: (code: number) => void): Command {
   for (const alias of ["hr", "hr-new"]) {
     const cmd = new Command(alias)
       .description("render HelmReleases with helm")
-      .argument("[name]", "only this HelmRelease");
+      .argument("[name]", "only this HelmRelease (the folder is --path)");
+    if (alias === "hr") {
+      addExamples(
+        cmd,
+        [
+          {
+            does: "one HelmRelease, templated with helm",
+            run: "flux-local build hr podinfo -n podinfo --path clusters/prod",
+          },
+          {
+            does: "every HelmRelease of every namespace, for a given Kubernetes version",
+            run: "flux-local build hr -A --kube-version 1.33.0 --path clusters/prod",
+          },
+        ],
+        POSITIONAL_NOTE,
+      );
+    }
     addHelmOptions(addOutputOptions(addSelectionOptions(addCommonOptions(cmd)), true)).action(
       async (name: string | undefined, opts: HelmBuildOptions) => {
         if (opts.outputFile) await checkOutputFile("--output-file", opts.outputFile);
@@ -207,9 +261,24 @@ export function buildCommand(setExit: (code: number) => void): Command {
 
   const all = new Command("all")
     .description("render everything (HelmReleases too with --enable-helm)")
-    .argument("[path]", "same as --path")
+    .argument("[path]", "the cluster folder (same as --path)")
     .option("--enable-helm", "render HelmReleases with helm, after the Kustomizations' objects")
     .addOption(new Option("--no-enable-helm", "list HelmReleases only (default)").hideHelp());
+  addExamples(
+    all,
+    [
+      { does: "everything a cluster folder applies", run: "flux-local build all clusters/prod" },
+      {
+        does: "HelmReleases too, templated with helm",
+        run: "flux-local build all --enable-helm --path clusters/prod",
+      },
+      {
+        does: "as one JSON list, leaving out CRDs",
+        run: "flux-local build all clusters/prod --skip-crds -o json",
+      },
+    ],
+    POSITIONAL_NOTE,
+  );
   addHelmOptions(addOutputOptions(addCommonOptions(all))).action(
     async (pathArg: string | undefined, opts: HelmBuildOptions) => {
       if (opts.outputFile) await checkOutputFile("--output-file", opts.outputFile);

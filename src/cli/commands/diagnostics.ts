@@ -24,6 +24,7 @@ import { styleFor, type Style } from "../format/style.js";
 import { EXIT_FAILED, EXIT_OK } from "../run.js";
 import { appendFileSync } from "node:fs";
 import { printable, printableLines, redactUrls } from "../../util/printable.js";
+import { addExamples } from "../help.js";
 
 interface DiagnosticsOptions {
   path: string;
@@ -86,51 +87,61 @@ export function diagnosticsCommand(setExit: (code: number) => void): Command {
     )
     .argument("[path]", "same as --path")
     .option("--path <dir>", "directory to check", ".")
-    .option("-q, --quiet", "no summary line on stderr")
-    .addHelpText(
-      "after",
-      "\nErrors go to stdout ([DIAGNOSTICS FAIL]: ...), or [DIAGNOSTICS OK] when there is none; warnings\n" +
-        "([DIAGNOSTICS WARN]: ...) and the summary go to stderr. Exit code 1 when there is an error.",
-    )
-    .action(async (pathArg: string | undefined, opts: DiagnosticsOptions) => {
-      const started = performance.now();
-      const given = pathArg ?? opts.path;
-      const cwd = process.cwd();
-      const start = path.resolve(cwd, given);
-      try {
-        if (!(await stat(start)).isDirectory()) throw new Error("not a directory");
-      } catch {
-        throw new UsageError(`--path ${given}: no such directory`);
+    .option("-q, --quiet", "no summary line on stderr");
+  addExamples(
+    cmd,
+    [
+      {
+        does: "check a cluster folder without rendering it",
+        run: "flux-local diagnostics clusters/prod",
+      },
+      {
+        does: "the whole repository, without the summary line",
+        run: "flux-local diagnostics --path . -q",
+      },
+    ],
+    "Errors go to stdout ([DIAGNOSTICS FAIL]: ...), or [DIAGNOSTICS OK] when there is none; warnings\n" +
+      "([DIAGNOSTICS WARN]: ...) and the summary go to stderr. Exit code 1 when there is an error.",
+  );
+  cmd.action(async (pathArg: string | undefined, opts: DiagnosticsOptions) => {
+    const started = performance.now();
+    const given = pathArg ?? opts.path;
+    const cwd = process.cwd();
+    const start = path.resolve(cwd, given);
+    try {
+      if (!(await stat(start)).isDirectory()) throw new Error("not a directory");
+    } catch {
+      throw new UsageError(`--path ${given}: no such directory`);
+    }
+    const root = (await findRepoRoot(start)) ?? start;
+    // Paths as the user gave them (flux-local printed `--path` joined with the file).
+    const show = (file: string) => {
+      const underStart = path.relative(start, file);
+      if (!underStart.startsWith("..") && !path.isAbsolute(underStart)) {
+        return path.join(given, underStart);
       }
-      const root = (await findRepoRoot(start)) ?? start;
-      // Paths as the user gave them (flux-local printed `--path` joined with the file).
-      const show = (file: string) => {
-        const underStart = path.relative(start, file);
-        if (!underStart.startsWith("..") && !path.isAbsolute(underStart)) {
-          return path.join(given, underStart);
-        }
-        const rel = path.relative(cwd, file);
-        return rel.startsWith("..") || path.isAbsolute(rel) ? file : rel;
-      };
-      const result = await runDiagnostics(root, start, show);
+      const rel = path.relative(cwd, file);
+      return rel.startsWith("..") || path.isAbsolute(rel) ? file : rel;
+    };
+    const result = await runDiagnostics(root, start, show);
 
-      const out = styleFor(process.stdout);
-      const err = styleFor(process.stderr);
-      const errors = result.findings.filter((f) => f.severity === "error");
-      const warnings = result.findings.filter((f) => f.severity === "warning");
-      const stdout = errors.map((f) => formatFinding(f, show(f.file), out));
-      if (errors.length === 0) stdout.push(out.paint("ready", "[DIAGNOSTICS OK]"));
-      await emit(stdout.join("\n") + "\n");
-      for (const f of warnings) process.stderr.write(`${formatFinding(f, show(f.file), err)}\n`);
-      githubOutput(result.findings, show);
-      if (!opts.quiet) {
-        process.stderr.write(
-          err.dim(
-            `diagnostics: ${result.errors} error${result.errors === 1 ? "" : "s"}, ${result.warnings} warning${result.warnings === 1 ? "" : "s"} in ${result.files} file${result.files === 1 ? "" : "s"} (${formatSeconds(performance.now() - started)})`,
-          ) + "\n",
-        );
-      }
-      setExit(errors.length > 0 ? EXIT_FAILED : EXIT_OK);
-    });
+    const out = styleFor(process.stdout);
+    const err = styleFor(process.stderr);
+    const errors = result.findings.filter((f) => f.severity === "error");
+    const warnings = result.findings.filter((f) => f.severity === "warning");
+    const stdout = errors.map((f) => formatFinding(f, show(f.file), out));
+    if (errors.length === 0) stdout.push(out.paint("ready", "[DIAGNOSTICS OK]"));
+    await emit(stdout.join("\n") + "\n");
+    for (const f of warnings) process.stderr.write(`${formatFinding(f, show(f.file), err)}\n`);
+    githubOutput(result.findings, show);
+    if (!opts.quiet) {
+      process.stderr.write(
+        err.dim(
+          `diagnostics: ${result.errors} error${result.errors === 1 ? "" : "s"}, ${result.warnings} warning${result.warnings === 1 ? "" : "s"} in ${result.files} file${result.files === 1 ? "" : "s"} (${formatSeconds(performance.now() - started)})`,
+        ) + "\n",
+      );
+    }
+    setExit(errors.length > 0 ? EXIT_FAILED : EXIT_OK);
+  });
   return cmd;
 }

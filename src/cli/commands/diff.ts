@@ -37,6 +37,8 @@ import {
   type RenderCounts,
 } from "../../diff/report.js";
 import { execa } from "execa";
+import { findTool } from "../../exec/tools.js";
+import { addExamples, type Example } from "../help.js";
 import type { KubeObject } from "../../flux/objects.js";
 import { render, type RenderRequest, type RenderResult } from "../../run.js";
 import { matches, type Selection } from "../../views/select.js";
@@ -121,8 +123,15 @@ function addDiffOptions(cmd: Command, mode: Mode): Command {
     .option("--exit-code", "exit 1 when there are differences (as git diff --exit-code)")
     .option("--full", "render every owner on both sides (checks the changed-only shortcut)")
     .option("--plan", "print the plan (what changes, and why) on stdout before the diffs")
-    .option("--skip-crds", "leave CustomResourceDefinitions out", mode === "hr")
-    .option("--no-skip-crds", "include CustomResourceDefinitions")
+    .option(
+      "--skip-crds",
+      `leave CustomResourceDefinitions out${mode === "hr" ? " (default)" : ""}`,
+      mode === "hr",
+    )
+    .option(
+      "--no-skip-crds",
+      `include CustomResourceDefinitions${mode === "hr" ? "" : " (default)"}`,
+    )
     .option("--skip-secrets", "leave Secrets out (default)", true)
     .option("--no-skip-secrets", "compare Secrets (values are never shown, only that they changed)")
     .option("--skip-kinds <kinds>", "comma separated kinds to leave out")
@@ -283,6 +292,10 @@ async function runDiff(mode: Mode, name: string | undefined, opts: DiffOptions):
   });
 
   const plan = planFor(mode, opts, name);
+  // Tools first, as build and test: a missing kustomize (or helm, when
+  // HelmReleases are compared) is one message with the install command.
+  await findTool("kustomize");
+  if (plan.helm) await findTool("helm");
   const cwd = process.cwd();
   const other = await openOtherSide({
     path: opts.path,
@@ -428,15 +441,64 @@ async function isDirectory(dir: string): Promise<boolean> {
   }
 }
 
+const EXAMPLES: Record<Mode, Example[]> = {
+  ks: [
+    {
+      does: "what your uncommitted changes do to every Kustomization's objects",
+      run: "flux-local diff ks --path clusters/prod",
+    },
+    {
+      does: "one Kustomization, this branch against its merge-base with upstream",
+      run: "flux-local diff ks apps --path clusters/prod --base auto",
+    },
+    {
+      does: "against another checkout, as field-level changes",
+      run: "flux-local diff ks --path clusters/prod --path-orig ../main/clusters/prod -o changes",
+    },
+  ],
+  hr: [
+    {
+      does: "one HelmRelease's rendered objects against the main branch",
+      run: "flux-local diff hr podinfo -n podinfo --path clusters/prod --branch-orig main",
+    },
+    {
+      does: "every HelmRelease, ignoring one more noisy label",
+      run: "flux-local diff hr -A --path clusters/prod --strip-attrs team",
+    },
+  ],
+  all: [
+    {
+      does: "everything, HelmReleases included, as a pull-request comment",
+      run: "flux-local diff all clusters/prod --enable-helm --base auto -o markdown",
+    },
+    {
+      does: "the plan alone: what is added, changed, removed, and why",
+      run: "flux-local diff all --path clusters/prod -o summary",
+    },
+  ],
+};
+
+const DIFF_NOTE =
+  "`diff ks [NAME]` and `diff hr [NAME]` take the name of one object (the cluster folder is --path);\n" +
+  "`diff all [PATH]` takes the cluster folder itself. The other side is HEAD unless --path-orig,\n" +
+  "--branch-orig or --base says otherwise. Exit code 0 with or without differences (1 with\n" +
+  "--exit-code), 2 bad usage, 3 a render failed on either side.";
+
 export function diffCommand(setExit: (code: number) => void): Command {
   const diff = new Command("diff").description(
     "render both sides of a change (working tree vs HEAD, a revision or a directory) and show what differs",
   );
+  addExamples(diff, [EXAMPLES.ks[0]!, EXAMPLES.hr[0]!, EXAMPLES.all[0]!], DIFF_NOTE);
   const sub = (names: string[], mode: Mode, description: string) => {
     for (const alias of names) {
       const cmd = new Command(alias).description(description);
-      if (mode === "all") cmd.argument("[path]", "same as --path");
-      else cmd.argument("[name]", `only this ${mode === "ks" ? "Kustomization" : "HelmRelease"}`);
+      if (mode === "all") cmd.argument("[path]", "the cluster folder (same as --path)");
+      else
+        cmd.argument(
+          "[name]",
+          `only this ${mode === "ks" ? "Kustomization" : "HelmRelease"} (the folder is --path)`,
+        );
+      if (alias === names[0]) addExamples(cmd, EXAMPLES[mode], DIFF_NOTE);
       addDiffOptions(addSelectionOptions(addCommonOptions(cmd)), mode).action(
         async (arg: string | undefined, opts: DiffOptions) => {
           if (mode === "all" && arg) opts.path = arg;

@@ -22,6 +22,7 @@ import {
 import { UsageError } from "../../util/errors.js";
 import { runListing } from "../run.js";
 import { redactUrls } from "../../util/printable.js";
+import { addExamples } from "../help.js";
 
 type Options = CommonOptions & SelectionOptions & { output?: string; kind?: string[] };
 
@@ -151,6 +152,20 @@ export function getSourcesCommand(setExit: (code: number) => void): Command {
       collect,
       [],
     );
+  addExamples(cmd, [
+    {
+      does: "every source and the revision it resolved to",
+      run: "flux-local get sources -A --path clusters/prod",
+    },
+    {
+      does: "the Git sources only, with where each was fetched to",
+      run: "flux-local get sources --kind git -o wide --path clusters/prod",
+    },
+    {
+      does: "use only what earlier runs fetched (no network)",
+      run: "flux-local get sources --offline --path clusters/prod",
+    },
+  ]);
   addSelectionOptions(addCommonOptions(cmd)).action(
     async (name: string | undefined, opts: Options) => {
       const kinds = (opts.kind ?? []).map((k) => {

@@ -33,6 +33,27 @@ import { runListing } from "../run.js";
 import { getRsetCommand } from "./get-rset.js";
 import { getSourcesCommand } from "./get-sources.js";
 import { printable } from "../../util/printable.js";
+import { addExamples, type Example } from "../help.js";
+
+const GET_KS_EXAMPLES: Example[] = [
+  { does: "the Kustomizations of a cluster folder", run: "flux-local get ks --path clusters/prod" },
+  {
+    does: "every namespace, with the HelmRepositories, OCIRepositories and releases each defines",
+    run: "flux-local get ks -A -o wide --path clusters/prod",
+  },
+  {
+    does: "what produced what, with dependsOn edges",
+    run: "flux-local get ks --tree --path clusters/prod",
+  },
+];
+
+const GET_HR_EXAMPLES: Example[] = [
+  { does: "the HelmReleases of every namespace", run: "flux-local get hr -A --path clusters/prod" },
+  {
+    does: "one release, with its chart and source, as YAML",
+    run: "flux-local get hr podinfo -n podinfo -o yaml --path clusters/prod",
+  },
+];
 
 type GetOptions = CommonOptions &
   SelectionOptions & { output?: string; skipSecrets?: boolean; status?: boolean; tree?: boolean };
@@ -63,6 +84,20 @@ function addStatusOption(cmd: Command): Command {
 
 export function getCommand(setExit: (code: number) => void): Command {
   const get = new Command("get").description("list the objects the repository defines");
+  addExamples(get, [
+    {
+      does: "the Kustomizations of a cluster folder",
+      run: "flux-local get ks --path clusters/prod",
+    },
+    {
+      does: "the HelmReleases of every namespace",
+      run: "flux-local get hr -A --path clusters/prod",
+    },
+    {
+      does: "every source and the revision it resolved to",
+      run: "flux-local get sources --path clusters/prod",
+    },
+  ]);
 
   for (const alias of ["ks", "ks-new"]) {
     const cmd = new Command(alias)
@@ -70,6 +105,7 @@ export function getCommand(setExit: (code: number) => void): Command {
       .argument("[name]", "only this Kustomization")
       .addOption(outputOption(["table", "wide", "yaml", "json", "name"]).default("table"))
       .option("--tree", "show what produced what, with dependsOn edges");
+    if (alias === "ks") addExamples(cmd, GET_KS_EXAMPLES);
     addStatusOption(addSelectionOptions(addCommonOptions(cmd))).action(
       (name: string | undefined, opts: GetOptions) =>
         runListing(opts, setExit, (result) => {
@@ -91,6 +127,7 @@ export function getCommand(setExit: (code: number) => void): Command {
       .description(alias === "hr" ? "list HelmReleases" : "same as `get hr`")
       .argument("[name]", "only this HelmRelease")
       .addOption(outputOption(["table", "wide", "yaml", "json", "name"]).default("table"));
+    if (alias === "hr") addExamples(cmd, GET_HR_EXAMPLES);
     addStatusOption(addSelectionOptions(addCommonOptions(cmd))).action(
       (name: string | undefined, opts: GetOptions) =>
         runListing(opts, setExit, (result) => {
@@ -122,6 +159,16 @@ export function getCommand(setExit: (code: number) => void): Command {
     )
     .addOption(new Option("--no-only-images", "no image listing (default)").hideHelp())
     .option("--output-file <file>", "write to this file instead of stdout");
+  addExamples(cluster, [
+    {
+      does: "the cluster folder and how many Kustomizations it has",
+      run: "flux-local get cluster --path clusters/prod",
+    },
+    {
+      does: "what each Kustomization defines (sources, releases, ConfigMaps), as YAML",
+      run: "flux-local get cluster -o yaml --path clusters/prod",
+    },
+  ]);
   addStatusOption(addSelectionOptions(addCommonOptions(cluster))).action((opts: GetOptions) =>
     runListing(opts, setExit, (result) => {
       const infos = inRun(kustomizationInfos(result, selectionOf(opts), process.cwd()), opts);
@@ -133,6 +180,16 @@ export function getCommand(setExit: (code: number) => void): Command {
   const all = new Command("all")
     .description("list Kustomizations, HelmReleases and sources, with their status")
     .addOption(outputOption(["table", "name"]).default("table"));
+  addExamples(all, [
+    {
+      does: "Kustomizations, HelmReleases and sources with their status",
+      run: "flux-local get all --path clusters/prod",
+    },
+    {
+      does: "every object's kind/name, one a line, for scripts",
+      run: "flux-local get all -A -o name --path clusters/prod",
+    },
+  ]);
   addSelectionOptions(addCommonOptions(all)).action((opts: GetOptions) =>
     runListing(opts, setExit, (result) => formatAll(result, opts)),
   );

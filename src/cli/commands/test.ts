@@ -35,6 +35,7 @@ import {
 } from "../options.js";
 import { EXIT_FAILED, EXIT_OK, reportToGitHub, startRun } from "../run.js";
 import { printable, printableLines, redactUrls } from "../../util/printable.js";
+import { addExamples } from "../help.js";
 
 type TestOptions = CommonOptions &
   SelectionOptions &
@@ -200,12 +201,28 @@ export function testCommand(setExit: (code: number) => void): Command {
     .option(
       "--json <file>",
       "also write every object's status, reason, message, source file and timings as JSON",
-    )
-    .addHelpText(
-      "after",
-      "\nWithout -n, every namespace is tested. Reading problems (YAML that does not parse, duplicate\n" +
-        "objects) fail the run. Exit code 1 when anything failed.",
     );
+  addExamples(
+    cmd,
+    [
+      {
+        does: "every Kustomization of a cluster folder",
+        run: "flux-local test --path clusters/prod",
+      },
+      {
+        does: "HelmReleases too, with a JUnit report for CI",
+        run: "flux-local test all --enable-helm --path clusters/prod --junit report.xml",
+      },
+      {
+        does: "one HelmRelease, by name",
+        run: "flux-local test hr podinfo -n podinfo --enable-helm --path clusters/prod",
+      },
+    ],
+    "`test [ks|hr|all] [NAME]` tests one kind (or one object by name) of the folder at --path;\n" +
+      "`test PATH` (flux-local's form) tests everything under PATH. Without -n, every namespace is\n" +
+      "tested. Reading problems (YAML that does not parse, duplicate objects) fail the run. Exit code\n" +
+      "1 when anything failed.",
+  );
   addHelmOptions(addSelectionOptions(addCommonOptions(cmd))).action(
     async (what: string | undefined, second: string | undefined, opts: TestOptions) => {
       const target = parseTestTarget(what, second);

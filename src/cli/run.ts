@@ -119,8 +119,9 @@ export async function runListing(
   opts: CommonOptions,
   setExit: (code: number) => void,
   list: (result: RenderResult) => { text: string; listed: readonly StoreEntry[] },
+  request: RenderRequest = renderRequest(opts),
 ): Promise<void> {
-  const result = await startRun(opts, renderRequest(opts));
+  const result = await startRun(opts, request);
   const { text, listed } = list(result);
   await emit(text, (opts as { outputFile?: string }).outputFile);
   setExit(

@@ -38,6 +38,13 @@ import {
 } from "../../diff/report.js";
 import { execa } from "execa";
 import { findTool } from "../../exec/tools.js";
+import {
+  compareImages,
+  imageChangesData,
+  imageChangesMarkdown,
+  imageChangesText,
+  imageChangesYaml,
+} from "../../diff/images.js";
 import { addExamples, type Example } from "../help.js";
 import type { KubeObject } from "../../flux/objects.js";
 import { render, type RenderRequest, type RenderResult } from "../../run.js";
@@ -91,6 +98,7 @@ interface DiffOptions extends CommonOptions, SelectionOptions, HelmOptions {
   skipSecrets?: boolean;
   skipKinds?: string;
   outputFile?: string;
+  onlyImages?: boolean;
 }
 
 type Mode = "ks" | "hr" | "all";
@@ -135,7 +143,11 @@ function addDiffOptions(cmd: Command, mode: Mode): Command {
     .option("--skip-secrets", "leave Secrets out (default)", true)
     .option("--no-skip-secrets", "compare Secrets (values are never shown, only that they changed)")
     .option("--skip-kinds <kinds>", "comma separated kinds to leave out")
-    .option("--output-file <file>", "write the output to this file instead of stdout");
+    .option("--output-file <file>", "write the output to this file instead of stdout")
+    .option(
+      "--only-images",
+      "compare only the container images of each workload: one line per image change (-o diff|yaml|json|markdown)",
+    );
   if (mode === "all") cmd.option("--enable-helm", "render and compare HelmReleases too");
   return addHelmOptions(cmd);
 }
@@ -284,6 +296,11 @@ async function runDiff(mode: Mode, name: string | undefined, opts: DiffOptions):
   if (revisions.length > 1) {
     throw new UsageError("--path-orig, --branch-orig and --base are exclusive: give one");
   }
+  if (opts.onlyImages && !["diff", "object", "yaml", "json", "markdown"].includes(opts.output)) {
+    throw new UsageError(
+      `--only-images prints -o diff, yaml, json or markdown, not ${opts.output}`,
+    );
+  }
   const context = nonNegative("--unified", opts.unified);
   const limitBytes = nonNegative("--limit-bytes", opts.limitBytes);
   await configureLogging({
@@ -388,6 +405,22 @@ async function runDiff(mode: Mode, name: string | undefined, opts: DiffOptions):
 
     const shown = changedGroups(groups);
     const plain = shown.filter((g) => g.status !== "failed");
+    if (opts.onlyImages) {
+      const images = compareImages(b.side, a.side);
+      const text =
+        opts.output === "yaml"
+          ? imageChangesYaml(images)
+          : opts.output === "json"
+            ? `${JSON.stringify(imageChangesData(images), null, 2)}\n`
+            : opts.output === "markdown"
+              ? imageChangesMarkdown(images)
+              : imageChangesText(images);
+      if (opts.quiet !== true) process.stderr.write(`${countsLine(counts)}\n`);
+      await emit(text, opts.outputFile);
+      if (failed) return EXIT_RENDER_FAILED;
+      if (opts.exitCode && images.length > 0) return EXIT_DIFFERENCES;
+      return 0;
+    }
     let text = "";
     const quiet = opts.quiet === true;
     switch (opts.output) {

@@ -24,15 +24,22 @@ import { buildTree, renderTree, TREE_KINDS, type TreeNode } from "../../views/tr
 import { matches, selectEntries } from "../../views/select.js";
 import {
   addCommonOptions,
+  addHelmOptions,
   addSelectionOptions,
+  helmRenderOptions,
+  renderRequest,
   selectionOf,
   type CommonOptions,
+  type HelmOptions,
   type SelectionOptions,
 } from "../options.js";
 import { runListing } from "../run.js";
 import { getRsetCommand } from "./get-rset.js";
 import { getSourcesCommand } from "./get-sources.js";
+import { getImagesCommand } from "./get-images.js";
+import { distinctImages, imagesUsed } from "../../views/images.js";
 import { printable } from "../../util/printable.js";
+import { UsageError } from "../../util/errors.js";
 import { addExamples, type Example } from "../help.js";
 
 const GET_KS_EXAMPLES: Example[] = [
@@ -56,7 +63,15 @@ const GET_HR_EXAMPLES: Example[] = [
 ];
 
 type GetOptions = CommonOptions &
-  SelectionOptions & { output?: string; skipSecrets?: boolean; status?: boolean; tree?: boolean };
+  SelectionOptions &
+  Partial<HelmOptions> & {
+    output?: string;
+    skipSecrets?: boolean;
+    status?: boolean;
+    tree?: boolean;
+    enableImages?: boolean;
+    onlyImages?: boolean;
+  };
 
 function outputOption(choices: string[]): Option {
   return new Option("-o, --output <format>", "output format").choices(choices);
@@ -144,20 +159,13 @@ export function getCommand(setExit: (code: number) => void): Command {
     .addOption(outputOption(["table", "diff", "yaml", "json"]).default("table"))
     .option("--skip-secrets", "leave Secrets out of -o yaml|json (default)", true)
     .option("--no-skip-secrets", "include Secrets in -o yaml|json")
-    .addOption(
-      new Option(
-        "--enable-images",
-        "flux-local's image listing; accepted, not implemented",
-      ).hideHelp(),
+    .option(
+      "--enable-images",
+      "render HelmReleases with helm and add the container images of each Kustomization and HelmRelease",
     )
     .addOption(new Option("--no-enable-images", "no image listing (default)").hideHelp())
-    .addOption(
-      new Option(
-        "--only-images",
-        "flux-local's image listing; accepted, not implemented",
-      ).hideHelp(),
-    )
-    .addOption(new Option("--no-only-images", "no image listing (default)").hideHelp())
+    .option("--only-images", "print only the distinct images (with --enable-images)")
+    .addOption(new Option("--no-only-images", "all of the cluster (default)").hideHelp())
     .option("--output-file <file>", "write to this file instead of stdout");
   addExamples(cluster, [
     {
@@ -168,12 +176,30 @@ export function getCommand(setExit: (code: number) => void): Command {
       does: "what each Kustomization defines (sources, releases, ConfigMaps), as YAML",
       run: "flux-local get cluster -o yaml --path clusters/prod",
     },
+    {
+      does: "the distinct container images the cluster runs, HelmReleases included",
+      run: "flux-local get cluster --enable-images --only-images -o yaml --path clusters/prod",
+    },
   ]);
-  addStatusOption(addSelectionOptions(addCommonOptions(cluster))).action((opts: GetOptions) =>
-    runListing(opts, setExit, (result) => {
-      const infos = inRun(kustomizationInfos(result, selectionOf(opts), process.cwd()), opts);
-      return { text: formatCluster(result, infos, opts), listed: infos.map((i) => i.entry) };
-    }),
+  addHelmOptions(addStatusOption(addSelectionOptions(addCommonOptions(cluster)))).action(
+    (opts: GetOptions & HelmOptions) => {
+      if (opts.onlyImages && !opts.enableImages) {
+        throw new UsageError("--only-images needs --enable-images");
+      }
+      // Images of HelmReleases come from their rendered objects: helm runs.
+      const request = opts.enableImages
+        ? { ...renderRequest(opts), helm: helmRenderOptions(opts) }
+        : renderRequest(opts);
+      return runListing(
+        opts,
+        setExit,
+        (result) => {
+          const infos = inRun(kustomizationInfos(result, selectionOf(opts), process.cwd()), opts);
+          return { text: formatCluster(result, infos, opts), listed: infos.map((i) => i.entry) };
+        },
+        request,
+      );
+    },
   );
   get.addCommand(cluster);
 
@@ -196,6 +222,7 @@ export function getCommand(setExit: (code: number) => void): Command {
   get.addCommand(all);
   get.addCommand(getSourcesCommand(setExit));
   get.addCommand(getRsetCommand(setExit));
+  get.addCommand(getImagesCommand(setExit));
   return get;
 }
 
@@ -354,6 +381,30 @@ function nameNamespace(objects: KubeObject[], fallback: string) {
 }
 
 function formatCluster(result: RenderResult, infos: KustomizationInfo[], opts: GetOptions): string {
+  const hrObjects = (entry: StoreEntry) =>
+    entry.artifact?.type === "render" ? entry.artifact.objects : [];
+  if (opts.onlyImages) {
+    // The distinct images of everything listed: Kustomizations' objects and releases' renders.
+    const releases = helmReleaseInfos(result, {
+      namespace: "",
+      allNamespaces: true,
+      labels: {},
+    }).filter((h) => infos.some((i) => i.entry.key === h.entry.origin.producer));
+    const images = distinctImages(
+      imagesUsed([
+        ...infos.flatMap((i) => i.objects),
+        ...releases.flatMap((h) => hrObjects(h.entry)),
+      ]),
+    );
+    if (opts.output === "yaml") return `---\n${toYaml(images)}`;
+    if (opts.output === "json") return toJson(images);
+    return images.map((i) => `${i}\n`).join("");
+  }
+  const imagesOf = (objects: readonly KubeObject[]) => {
+    if (!opts.enableImages) return {};
+    const images = distinctImages(imagesUsed(objects));
+    return images.length > 0 ? { images } : {};
+  };
   if (opts.output !== "yaml" && opts.output !== "json") {
     const row = [clusterPath(opts), String(infos.length)];
     if (!showStatus(opts)) return formatTable(["PATH", "KUSTOMIZATIONS"], [row]);
@@ -407,6 +458,7 @@ function formatCluster(result: RenderResult, infos: KustomizationInfo[], opts: G
           repo_namespace: h.repoNamespace,
           repo_kind: h.repoKind,
         },
+        ...imagesOf(hrObjects(h.entry)),
       })),
       config_maps: nameNamespace(info.objects.filter(isConfigMap), ns),
       secrets: opts.skipSecrets === false ? nameNamespace(info.objects.filter(isSecret), ns) : [],
@@ -414,6 +466,7 @@ function formatCluster(result: RenderResult, infos: KustomizationInfo[], opts: G
         name: o.metadata?.name ?? "",
         namespace: o.metadata?.namespace ?? ns,
       })),
+      ...imagesOf(info.objects),
     };
   });
   const data = { clusters: [{ path: clusterPath(opts), kustomizations }] };

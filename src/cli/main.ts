@@ -8,6 +8,7 @@ import { buildCommand } from "./commands/build.js";
 import { diagnosticsCommand } from "./commands/diagnostics.js";
 import { diffCommand } from "./commands/diff.js";
 import { doctorCommand } from "./commands/doctor.js";
+import { hookCommand } from "./commands/hook.js";
 import { getCommand } from "./commands/get.js";
 import { testCommand } from "./commands/test.js";
 import { versionText } from "./commands/version.js";
@@ -85,6 +86,7 @@ export function createProgram(setExit: (code: number) => void): Command {
   program.addCommand(diagnosticsCommand(setExit));
   program.addCommand(diffCommand(setExit));
   program.addCommand(doctorCommand(setExit));
+  program.addCommand(hookCommand(setExit));
   addExamples(program, [
     {
       does: "render everything a cluster folder applies",

@@ -20,12 +20,13 @@ export interface CliResult {
 
 export async function runCli(
   args: string[],
-  options: { cwd: string; env?: Record<string, string> },
+  options: { cwd: string; env?: Record<string, string>; input?: string },
 ): Promise<CliResult> {
   const result = await execa(process.execPath, ["--import", tsx, entry, ...args], {
     cwd: options.cwd,
     env: { NO_COLOR: "1", ...options.env },
     reject: false,
+    ...(options.input !== undefined ? { input: options.input } : {}),
     timeout: 120_000,
     stripFinalNewline: false,
   });

@@ -122,7 +122,9 @@ describe("--help", () => {
     for (const { names, cmd } of commands) {
       if (names[0] !== "build" || names.length !== 2) continue;
       const flat = helpOf(cmd).replace(/\s+/g, " ");
-      expect(flat).toContain("`build ks [NAME]` and `build hr [NAME]` take the name of one object");
+      expect(flat).toContain(
+        "`build ks [NAME]`, `build hr [NAME]` and `build rset [NAME]` take the name of one object",
+      );
       expect(flat).toContain("`build all [PATH]` takes the cluster folder itself");
     }
   });

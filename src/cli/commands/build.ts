@@ -28,8 +28,8 @@ import { addExamples } from "../help.js";
 
 /** How the positional argument differs between `build ks|hr` and `build all`. */
 const POSITIONAL_NOTE =
-  "`build ks [NAME]` and `build hr [NAME]` take the name of one object (the cluster folder is\n" +
-  "--path); `build all [PATH]` takes the cluster folder itself (the same as --path).";
+  "`build ks [NAME]`, `build hr [NAME]` and `build rset [NAME]` take the name of one object (the\n" +
+  "cluster folder is --path); `build all [PATH]` takes the cluster folder itself (the same as --path).";
 
 interface OutputFilter {
   skipCrds?: boolean;
@@ -241,7 +241,23 @@ export function buildCommand(setExit: (code: number) => void): Command {
   for (const alias of ["rset", "resourceset"]) {
     const cmd = new Command(alias)
       .description("render ResourceSets (with the Flux Operator CLI)")
-      .argument("[name]", "only this ResourceSet");
+      .argument("[name]", "only this ResourceSet (the folder is --path)");
+    if (alias === "rset") {
+      addExamples(
+        cmd,
+        [
+          {
+            does: "what every ResourceSet of a cluster folder generates",
+            run: "flux-local build rset --path clusters/prod",
+          },
+          {
+            does: "one ResourceSet, with its input sets from a file",
+            run: "flux-local build rset tenants --path clusters/prod --rset-inputs tenants=inputs.yaml",
+          },
+        ],
+        POSITIONAL_NOTE,
+      );
+    }
     addOutputOptions(addSelectionOptions(addCommonOptions(cmd))).action(
       async (name: string | undefined, opts: BuildOptions) => {
         const result = await startRun(opts, renderRequest(opts));

@@ -3,6 +3,7 @@
  * providers they take inputs from and how many objects each generated
  * (READY and STATUS say why one was skipped: inputs only the cluster has).
  */
+import { addExamples } from "../help.js";
 import { Command, Option } from "commander";
 import type { RenderResult } from "../../run.js";
 import type { StoreEntry } from "../../store/store.js";
@@ -65,6 +66,16 @@ export function getRsetCommand(setExit: (code: number) => void): Command {
     )
     .option("--status", "add READY and STATUS columns (default on a terminal)")
     .option("--no-status", "leave READY and STATUS out (default when not a terminal)");
+  addExamples(cmd, [
+    {
+      does: "the ResourceSets of a cluster folder, their inputs and what they generated",
+      run: "flux-local get rset -A --path clusters/prod",
+    },
+    {
+      does: "one ResourceSet as YAML",
+      run: "flux-local get rset tenants -o yaml --path clusters/prod",
+    },
+  ]);
   addSelectionOptions(addCommonOptions(cmd)).action((name: string | undefined, opts: Options) =>
     runListing(opts, setExit, (result) => {
       const list = infos(result, selectionOf(opts, name));

@@ -218,7 +218,7 @@ export function testCommand(setExit: (code: number) => void): Command {
         run: "flux-local test hr podinfo -n podinfo --enable-helm --path clusters/prod",
       },
     ],
-    "`test [ks|hr|all] [NAME]` tests one kind (or one object by name) of the folder at --path;\n" +
+    "`test [ks|hr|rset|all] [NAME]` tests one kind (or one object by name) of the folder at --path;\n" +
       "`test PATH` (flux-local's form) tests everything under PATH. Without -n, every namespace is\n" +
       "tested. Reading problems (YAML that does not parse, duplicate objects) fail the run. Exit code\n" +
       "1 when anything failed.",

@@ -9,6 +9,7 @@ import { diagnosticsCommand } from "./commands/diagnostics.js";
 import { diffCommand } from "./commands/diff.js";
 import { doctorCommand } from "./commands/doctor.js";
 import { hookCommand } from "./commands/hook.js";
+import { prCommentCommand } from "./commands/pr-comment.js";
 import { getCommand } from "./commands/get.js";
 import { testCommand } from "./commands/test.js";
 import { versionText } from "./commands/version.js";
@@ -87,6 +88,7 @@ export function createProgram(setExit: (code: number) => void): Command {
   program.addCommand(diffCommand(setExit));
   program.addCommand(doctorCommand(setExit));
   program.addCommand(hookCommand(setExit));
+  program.addCommand(prCommentCommand(setExit));
   addExamples(program, [
     {
       does: "render everything a cluster folder applies",

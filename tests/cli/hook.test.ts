@@ -7,19 +7,16 @@
  */
 import { execFileSync } from "node:child_process";
 import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
-import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
 import { execa } from "execa";
 import { parse } from "yaml";
 import { afterEach, describe, expect, it } from "vitest";
-import { runCli } from "../support/cli.js";
+import { runCli, writeCliShim } from "../support/cli.js";
 import { bootstrap, configMap, fluxKustomization, useTempRepos } from "../support/repo.js";
 import { affectedClusters, parsePushInput } from "../../src/cli/hook/changes.js";
 import { BEGIN_MARKER, END_MARKER } from "../../src/cli/hook/block.js";
 
-const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 const makeRepo = useTempRepos();
 const dirs: string[] = [];
 afterEach(async () => {
@@ -191,13 +188,7 @@ describe("a real git push with the hook installed", () => {
     // `flux-local` on PATH is this checkout's CLI (from source).
     const bin = await mkdtemp(path.join(os.tmpdir(), "flux-local-bin-"));
     dirs.push(bin);
-    const tsx = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
-    const entry = path.join(projectRoot, "tests", "support", "cli-entry.ts");
-    await writeFile(
-      path.join(bin, "flux-local"),
-      `#!/bin/sh\nexec "${process.execPath}" --import "${tsx}" "${entry}" "$@"\n`,
-    );
-    await chmod(path.join(bin, "flux-local"), 0o755);
+    await writeCliShim(bin);
     const env = { PATH: `${bin}${path.delimiter}${process.env.PATH ?? ""}`, NO_COLOR: "1" };
 
     expect((await runCli(["hook", "install"], { cwd: repo.root })).exitCode).toBe(0);

@@ -41,10 +41,21 @@ describe("npm pack", () => {
     expect(files).toContain("dist/index.js");
     expect(files).toContain("README.md");
     expect(files).toContain("package.json");
+    expect(files).toContain("LICENSE");
     expect(files.filter((f) => /(^|\/)(tests?|tools|\.tools|worker|src)\//.test(f))).toEqual([]);
     expect(
       files.filter((f) => f.endsWith(".go") || (f.endsWith(".ts") && !f.endsWith(".d.ts"))),
     ).toEqual([]);
+  });
+
+  it("is Apache-2.0, as package.json says and LICENSE holds", async () => {
+    const pkg = JSON.parse(await readFile(path.join(projectRoot, "package.json"), "utf8")) as {
+      license: string;
+    };
+    expect(pkg.license).toBe("Apache-2.0");
+    const license = await readFile(path.join(projectRoot, "LICENSE"), "utf8");
+    expect(license).toMatch(/^\s*Apache License\s+Version 2\.0, January 2004/);
+    expect(license).toContain("TERMS AND CONDITIONS FOR USE, REPRODUCTION, AND DISTRIBUTION");
   });
 
   it("builds dist/ from scratch before packing", async () => {

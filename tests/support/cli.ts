@@ -3,6 +3,7 @@
  * child process, as a user would.
  */
 import { execa } from "execa";
+import { chmod, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { createRequire } from "node:module";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -53,4 +54,18 @@ export function crashIn(stderr: string): string | undefined {
   if (/^\s+at .+(?:\(.*:\d+:\d+\)|:\d+:\d+)$/m.test(stderr)) return "a stack trace";
   if (/reconcile crashed|Maximum call stack/i.test(stderr)) return "a crash";
   return undefined;
+}
+
+/**
+ * A `flux-local` executable in `binDir` that runs this checkout's CLI from
+ * source, for tests of scripts and hooks that call `flux-local` from PATH.
+ */
+export async function writeCliShim(binDir: string): Promise<string> {
+  const file = path.join(binDir, "flux-local");
+  await writeFile(
+    file,
+    `#!/bin/sh\nexec "${process.execPath}" --import "${tsx}" "${entry}" "$@"\n`,
+  );
+  await chmod(file, 0o755);
+  return file;
 }

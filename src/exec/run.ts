@@ -164,7 +164,12 @@ export async function run(
 /** A Go crash dump (goroutine stacks, registers) cut down to its first lines. */
 export function withoutGoDump(text: string): string {
   const dump = text.search(/^(?:goroutine \d+ |runtime stack:|SIGABRT|SIGSEGV|PC=0x)/m);
-  return dump < 0 ? text : text.slice(0, dump).trimEnd();
+  const why = dump < 0 ? text : text.slice(0, dump).trimEnd();
+  // Out of memory, several threads may print the same `fatal error:` line: say it once.
+  return why
+    .split("\n")
+    .filter((line, i, lines) => i === 0 || line !== lines[i - 1])
+    .join("\n");
 }
 
 function tail(text: string): string {

@@ -41,8 +41,8 @@ export async function isExecutable(file: string): Promise<boolean> {
 }
 
 /** The message for a tool that is not there: what to run to install it, or where to point. */
-export function missingToolMessage(name: "kustomize" | "helm" | "flux-operator"): string {
-  const envVar = `FLUX_LOCAL_${name.toUpperCase()}`;
+export function missingToolMessage(name: ToolName): string {
+  const envVar = toolEnvVar(name);
   return (
     `${name} not found on PATH. Install it: ${INSTALL_HINTS[name]}; ` +
     `or set ${envVar} to its path (in a flux-local checkout, \`npm run setup\` installs it into .tools/bin). ` +
@@ -59,12 +59,24 @@ export async function onPath(name: string): Promise<string | undefined> {
   return undefined;
 }
 
+/** A tool found nowhere (not one named by its environment variable that is not executable). */
+export class MissingToolError extends FluxLocalError {
+  constructor(readonly tool: ToolName) {
+    super(missingToolMessage(tool));
+  }
+}
+
 const cache = new Map<string, Promise<Tool>>();
 
 export type ToolName = "kustomize" | "helm" | "flux-operator";
 
+/** FLUX_LOCAL_KUSTOMIZE, FLUX_LOCAL_HELM, FLUX_LOCAL_FLUX_OPERATOR. */
+export function toolEnvVar(name: ToolName): string {
+  return `FLUX_LOCAL_${name.toUpperCase().replace(/-/g, "_")}`;
+}
+
 async function locate(name: ToolName): Promise<Tool> {
-  const envVar = `FLUX_LOCAL_${name.toUpperCase().replace(/-/g, "_")}`;
+  const envVar = toolEnvVar(name);
   const explicit = process.env[envVar];
   if (explicit) {
     if (await isExecutable(explicit)) return { file: explicit, prefix: [], via: envVar };
@@ -78,7 +90,7 @@ async function locate(name: ToolName): Promise<Tool> {
     const kubectl = await onPath("kubectl");
     if (kubectl) return { file: kubectl, prefix: ["kustomize"], via: "PATH (kubectl kustomize)" };
   }
-  throw new FluxLocalError(missingToolMessage(name));
+  throw new MissingToolError(name);
 }
 
 export function findTool(name: ToolName): Promise<Tool> {

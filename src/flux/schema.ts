@@ -330,7 +330,12 @@ export const ResourceSet = z.looseObject({
           }),
         )
         .optional(),
-      inputStrategy: z.looseObject({ name: z.enum(["Flatten", "Permute"]) }).optional(),
+      inputStrategy: z
+        .looseObject({
+          name: z.enum(["Flatten", "Permute"]),
+          includeEmptyProviders: z.boolean().optional(),
+        })
+        .optional(),
       resources: z.array(z.record(z.string(), z.unknown())).optional(),
       resourcesTemplate: z.string().optional(),
       dependsOn: z

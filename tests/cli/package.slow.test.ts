@@ -169,4 +169,28 @@ describe("the packed package, installed in a fresh folder", () => {
     expect(String(hr.stderr)).toMatch(/^flux-local: helm not found on PATH\. Install it: /);
     expect(String(hr.stderr).split("\n").filter(Boolean)).toHaveLength(1);
   });
+
+  it("without flux-operator: ResourceSets are skipped, saying how to install it; the rest renders", async () => {
+    const repo = path.join(dir, "app", "rsets");
+    await cp(path.join(projectRoot, "testdata", "resourceset-example"), repo, { recursive: true });
+    const git = (...args: string[]) => execa("git", args, { cwd: repo });
+    await git("init", "-q");
+    await git("add", ".");
+    await git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "rsets");
+    const result = await npx(["test", "--path", "rsets/clusters/prod"], {
+      PATH: [toolBin, basePath].join(path.delimiter),
+      HOME: dir,
+    });
+    expect(result.stderr).toBe("");
+    expect(result.exitCode).toBe(0);
+    const stdout = String(result.stdout).replace(/ \(\d+\.\d+ s\)/g, "");
+    expect(stdout).toContain("PASSED  Kustomization flux-system/flux-system\n");
+    for (const name of ["matrix", "tenants"]) {
+      expect(stdout).toContain(
+        `SKIPPED ResourceSet flux-system/${name}: not rendered: flux-operator not found on PATH. Install it: `,
+      );
+    }
+    expect(stdout).toContain("or set FLUX_LOCAL_FLUX_OPERATOR to its path");
+    expect(stdout).not.toContain("team-alpha");
+  });
 });

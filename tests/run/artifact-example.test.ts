@@ -116,7 +116,7 @@ describe("ArtifactGenerator repository (flux2-kustomize-helm-example shape)", ()
     });
     expect(out.exitCode).toBe(1);
     expect(out.stdout).toContain(
-      "root cause: ArtifactGenerator/flux-system/flux-system (clusters/staging/artifacts.yaml, produced by Kustomization/flux-system/flux-system): BuildFailed: artifact apps: copy from '@monorepo/apps/nowhere/**' to '@artifact/staging/': no files match pattern 'apps/nowhere/**' in source 'monorepo'",
+      "root cause: ArtifactGenerator/flux-system/flux-system (clusters/staging/artifacts.yaml:2, produced by Kustomization/flux-system/flux-system): BuildFailed: artifact apps: copy from '@monorepo/apps/nowhere/**' to '@artifact/staging/': no files match pattern 'apps/nowhere/**' in source 'monorepo'",
     );
     expect(out.stdout).toContain(
       "SourceNotReady: source ExternalArtifact flux-system/infrastructure is failed",

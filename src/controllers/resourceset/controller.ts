@@ -15,15 +15,17 @@
  *   inline inputs, as the CLI's `--inputs-from` does;
  * - else the ResourceSet is Skipped, with a reason that says how to give them.
  *
- * Exported inputs go to the CLI in its `--inputs-from` file (with the inline
- * inputs, which that file replaces): they render as in the cluster with the
- * Flatten strategy, except that `inputs.provider` names the ResourceSet; with
- * Permute, a non-Static provider is Skipped.
+ * Exported inputs are combined with the others by us, as the operator combines
+ * them (./inputs.ts), and handed to the CLI inline (it takes Static providers
+ * only): they render as in the cluster, except that the top-level
+ * `inputs.provider` names the ResourceSet. No input set at all generates
+ * nothing, as in the cluster. Without the CLI, ResourceSets are Skipped.
  */
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parseAllDocuments } from "yaml";
-import { dumpYamlStream } from "../../discovery/yaml.js";
+import { boundMessage, dumpYamlStream } from "../../discovery/yaml.js";
+import { limits } from "../../util/limits.js";
 import type { KubeObject, ObjectRef } from "../../flux/objects.js";
 import {
   ResourceSetInputProvider as ProviderSchema,
@@ -32,13 +34,20 @@ import {
   type ResourceSetInputProvider,
 } from "../../flux/schema.js";
 import { run } from "../../exec/run.js";
-import { findTool } from "../../exec/tools.js";
+import { findTool, MissingToolError } from "../../exec/tools.js";
 import type { StoreEntry } from "../../store/store.js";
 import type { Status } from "../../store/status.js";
 import { errorMessage, FluxLocalError, SubprocessError } from "../../util/errors.js";
 import { startWork, type RunContext } from "../context.js";
 import { dependencyFailure } from "../dependencies.js";
 import type { Outcome, Reconciler } from "../harness.js";
+import {
+  combineInputs,
+  PROVIDER_API_VERSION,
+  staticProviderSets,
+  type InputSet,
+  type InputSource,
+} from "./inputs.js";
 
 /** The annotation that stops the operator from reconciling an object. */
 export const RECONCILE_ANNOTATION = "fluxcd.controlplane.io/reconcile";
@@ -139,42 +148,82 @@ export class ResourceSetController implements Reconciler<"ResourceSet"> {
     if ("phase" in providers) return providers;
 
     const mapping = findInputsMapping(this.ctx.options.rsetInputs, namespace, entry.ref.name);
-    const permute = rset.spec?.inputStrategy?.name === "Permute";
     const statics: KubeObject[] = [];
-    const exported: Array<Record<string, unknown>> = [];
+    const sources: InputSource[] = [];
+    let nonStatic = false;
     for (const { object, entry: providerEntry } of providers) {
+      const name = providerEntry.ref.name;
+      const source = {
+        apiVersion: PROVIDER_API_VERSION,
+        kind: "ResourceSetInputProvider",
+        name,
+        namespace,
+      };
       if (object.spec?.type === "Static") {
         statics.push(providerEntry.object);
+        sources.push({ ...source, sets: staticProviderSets(name, object.spec.defaultValues) });
         continue;
       }
       if (mapping) continue; // the user's file gives the inputs
       const sets = object.status?.exportedInputs;
-      const what = `ResourceSetInputProvider ${namespace}/${object.metadata.name} (type ${object.spec?.type ?? "unset"})`;
-      const how = `give the input sets with --rset-inputs ${namespace}/${entry.ref.name}=FILE (a YAML list), or status.exportedInputs in the provider's manifest`;
       if (!sets) {
         return {
           phase: "Skipped",
           reason: "Skipped",
-          message: `${what} gets its inputs in the cluster: ${how}`,
+          message: `ResourceSetInputProvider ${namespace}/${name} (type ${object.spec?.type ?? "unset"}) gets its inputs in the cluster: give the input sets with --rset-inputs ${namespace}/${entry.ref.name}=FILE (a YAML list), or status.exportedInputs in the provider's manifest`,
         };
       }
-      if (permute) {
-        return {
-          phase: "Skipped",
-          reason: "Skipped",
-          message: `${what}: exported inputs are not combined with the Permute strategy offline; ${how}`,
-        };
-      }
-      exported.push(...sets);
+      nonStatic = true;
+      sources.push({ ...source, sets });
+    }
+
+    // The input sets the operator would render, combined as it does: to know
+    // when there are none (the operator then generates nothing, where the CLI
+    // would render the templates once without inputs), and to hand the CLI
+    // what it cannot compute itself (exported inputs of other providers).
+    const inline = mapping ? await readInputsFile(mapping) : (rset.spec?.inputs ?? []);
+    const strategy = rset.spec?.inputStrategy;
+    const combined = combineInputs(
+      strategy?.name ?? "Flatten",
+      strategy?.name === "Permute" && strategy.includeEmptyProviders === true,
+      {
+        apiVersion: PROVIDER_API_VERSION,
+        kind: "ResourceSet",
+        name: entry.ref.name,
+        namespace,
+        sets: inline,
+      },
+      sources,
+    );
+    const from = mapping ? ` (inputs from ${mapping.path})` : "";
+    if ((rset.spec?.inputsFrom?.length ?? 0) > 0 && combined.length === 0) {
+      return {
+        phase: "Ready",
+        reason: "ReconciliationSucceeded",
+        message: `0 objects: no input sets${from} (the selected providers export none)`,
+        artifact: { type: "render", objects: [] },
+      };
     }
 
     const superseded = startWork(this.ctx, entry, generation, "building");
     if (superseded) return superseded;
-    const objects = await this.build(entry, statics, mapping, exported, rset);
+    let objects: KubeObject[];
+    try {
+      objects = await this.build(entry, rset, {
+        statics,
+        ...(mapping ? { inputsFile: mapping.path } : {}),
+        ...(nonStatic ? { combined } : {}),
+      });
+    } catch (err) {
+      if (err instanceof MissingToolError) {
+        return { phase: "Skipped", reason: "Skipped", message: `not rendered: ${err.message}` };
+      }
+      throw err;
+    }
     return {
       phase: "Ready",
       reason: "ReconciliationSucceeded",
-      message: `${objects.length} object(s)${mapping ? ` (inputs from ${mapping.path})` : ""}`,
+      message: `${objects.length} object(s) from ${combined.length} input set(s)${from}`,
       artifact: { type: "render", objects },
       produced: { objects, defaultNamespace: namespace },
     };
@@ -262,33 +311,47 @@ export class ResourceSetController implements Reconciler<"ResourceSet"> {
     return out;
   }
 
-  /** Run `flux-operator build resourceset` and read the objects it prints. */
+  /**
+   * Run `flux-operator build resourceset` and read the objects it prints.
+   * With `combined` (a non-Static provider takes part), the CLI gets a copy
+   * of the ResourceSet with those input sets inline and the Flatten strategy:
+   * it renders them unchanged, except that it tags each with `provider` = the
+   * ResourceSet.
+   */
   private async build(
     entry: StoreEntry,
-    statics: KubeObject[],
-    mapping: InputsMapping | undefined,
-    exported: Array<Record<string, unknown>>,
     rset: ResourceSet,
+    inputs: { statics: KubeObject[]; inputsFile?: string; combined?: InputSet[] },
   ): Promise<KubeObject[]> {
     const tool = await findTool("flux-operator");
     const dir = await mkdtemp(path.join(this.ctx.options.scratchDir, "rset-"));
     try {
       const rsetFile = path.join(dir, "resourceset.yaml");
-      await writeFile(rsetFile, dumpYamlStream([entry.object]));
       const args = [...tool.prefix, "build", "resourceset", "-f", rsetFile];
-      if (statics.length > 0) {
-        const file = path.join(dir, "providers.yaml");
-        await writeFile(file, dumpYamlStream(statics));
-        args.push("--inputs-from-provider", file);
-      }
-      if (mapping) {
-        args.push("--inputs-from", mapping.path);
-      } else if (exported.length > 0 || (statics.length === 0 && rset.spec?.inputsFrom?.length)) {
-        // The CLI wants inputs for inputsFrom; with no Static provider selected, the
-        // inline inputs (and exported ones) are all there are, as in the cluster.
-        const file = path.join(dir, "inputs.yaml");
-        await writeFile(file, dumpYamlStream([[...(rset.spec?.inputs ?? []), ...exported]]));
-        args.push("--inputs-from", file);
+      if (inputs.combined) {
+        const spec: Record<string, unknown> = {
+          ...(entry.object.spec as Record<string, unknown>),
+          inputs: inputs.combined,
+          inputStrategy: { name: "Flatten" },
+        };
+        delete spec.inputsFrom;
+        await writeFile(rsetFile, dumpYamlStream([{ ...entry.object, spec }]));
+      } else {
+        await writeFile(rsetFile, dumpYamlStream([entry.object]));
+        if (inputs.statics.length > 0) {
+          const file = path.join(dir, "providers.yaml");
+          await writeFile(file, dumpYamlStream(inputs.statics));
+          args.push("--inputs-from-provider", file);
+        }
+        if (inputs.inputsFile) {
+          args.push("--inputs-from", inputs.inputsFile);
+        } else if (inputs.statics.length === 0 && rset.spec?.inputsFrom?.length) {
+          // The CLI wants inputs for inputsFrom; with no provider selected, the
+          // inline inputs are all there are, as in the cluster.
+          const file = path.join(dir, "inputs.yaml");
+          await writeFile(file, dumpYamlStream([rset.spec.inputs ?? []]));
+          args.push("--inputs-from", file);
+        }
       }
       let stdout: string;
       try {
@@ -303,6 +366,9 @@ export class ResourceSetController implements Reconciler<"ResourceSet"> {
       } catch (err) {
         if (err instanceof SubprocessError) {
           const why = err.stderr.replace(/^✗\s*/gm, "").trim() || errorMessage(err);
+          // Every object disabled (fluxcd.controlplane.io/reconcile: disabled):
+          // the operator applies nothing, the CLI calls that an error.
+          if (/^no objects were generated$/m.test(why)) return [];
           throw new FluxLocalError(`flux-operator build resourceset: ${why}`, { cause: err });
         }
         throw err;
@@ -312,6 +378,41 @@ export class ResourceSetController implements Reconciler<"ResourceSet"> {
       await rm(dir, { recursive: true, force: true });
     }
   }
+}
+
+/** `--rset-inputs` FILE: a YAML list of input sets (maps). */
+async function readInputsFile(mapping: InputsMapping): Promise<InputSet[]> {
+  let text: string;
+  try {
+    text = await readFile(mapping.path, "utf8");
+  } catch (err) {
+    throw new FluxLocalError(
+      `--rset-inputs ${mapping.selector}=${mapping.path}: ${errorMessage(err)}`,
+    );
+  }
+  const where = `--rset-inputs ${mapping.selector}=${mapping.path}`;
+  let value: unknown;
+  try {
+    const docs = parseAllDocuments(text, { prettyErrors: false });
+    const [doc] = docs;
+    if (docs.length !== 1 || !doc || doc.errors.length > 0) {
+      const why = doc?.errors[0]?.message.split("\n")[0];
+      throw new FluxLocalError(
+        `${where}: ${why ?? "expected one YAML document (a list of input sets)"}`,
+      );
+    }
+    value = doc.toJS({ maxAliasCount: limits.maxAliasCount });
+  } catch (err) {
+    if (err instanceof FluxLocalError) throw err;
+    throw new FluxLocalError(`${where}: ${boundMessage(err)}`);
+  }
+  if (
+    !Array.isArray(value) ||
+    !value.every((v) => v !== null && typeof v === "object" && !Array.isArray(v))
+  ) {
+    throw new FluxLocalError(`${where}: not a YAML list of input sets (maps)`);
+  }
+  return value as InputSet[];
 }
 
 function readObjects(stream: string): KubeObject[] {

@@ -1,6 +1,7 @@
 /**
  * References that point nowhere: a Kustomization's source, a HelmRelease's
- * chart source or chartRef, a HelmChart's source, `dependsOn`, and the
+ * chart source or chartRef, a HelmChart's source, `dependsOn`, the providers
+ * a ResourceSet's `inputsFrom` names, and the
  * ConfigMaps and Secrets of `substituteFrom` and `valuesFrom`. Checked against
  * every object the repository defines, including ConfigMaps and Secrets that
  * kustomize generators, ExternalSecrets and SealedSecrets produce.
@@ -45,6 +46,7 @@ const GROUP_OF: Record<string, string> = {
   ExternalArtifact: FLUX_GROUPS.source,
   Kustomization: FLUX_GROUPS.kustomize,
   HelmRelease: FLUX_GROUPS.helm,
+  ResourceSetInputProvider: FLUX_GROUPS.operator,
   ConfigMap: "",
   Secret: "",
 };
@@ -134,6 +136,20 @@ export function referencesOf(obj: ObjectDoc): ObjectReference[] {
     out.push(...configRefs(obj, field(spec, "valuesFrom"), "spec.valuesFrom"));
   } else if (group === FLUX_GROUPS.source && obj.kind === "HelmChart") {
     push(crossRef(obj, "spec.sourceRef", field(spec, "sourceRef")));
+  } else if (group === FLUX_GROUPS.operator && obj.kind === "ResourceSet") {
+    // Providers named in inputsFrom (a selector may match none: that is allowed).
+    const inputsFrom = field(spec, "inputsFrom");
+    for (const item of Array.isArray(inputsFrom) ? inputsFrom : []) {
+      const name = str(field(item, "name"));
+      if (!name) continue;
+      out.push({
+        from: obj,
+        field: "spec.inputsFrom",
+        kind: "ResourceSetInputProvider",
+        name,
+        sameNamespace: true,
+      });
+    }
   }
   return out;
 }

@@ -99,7 +99,9 @@ describe("flux-local test", () => {
 
     const usage = await runCli(["test", "clusters/prod", "extra"], { cwd: repo.root });
     expect(usage.exitCode).toBe(2);
-    expect(usage.stderr).toMatch(/expected "test \[ks\|hr\|all\] \[NAME\]" or "test PATH"/);
+    expect(usage.stderr).toMatch(
+      /expected "test \[ks\|hr\|rset\|ag\|all\] \[NAME\]" or "test PATH"/,
+    );
   });
 
   it("shows each failure with where it was defined and its root cause; exit 1; JUnit and JSON", async () => {

@@ -167,3 +167,54 @@ spec:
     ]);
   });
 });
+
+describe("checkReferences and ResourceSets", () => {
+  it("finds a ResourceSetInputProvider that inputsFrom names and nobody defines", () => {
+    const rset = (name: string, provider: string) => `---
+apiVersion: fluxcd.controlplane.io/v1
+kind: ResourceSet
+metadata:
+  name: ${name}
+  namespace: flux-system
+spec:
+  inputsFrom:
+    - kind: ResourceSetInputProvider
+      name: ${provider}
+    - kind: ResourceSetInputProvider
+      selector:
+        matchLabels:
+          none: "true"
+  resources:
+    - apiVersion: v1
+      kind: Namespace
+      metadata:
+        name: ns-<< inputs.id >>
+`;
+    const repo = repoOf({
+      "gotk.yaml": GOTK,
+      "rset.yaml":
+        rset("apps", "envs") +
+        `---
+apiVersion: fluxcd.controlplane.io/v1
+kind: ResourceSetInputProvider
+metadata:
+  name: envs
+  namespace: flux-system
+spec:
+  type: Static
+`,
+      "other.yaml": rset("other", "nope"),
+    });
+    const findings = checkReferences(repo, objectsOf(repo));
+    expect(findings.map((f) => [f.severity, f.message, f.line])).toEqual([
+      [
+        "warning",
+        "ResourceSet flux-system/other: spec.inputsFrom refers to ResourceSetInputProvider flux-system/nope, which is not defined in the repository (it may come from ResourceSet flux-system/apps, whose output is not in this repository)",
+        2,
+      ],
+    ]);
+    // Alone, nothing else could produce it: an error.
+    const alone = repoOf({ "gotk.yaml": GOTK, "other.yaml": rset("other", "nope") });
+    expect(checkReferences(alone, objectsOf(alone)).map((f) => f.severity)).toEqual(["error"]);
+  });
+});

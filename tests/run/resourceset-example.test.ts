@@ -112,6 +112,11 @@ describe.skipIf(fluxOperatorMissing)(
       expect(get.stdout).toMatch(/flux-system\s+tenants\s+tenants=true\s+6\s+True/);
       expect(get.stdout).toMatch(/flux-system\s+previews\s+pull-requests\s+-\s+False\s+Skipped/);
 
+      const all = await runCli(["get", "all", ...cluster], { cwd: repo.root });
+      expect(all.stdout).toContain("ResourceSets:\nKIND ");
+      expect(all.stdout).toMatch(/ResourceSet\s+flux-system\s+previews\s+False\s+Skipped: /);
+      expect(all.stdout).toMatch(/ResourceSet\s+flux-system\s+tenants\s+True\s+/);
+
       const tree = await runCli(["get", "ks", "--tree", ...cluster], { cwd: repo.root });
       expect(tree.stdout).toContain(
         [

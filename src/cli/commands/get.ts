@@ -204,7 +204,9 @@ export function getCommand(setExit: (code: number) => void): Command {
   get.addCommand(cluster);
 
   const all = new Command("all")
-    .description("list Kustomizations, HelmReleases and sources, with their status")
+    .description(
+      "list Kustomizations, HelmReleases, ResourceSets, ArtifactGenerators and sources, with their status",
+    )
     .addOption(outputOption(["table", "name"]).default("table"));
   addExamples(all, [
     {
@@ -341,12 +343,17 @@ const GET_ALL_SOURCE_ORDER = [
   "ExternalArtifact",
 ];
 
-/** `get all`: every Kustomization, HelmRelease and source, with status. */
+/** `get all`: every Kustomization, HelmRelease, ResourceSet, ArtifactGenerator and source, with status. */
 function formatAll(result: RenderResult, opts: GetOptions): { text: string; listed: StoreEntry[] } {
   const selection = selectionOf(opts);
   const sections: Array<{ title: string; entries: StoreEntry[] }> = [
     { title: "Kustomizations", entries: selectEntries(result, "Kustomization", selection) },
     { title: "HelmReleases", entries: selectEntries(result, "HelmRelease", selection) },
+    { title: "ResourceSets", entries: selectEntries(result, "ResourceSet", selection) },
+    {
+      title: "ArtifactGenerators",
+      entries: selectEntries(result, "ArtifactGenerator", selection),
+    },
     {
       title: "Sources",
       entries: GET_ALL_SOURCE_ORDER.flatMap((kind) => selectEntries(result, kind, selection)),

@@ -1,5 +1,5 @@
 /**
- * `flux-local test [ks|hr|all] [NAME]` (or `flux-local test PATH`, as the Python
+ * `flux-local test [ks|hr|rset|ag|all] [NAME]` (or `flux-local test PATH`, as the Python
  * flux-local accepted): render the repository and report every Kustomization
  * and HelmRelease as a test, PASSED, FAILED or SKIPPED, with the failure message
  * (and its root cause) under each failure and a closing count. `--junit FILE`
@@ -52,7 +52,10 @@ const WHAT: Record<string, readonly string[]> = {
   rset: ["ResourceSet"],
   resourceset: ["ResourceSet"],
   resourcesets: ["ResourceSet"],
-  all: ["Kustomization", "HelmRelease", "ResourceSet"],
+  ag: ["ArtifactGenerator"],
+  artifactgenerator: ["ArtifactGenerator"],
+  artifactgenerators: ["ArtifactGenerator"],
+  all: ["Kustomization", "HelmRelease", "ResourceSet", "ArtifactGenerator"],
 };
 
 export interface TestTarget {
@@ -63,7 +66,7 @@ export interface TestTarget {
 }
 
 /**
- * `[ks|hr|all] [NAME]`, or a lone PATH (the Python flux-local's `test PATH`):
+ * `[ks|hr|rset|ag|all] [NAME]`, or a lone PATH (the Python flux-local's `test PATH`):
  * a first word that is not a kind is a path.
  */
 export function parseTestTarget(what: string | undefined, second: string | undefined): TestTarget {
@@ -72,7 +75,7 @@ export function parseTestTarget(what: string | undefined, second: string | undef
   if (kinds) return { kinds, ...(second ? { name: second } : {}) };
   if (second !== undefined) {
     throw new UsageError(
-      `test ${what} ${second}: expected "test [ks|hr|all] [NAME]" or "test PATH" (the first word is not ks, hr or all)`,
+      `test ${what} ${second}: expected "test [ks|hr|rset|ag|all] [NAME]" or "test PATH" (the first word is not ks, hr, rset, ag or all)`,
     );
   }
   return { kinds: WHAT.all ?? [], path: what };
@@ -187,7 +190,10 @@ export function testCommand(setExit: (code: number) => void): Command {
     .description(
       "render everything and report each Kustomization, HelmRelease and ResourceSet as a test (PASSED, FAILED, SKIPPED)",
     )
-    .argument("[what]", "ks, hr, rset or all (default all); or the PATH to test, as in flux-local")
+    .argument(
+      "[what]",
+      "ks, hr, rset, ag (ArtifactGenerators) or all (default all); or the PATH to test, as in flux-local",
+    )
     .argument("[name]", "only objects with this name")
     .option("--enable-helm", "render HelmReleases with helm too (otherwise they are SKIPPED)")
     .addOption(new Option("--no-enable-helm", "skip HelmReleases (default)").hideHelp())

@@ -20,7 +20,7 @@ import {
   ResourceSetController,
 } from "./controllers/resourceset/controller.js";
 import type { RunContext, RunOptions, SourceMapping } from "./controllers/context.js";
-import { scanManifests, type ScannedObject } from "./discovery/scan.js";
+import { scanFile, scanManifests, type ScannedObject } from "./discovery/scan.js";
 import { planSeed, type Issue } from "./discovery/seed.js";
 import { expressionProblems } from "./flux/cel.js";
 import { refDisplay } from "./flux/objects.js";
@@ -174,7 +174,7 @@ export async function render(request: RenderRequest): Promise<RenderResult> {
     for (const { ref, object, origin } of seeded.objects) store.put(ref, object, origin);
     manager.start();
     await manager.idle();
-    addDefinitionLines(store, scan.objects);
+    await addDefinitionLines(store, scan.objects);
     issues.push(...definitionIssues(store));
   } finally {
     await ctx.kustomize?.close();
@@ -193,25 +193,28 @@ export async function render(request: RenderRequest): Promise<RenderResult> {
  * The line of each produced object whose producer named only its file (objects
  * that do not seed the run: ResourceSets, HelmReleases, ArtifactGenerators, ...):
  * the document of that file with the same kind, name and namespace (or none).
+ * Files outside `--path` (built from elsewhere in the checkout, or copied into a
+ * generated artifact) are read for it once.
  */
-function addDefinitionLines(store: Store, scanned: readonly ScannedObject[]): void {
-  const byFile = new Map<string, ScannedObject[]>();
+async function addDefinitionLines(store: Store, scanned: readonly ScannedObject[]): Promise<void> {
+  const byFile = new Map<string, readonly ScannedObject[]>();
   for (const item of scanned) {
-    const list = byFile.get(item.file);
-    if (list) list.push(item);
-    else byFile.set(item.file, [item]);
+    byFile.set(item.file, [...(byFile.get(item.file) ?? []), item]);
   }
   for (const entry of store.list()) {
     const { file, line } = entry.origin;
     if (!file || line) continue;
-    const found = byFile
-      .get(file)
-      ?.find(
-        ({ object }) =>
-          object.kind === entry.ref.kind &&
-          object.metadata?.name === entry.ref.name &&
-          (object.metadata.namespace ?? entry.ref.namespace) === entry.ref.namespace,
-      );
+    let objects = byFile.get(file);
+    if (!objects) {
+      objects = await scanFile(file).catch(() => []);
+      byFile.set(file, objects);
+    }
+    const found = objects.find(
+      ({ object }) =>
+        object.kind === entry.ref.kind &&
+        object.metadata?.name === entry.ref.name &&
+        (object.metadata.namespace ?? entry.ref.namespace) === entry.ref.namespace,
+    );
     if (found) entry.origin = { ...entry.origin, line: found.line };
   }
 }

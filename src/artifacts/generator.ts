@@ -55,15 +55,21 @@ export class GeneratorError extends FluxLocalError {}
 
 export type CopyStrategy = NonNullable<CopyOperation["strategy"]>;
 
-/** Build one artifact into `staging` (an existing directory) from the sources (alias -> root). */
+/**
+ * Build one artifact into `staging` (an existing directory) from the sources
+ * (alias -> root). `origins` receives, for each file copied, its path in the
+ * artifact (relative, `/`-separated) and the source file it came from (a file
+ * merged onto another keeps the first one's; extracted files have none).
+ */
 export async function applyCopyOperations(
   operations: readonly CopyOperation[],
   sources: ReadonlyMap<string, string>,
   staging: string,
+  origins: Map<string, string> = new Map(),
 ): Promise<void> {
   for (const op of operations) {
     try {
-      await applyCopyOperation(op, sources, staging);
+      await applyCopyOperation(op, sources, staging, origins);
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       throw new GeneratorError(`copy from '${op.from}' to '${op.to}': ${message}`, { cause: err });
@@ -103,13 +109,14 @@ async function applyCopyOperation(
   op: CopyOperation,
   sources: ReadonlyMap<string, string>,
   staging: string,
+  origins: Map<string, string>,
 ): Promise<void> {
   const { alias, pattern } = parseFrom(op.from);
   const dest = parseTo(op.to);
   const root = sources.get(alias);
   if (root === undefined) throw new GeneratorError(`source alias '${alias}' not found`);
   const exclude = op.exclude ?? [];
-  const copier = new Copier(root, staging, exclude, op.strategy ?? "Overwrite");
+  const copier = new Copier(root, staging, exclude, op.strategy ?? "Overwrite", origins);
   const destEndsWithSlash = op.to.endsWith("/");
 
   if (!GLOB_CHARS.test(pattern)) {
@@ -254,6 +261,7 @@ class Copier {
     private readonly staging: string,
     private readonly exclude: readonly string[],
     private readonly strategy: CopyStrategy,
+    private readonly origins: Map<string, string>,
   ) {}
 
   /** The real path of a source entry, refusing symlinks that leave the source. */
@@ -321,6 +329,7 @@ class Copier {
     }
     await copyFile(src, target);
     await chmod(target, (await stat(src)).mode & 0o777);
+    this.origins.set(path.relative(this.staging, target).split(path.sep).join("/"), src);
   }
 
   private async copyDir(rel: string, src: string, dest: string): Promise<void> {

@@ -121,6 +121,14 @@ export async function listManifestFiles(
   return out;
 }
 
+/** The objects of one manifest file (within the size bound; unreadable documents left out). */
+export async function scanFile(file: string): Promise<ScannedObject[]> {
+  const result: ScanResult = { objects: [], errors: [], files: 0 };
+  if (!(await stat(file)).isFile()) return []; // never block on a FIFO or a device
+  await readManifestFile(file, result);
+  return result.objects;
+}
+
 async function readManifestFile(file: string, result: ScanResult): Promise<void> {
   result.files++;
   const { size } = await stat(file);

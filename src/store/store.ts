@@ -20,6 +20,11 @@ export interface SourceArtifact {
   /** True when the source is the user's own checkout (or a `--sources` mapping). */
   local: boolean;
   url?: string;
+  /**
+   * Where the files of a generated artifact were copied from (ArtifactGenerators):
+   * path relative to `path` (`/`-separated) -> absolute path of the original.
+   */
+  origins?: ReadonlyMap<string, string>;
 }
 
 /** Objects a Kustomization or HelmRelease produced. */

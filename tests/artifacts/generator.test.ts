@@ -4,7 +4,7 @@
  * stripping, exclusions, Merge and Extract, and the errors it reports.
  */
 import { execFileSync } from "node:child_process";
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, realpath, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -107,17 +107,27 @@ describe("ArtifactGenerator copy operations", () => {
     const src = await tree({ ...repo, "prod.yaml": "image:\n  tag: v2\nlist: [3]\n" });
     const out = await tree({});
     const dir = path.join(out, "artifact");
+    const origins = new Map<string, string>();
     await applyCopyOperations(
       [
         { from: "@repo/values.yaml", to: "@artifact/chart/values.yaml" },
         { from: "@repo/prod.yaml", to: "@artifact/chart/values.yaml", strategy: "Merge" },
+        { from: "@repo/deploy/**", to: "@artifact/apps/" },
       ],
       new Map([["repo", src]]),
       dir,
+      origins,
     );
     expect(await readFile(path.join(dir, "chart/values.yaml"), "utf8")).toBe(
       "image:\n  pullPolicy: Always\n  tag: v2\nlist:\n  - 3\n",
     );
+    // Where each file came from (a merged file: the first one copied there).
+    const real = await realpath(src);
+    expect(Object.fromEntries(origins)).toMatchObject({
+      "chart/values.yaml": path.join(real, "values.yaml"),
+      "apps/app.yaml": path.join(real, "deploy/app.yaml"),
+      "apps/sub/svc.yaml": path.join(real, "deploy/sub/svc.yaml"),
+    });
   });
 
   it("extracts tarballs with the Extract strategy and skips other files", async () => {

@@ -74,7 +74,21 @@ describe("ArtifactGenerator repository (flux2-kustomize-helm-example shape)", ()
     );
 
     if (env === "production") return; // the other commands: once (staging) is enough
-    const test = await runCli(["test", ...cluster], { cwd: repo.root });
+    const report = path.join(repo.root, "report.json");
+    const test = await runCli(["test", ...cluster, "--json", report], { cwd: repo.root });
+    // An object built from a generated artifact is named by the file it was copied from.
+    const tests = (
+      JSON.parse(await readFile(report, "utf8")) as {
+        tests: Array<{ object: string; file?: string; line?: number }>;
+      }
+    ).tests;
+    expect(tests.find((t) => t.object === "HelmRelease/cert-manager/cert-manager")).toMatchObject({
+      file: "infrastructure/controllers/cert-manager.yaml",
+      line: 16,
+    });
+    expect(tests.find((t) => t.object === "HelmRelease/podinfo/podinfo")).toMatchObject({
+      file: "apps/base/podinfo/release.yaml",
+    });
     expect(test.exitCode).toBe(0);
     expect(test.stdout).toMatch(/^PASSED  ArtifactGenerator flux-system\/flux-system /m);
     expect(test.stdout).toMatch(/^5 passed, 0 failed, 3 skipped in /m);

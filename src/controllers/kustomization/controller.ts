@@ -117,7 +117,8 @@ export class KustomizationController implements Reconciler<"Kustomization"> {
         { throwOnTimeout: true },
       );
       objects = built.map((b) => b.object);
-      files = built.map((b) => b.file);
+      // Files of a generated artifact are named by where they were copied from.
+      files = built.map((b) => (b.file ? originalFile(source, b.file) : b.file));
     } catch (err) {
       if (err instanceof InputError || err instanceof RenderError) {
         return { phase: "Failed", reason: "BuildFailed", message: err.message };
@@ -261,4 +262,11 @@ async function isDirectory(dir: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** The file a build read, or the original it was copied from into a generated artifact. */
+function originalFile(source: SourceArtifact, file: string): string {
+  if (!source.origins) return file;
+  const rel = path.relative(source.path, file).split(path.sep).join("/");
+  return source.origins.get(rel) ?? file;
 }

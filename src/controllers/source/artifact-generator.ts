@@ -116,7 +116,8 @@ export class ArtifactGeneratorController implements Reconciler<"ArtifactGenerato
       const staging = await mkdtemp(path.join(this.ctx.options.scratchDir, "artifact-"));
       try {
         const dir = path.join(staging, spec.name);
-        await applyCopyOperations(spec.copy, roots, dir);
+        const origins = new Map<string, string>();
+        await applyCopyOperations(spec.copy, roots, dir, origins);
         const digest = await hashDirectory(dir);
         const cached = await this.ctx.artifacts.cache.dirs.ensure(
           GENERATED_NAMESPACE,
@@ -131,7 +132,7 @@ export class ArtifactGeneratorController implements Reconciler<"ArtifactGenerato
           : undefined;
         this.ctx.generatedArtifacts.set(
           refString({ kind: "ExternalArtifact", namespace, name: spec.name }),
-          { type: "source", revision: revision ?? "", path: cached.path, local: false },
+          { type: "source", revision: revision ?? "", path: cached.path, local: false, origins },
         );
         objects.push(externalArtifact(generator, namespace, spec.name, revision, origin));
         built.push(`${spec.name}@${revision ?? ""}`);

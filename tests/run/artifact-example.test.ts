@@ -90,7 +90,7 @@ describe("ArtifactGenerator repository (flux2-kustomize-helm-example shape)", ()
       file: "apps/base/podinfo/release.yaml",
     });
     expect(test.exitCode).toBe(0);
-    expect(test.stdout).toMatch(/^PASSED  ArtifactGenerator flux-system\/flux-system /m);
+    expect(test.stdout).toMatch(/^PASSED {2}ArtifactGenerator flux-system\/flux-system /m);
     expect(test.stdout).toMatch(/^5 passed, 0 failed, 3 skipped in /m);
 
     const all = await runCli(["get", "all", ...cluster], { cwd: repo.root });

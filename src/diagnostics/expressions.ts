@@ -1,6 +1,7 @@
 /**
  * CEL expressions that Flux would reject when it loads the object
- * (`dependsOn[].readyExpr`, `healthCheckExprs[]`; see ../flux/cel.ts), at
+ * (`dependsOn[].readyExpr`, `healthCheckExprs[]`), or that the Flux Operator
+ * would reject (a ResourceSet's `dependsOn[].readyExpr`; see ../flux/cel.ts), at
  * the line of the expression itself.
  */
 import { apiGroup, FLUX_GROUPS } from "../flux/objects.js";
@@ -12,7 +13,12 @@ export function checkExpressions(objects: readonly ObjectDoc[]): Finding[] {
   for (const obj of objects) {
     if (isKustomizationFile(obj.file)) continue;
     const group = apiGroup(obj.apiVersion);
-    if (group !== FLUX_GROUPS.kustomize && group !== FLUX_GROUPS.helm) continue;
+    if (
+      group !== FLUX_GROUPS.kustomize &&
+      group !== FLUX_GROUPS.helm &&
+      group !== FLUX_GROUPS.operator
+    )
+      continue;
     for (const problem of expressionProblems(obj.value)) {
       findings.push({
         severity: "error",

@@ -193,11 +193,24 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 /**
+ * The error of a ResourceSet's `dependsOn[].readyExpr`: the Flux Operator
+ * parses it (without variables or a result type) when `ready` is true, and
+ * ignores it otherwise.
+ */
+export function checkResourceSetReadyExpr(dep: {
+  ready?: boolean | undefined;
+  readyExpr?: string | undefined;
+}): string | undefined {
+  if (dep.ready !== true || !dep.readyExpr) return undefined;
+  return checkHealthCheckExpr(dep.readyExpr);
+}
+
+/**
  * Every invalid CEL expression of a Flux Kustomization or HelmRelease
- * (`dependsOn[].readyExpr`, `healthCheckExprs[]`); other objects have none.
+ * (`dependsOn[].readyExpr`, `healthCheckExprs[]`) or a Flux Operator
+ * ResourceSet (`dependsOn[].readyExpr` with `ready: true`); other objects have none.
  */
 export function expressionProblems(object: KubeObject): ExpressionProblem[] {
-  if (object.kind !== "Kustomization" && object.kind !== "HelmRelease") return [];
   const spec = object.spec;
   if (!isRecord(spec)) return [];
   const problems: ExpressionProblem[] = [];
@@ -207,6 +220,21 @@ export function expressionProblems(object: KubeObject): ExpressionProblem[] {
       .join("");
     problems.push({ field, path, expression, message });
   };
+  if (object.kind === "ResourceSet" && object.apiVersion?.startsWith("fluxcd.controlplane.io/")) {
+    const deps = Array.isArray(spec.dependsOn) ? spec.dependsOn : [];
+    deps.forEach((dep, i) => {
+      if (!isRecord(dep) || dep.ready !== true || dep.readyExpr === undefined) return;
+      const path = ["spec", "dependsOn", i, "readyExpr"];
+      if (typeof dep.readyExpr !== "string") {
+        add(path, JSON.stringify(dep.readyExpr), "readyExpr must be a string");
+        return;
+      }
+      const error = checkResourceSetReadyExpr({ ready: true, readyExpr: dep.readyExpr });
+      if (error) add(path, dep.readyExpr, error);
+    });
+    return problems;
+  }
+  if (object.kind !== "Kustomization" && object.kind !== "HelmRelease") return [];
   const dependsOn = Array.isArray(spec.dependsOn) ? spec.dependsOn : [];
   dependsOn.forEach((dep, i) => {
     if (!isRecord(dep) || dep.readyExpr === undefined) return;

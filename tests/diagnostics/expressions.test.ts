@@ -62,6 +62,32 @@ describe("CEL expressions in diagnostics", () => {
   });
 });
 
+describe("a ResourceSet's readyExpr in diagnostics", () => {
+  it("reports one the Flux Operator would not parse (ready: true), at its line", () => {
+    const repo = repoOf({
+      "rset.yaml": `apiVersion: fluxcd.controlplane.io/v1
+kind: ResourceSet
+metadata:
+  name: apps
+  namespace: flux-system
+spec:
+  dependsOn:
+    - kind: Kustomization
+      name: infra
+      ready: true
+      readyExpr: "this is ((( not cel"
+  resources: []
+`,
+    });
+    expect(checkExpressions(objectsOf(repo)).map((f) => [f.line, f.message])).toEqual([
+      [
+        11,
+        "ResourceSet flux-system/apps: spec.dependsOn[0].readyExpr: invalid CEL: at 1:6: found i but expecting end of input",
+      ],
+    ]);
+  });
+});
+
 describe("API versions in diagnostics", () => {
   it("warns on a version Flux 2.8 removed and fails an unknown one", () => {
     const repo = repoOf({

@@ -69,4 +69,22 @@ describe("CEL expressions of Flux objects", () => {
     ]);
     expect(problems[0]?.path).toEqual(["spec", "dependsOn", 1, "readyExpr"]);
   });
+
+  it("checks a ResourceSet's readyExpr as the Flux Operator does: parsed, only with ready: true", () => {
+    const problems = expressionProblems({
+      apiVersion: "fluxcd.controlplane.io/v1",
+      kind: "ResourceSet",
+      metadata: { name: "apps" },
+      spec: {
+        dependsOn: [
+          { kind: "Kustomization", name: "a", ready: true, readyExpr: "status.anything == 1" },
+          { kind: "Kustomization", name: "b", ready: true, readyExpr: "not ((" },
+          { kind: "Kustomization", name: "c", readyExpr: "ignored ((" },
+        ],
+      },
+    });
+    expect(problems.map((p) => [p.field, p.message.slice(0, 20)])).toEqual([
+      ["spec.dependsOn[1].readyExpr", "invalid CEL: at 1:5:"],
+    ]);
+  });
 });

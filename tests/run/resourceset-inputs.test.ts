@@ -5,7 +5,8 @@
  * against what the CLI computes for Static providers), no input sets at all
  * (nothing generated, as in the cluster), de-duplication and
  * `fluxcd.controlplane.io/reconcile: disabled` (objects dropped, a disabled
- * ResourceSet suspended), and a failure that names the file and line.
+ * ResourceSet suspended), a readyExpr the operator would not parse, and a
+ * failure that names the file and line.
  */
 import { readFile } from "node:fs/promises";
 import path from "node:path";
@@ -272,6 +273,24 @@ spec:
       kind: Namespace
       metadata:
         name: team-<< inputs.nowhere >>
+---
+apiVersion: fluxcd.controlplane.io/v1
+kind: ResourceSet
+metadata:
+  name: gated
+  namespace: flux-system
+spec:
+  dependsOn:
+    - apiVersion: kustomize.toolkit.fluxcd.io/v1
+      kind: Kustomization
+      name: flux-system
+      ready: true
+      readyExpr: "this is ((( not cel"
+  resources:
+    - apiVersion: v1
+      kind: Namespace
+      metadata:
+        name: gated
 `,
       });
       const build = await runCli(["build", "rset", "teams", ...cluster], { cwd: repo.root });
@@ -291,10 +310,15 @@ spec:
         expect.stringMatching(
           /^ {4}BuildFailed: flux-operator build resourceset: .*map has no entry for key "nowhere"$/,
         ),
+        "FAILED  ResourceSet flux-system/gated",
+        "    at clusters/prod/teams.yaml:67, produced by Kustomization/flux-system/flux-system",
+        expect.stringMatching(
+          /^ {4}InvalidObject: spec.dependsOn\[0\].readyExpr: invalid CEL: at 1:6: /,
+        ),
         "SKIPPED ResourceSet flux-system/paused: fluxcd.controlplane.io/reconcile: disabled",
         "PASSED  ResourceSet flux-system/teams",
         "",
-        "2 passed, 1 failed, 1 skipped in T s",
+        "2 passed, 2 failed, 1 skipped in T s",
       ]);
     });
   },

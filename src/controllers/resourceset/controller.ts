@@ -33,6 +33,7 @@ import {
   type ResourceSet,
   type ResourceSetInputProvider,
 } from "../../flux/schema.js";
+import { checkResourceSetReadyExpr } from "../../flux/cel.js";
 import { run } from "../../exec/run.js";
 import { findTool, MissingToolError } from "../../exec/tools.js";
 import type { StoreEntry } from "../../store/store.js";
@@ -141,6 +142,17 @@ export class ResourceSetController implements Reconciler<"ResourceSet"> {
       };
     }
     const namespace = entry.ref.namespace;
+    // The operator parses each readyExpr (with `ready: true`) before anything else.
+    for (const [i, dep] of (rset.spec?.dependsOn ?? []).entries()) {
+      const error = checkResourceSetReadyExpr(dep);
+      if (error) {
+        return {
+          phase: "Failed",
+          reason: "InvalidObject",
+          message: `spec.dependsOn[${i}].readyExpr: ${error}`,
+        };
+      }
+    }
     const dependency = await this.awaitDependsOn(rset, entry);
     if (dependency) return dependency;
 

@@ -10,6 +10,10 @@
  * something in the run waits for it to be ready. Demand that never comes ends
  * last, when nothing else can progress, so a source that no consumer asked
  * for is never fetched.
+ *
+ * And for quiet (`awaitQuiet`): a ResourceSet that selects its input providers
+ * by label must see every provider the run will produce, so it waits until
+ * nothing else can progress; such waits end one at a time, first of all.
  */
 import PQueue from "p-queue";
 import { refString, type ObjectRef } from "../flux/objects.js";
@@ -31,7 +35,7 @@ interface Wait {
   /** Key of the reconciling object that waits (if known). */
   waiter?: string;
   target: string;
-  kind: "presence" | "ready" | "demand";
+  kind: "presence" | "ready" | "demand" | "quiet";
   resolve: (value: StoreEntry | Status | boolean | undefined) => void;
 }
 
@@ -142,6 +146,15 @@ export class Manager {
     return this.park({ target: key, kind: "demand" }) as Promise<boolean>;
   }
 
+  /**
+   * Wait until nothing else in the run can progress (every other reconcile
+   * done or waiting): then everything that will be produced before this
+   * object continues has been. Quiet waits end one at a time, by key.
+   */
+  awaitQuiet(waiter: string): Promise<void> {
+    return this.park({ waiter, target: waiter, kind: "quiet" }).then(() => undefined);
+  }
+
   private demand(key: string): void {
     if (this.demanded.has(key)) return;
     this.demanded.add(key);
@@ -202,6 +215,14 @@ export class Manager {
 
   private breakDeadlock(): void {
     const all = [...this.waits];
+    // Quiet waits first: what they go on to produce may end other waits.
+    const quiet = all
+      .filter((w) => w.kind === "quiet")
+      .sort((a, b) => (a.target < b.target ? -1 : a.target > b.target ? 1 : 0));
+    if (quiet[0]) {
+      quiet[0].resolve(undefined);
+      return;
+    }
     const waits = all.filter((w) => w.kind !== "demand");
     // 0. Demand that never came: only once nothing else waits (a wait that ends
     // below may still lead to an object that asks).

@@ -123,4 +123,30 @@ describe("Manager", () => {
     await manager.idle();
     expect(seen).toBeUndefined();
   });
+
+  it("ends quiet waits one at a time, by key, before deciding anything is missing", async () => {
+    const store = new Store();
+    const manager = new Manager(store, 1);
+    const order: string[] = [];
+    manager.register({
+      kinds: ["Kustomization"],
+      async reconcile(entry: StoreEntry) {
+        if (entry.ref.name.startsWith("quiet-")) {
+          await manager.awaitQuiet(entry.key);
+          order.push(entry.ref.name);
+          // What a quiet waiter produces is there for what waits on it.
+          if (entry.ref.name === "quiet-b") store.put(ks("made"), {}, { producer: entry.key });
+        } else if (entry.ref.name === "needs-made") {
+          await manager.awaitPresence(key("made"), entry.key);
+          order.push("needs-made");
+        }
+        store.setStatus(entry.ref, READY);
+      },
+    });
+    for (const name of ["quiet-b", "needs-made", "quiet-a"]) store.put(ks(name), {}, {});
+    manager.start();
+    await manager.idle();
+    expect(order).toEqual(["quiet-a", "quiet-b", "needs-made"]);
+    expect(store.get(ks("made"))).toBeDefined();
+  });
 });

@@ -5,7 +5,7 @@
  * against what the CLI computes for Static providers), no input sets at all
  * (nothing generated, as in the cluster), de-duplication and
  * `fluxcd.controlplane.io/reconcile: disabled` (objects dropped, a disabled
- * ResourceSet suspended), a readyExpr the operator would not parse, and a
+ * ResourceSet suspended), providers another ResourceSet generates, a readyExpr the operator would not parse, and a
  * failure that names the file and line.
  */
 import { readFile } from "node:fs/promises";
@@ -173,6 +173,53 @@ describe.skipIf(fluxOperatorMissing)(
       expect(get.stdout).toMatch(
         /previews\s+pull-requests\s+1\s+True\s+ReconciliationSucceeded: 1 object\(s\) from 1 input set\(s\)/,
       );
+    });
+
+    it("selects by label the providers another ResourceSet generates", async () => {
+      const repo = await repoWith({
+        "clusters/prod/chain.yaml": `apiVersion: fluxcd.controlplane.io/v1
+kind: ResourceSet
+metadata:
+  name: a-consumer
+  namespace: flux-system
+spec:
+  inputsFrom:
+    - kind: ResourceSetInputProvider
+      selector:
+        matchLabels:
+          team: "true"
+  resources:
+    - apiVersion: v1
+      kind: Namespace
+      metadata:
+        name: team-<< inputs.team >>
+---
+apiVersion: fluxcd.controlplane.io/v1
+kind: ResourceSet
+metadata:
+  name: z-maker
+  namespace: flux-system
+spec:
+  inputs:
+    - team: red
+    - team: blue
+  resources:
+    - apiVersion: fluxcd.controlplane.io/v1
+      kind: ResourceSetInputProvider
+      metadata:
+        name: team-<< inputs.team >>
+        namespace: flux-system
+        labels:
+          team: "true"
+      spec:
+        type: Static
+        defaultValues:
+          team: << inputs.team >>
+`,
+      });
+      const build = await runCli(["build", "rset", "a-consumer", ...cluster], { cwd: repo.root });
+      expect(build.exitCode).toBe(0);
+      expect(objects(build.stdout).map((o) => o.metadata.name)).toEqual(["team-blue", "team-red"]);
     });
 
     it("generates nothing when the providers export no input set, as the operator", async () => {

@@ -283,6 +283,7 @@ export class ResourceSetController implements Reconciler<"ResourceSet"> {
   ): Promise<Array<{ object: ResourceSetInputProvider; entry: StoreEntry }> | Status> {
     const namespace = entry.ref.namespace;
     const chosen = new Map<string, StoreEntry>();
+    let quiet = false;
     for (const ref of rset.spec?.inputsFrom ?? []) {
       if (ref.name) {
         const target: ObjectRef = { kind: "ResourceSetInputProvider", namespace, name: ref.name };
@@ -297,8 +298,12 @@ export class ResourceSetController implements Reconciler<"ResourceSet"> {
         chosen.set(found.key, found);
         continue;
       }
-      // A selector sees the providers defined by now: those built with the
-      // ResourceSet always (they are published together).
+      // A selector must see every provider the run produces: wait until
+      // nothing else can progress (once), then list them.
+      if (!quiet) {
+        await this.ctx.manager.awaitQuiet(entry.key);
+        quiet = true;
+      }
       for (const candidate of this.ctx.store.list("ResourceSetInputProvider")) {
         if (candidate.ref.namespace !== namespace) continue;
         if (selects(ref.selector ?? {}, candidate.object.metadata?.labels)) {

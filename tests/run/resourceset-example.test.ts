@@ -11,6 +11,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
+import { inputId } from "../../src/controllers/resourceset/inputs.js";
 import { runCli } from "../support/cli.js";
 import { useTempRepos } from "../support/repo.js";
 import { fluxOperatorMissing } from "../support/tools.js";
@@ -100,9 +101,11 @@ describe.skipIf(fluxOperatorMissing)(
       expect(matrix.exitCode).toBe(0);
       const [cm] = objects(matrix.stdout);
       expect(cm?.metadata.name).toBe("deploy-prod-eu-west");
-      expect(cm?.data).toMatchObject({
+      expect(cm?.data).toEqual({
         env: "prod",
         region: "eu-west",
+        // The checksum of `environments=0/regions=0`, a string as ConfigMap data must be.
+        id: inputId("environments=0/regions=0"),
       });
 
       const get = await runCli(["get", "rset", "-A", "--status", ...cluster], { cwd: repo.root });

@@ -324,10 +324,18 @@ function formatTree(result: RenderResult, opts: GetOptions, name?: string): stri
     const deps = node.dependsOn.length
       ? `  (after ${node.dependsOn.map((k) => k.split("/").slice(1).join("/")).join(", ")})`
       : "";
+    const { phase } = entry.status;
+    // `get` renders no HelmRelease (no helm): say so, not "Pending".
+    const unrendered =
+      entry.ref.kind === "HelmRelease" &&
+      !result.controllers.helmRelease &&
+      (phase === "Pending" || phase === "Reconciling");
     const state =
-      entry.status.phase === "Ready"
+      phase === "Ready"
         ? "Ready"
-        : `${entry.status.phase}: ${entry.status.message || entry.status.reason}`;
+        : unrendered
+          ? "not rendered (get does not run helm; build hr does)"
+          : `${phase}: ${entry.status.message || entry.status.reason}`;
     return printable(`${entry.ref.kind} ${entry.ref.namespace}/${entry.ref.name}  ${state}${deps}`);
   });
   return `${lines.join("\n")}\n`;

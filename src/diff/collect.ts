@@ -1,7 +1,7 @@
 /**
- * One side of a diff from a run: the selected Kustomizations' and
- * HelmReleases' objects, grouped by owner, with their render inputs and
- * failures.
+ * One side of a diff from a run: the selected Kustomizations',
+ * HelmReleases' and ResourceSets' objects, grouped by owner, with their
+ * render inputs and failures.
  */
 import path from "node:path";
 import type { KubeObject } from "../flux/objects.js";
@@ -16,6 +16,7 @@ import { ownerKey, type Group, type OwnerKind, type Side } from "./model.js";
 export interface CollectOptions {
   kustomizations?: Selection;
   helmReleases?: Selection;
+  resourceSets?: Selection;
   /** Which rendered objects to compare (`--skip-crds`, `--skip-secrets`, `--skip-kinds`). */
   filter: (objects: readonly KubeObject[]) => KubeObject[];
 }
@@ -43,6 +44,18 @@ function kustomizationPath(entry: StoreEntry, repoRoot: string): string {
   return p.replace(/^\.?\//, "").replace(/\/$/, "") || ".";
 }
 
+/** flux-local's `kustomization_path` of an owner. */
+function ownerPath(result: RenderResult, entry: StoreEntry, kind: OwnerKind): string {
+  const repoRoot = result.options.repoRoot;
+  if (kind === "Kustomization") return kustomizationPath(entry, repoRoot);
+  if (kind === "ResourceSet") {
+    // Where the Kustomization that produced it built.
+    const producer = entry.origin.producer ? result.store.get(entry.origin.producer) : undefined;
+    if (producer?.ref.kind === "Kustomization") return kustomizationPath(producer, repoRoot);
+  }
+  return ".";
+}
+
 function groupOf(
   result: RenderResult,
   entry: StoreEntry,
@@ -54,7 +67,7 @@ function groupOf(
     kind,
     namespace: entry.ref.namespace,
     name: entry.ref.name,
-    path: kind === "Kustomization" ? kustomizationPath(entry, repoRoot) : ".",
+    path: ownerPath(result, entry, kind),
   };
   if (entry.status.phase === "Failed") {
     const failure = failureOf(result, entry, repoRoot);
@@ -93,5 +106,6 @@ export function collectSide(result: RenderResult, options: CollectOptions): Coll
   };
   add("Kustomization", options.kustomizations);
   add("HelmRelease", options.helmReleases);
+  add("ResourceSet", options.resourceSets);
   return { side, inputs, selected };
 }

@@ -12,7 +12,8 @@ import type { KubeObject } from "../flux/objects.js";
 import type { InputChange } from "../render/inputs.js";
 import { secretDigest } from "../render/secrets.js";
 
-export type OwnerKind = "Kustomization" | "HelmRelease";
+/** What owns rendered objects: Kustomizations, HelmReleases and (in `diff all`) ResourceSets. */
+export type OwnerKind = "Kustomization" | "HelmRelease" | "ResourceSet";
 
 export interface Owner {
   kind: OwnerKind;
@@ -20,7 +21,8 @@ export interface Owner {
   name: string;
   /**
    * flux-local's `kustomization_path`: the built directory relative to the
-   * repository root of its side (`.` for HelmReleases).
+   * repository root of its side (`.` for HelmReleases; a ResourceSet's is
+   * that of the Kustomization that produced it).
    */
   path: string;
 }
@@ -85,7 +87,11 @@ export interface DiffOptions {
   stripAttrs?: readonly string[];
 }
 
-export const OWNER_ORDER: Record<OwnerKind, number> = { Kustomization: 0, HelmRelease: 1 };
+export const OWNER_ORDER: Record<OwnerKind, number> = {
+  Kustomization: 0,
+  HelmRelease: 1,
+  ResourceSet: 2,
+};
 
 export function ownerKey(owner: Pick<Owner, "kind" | "namespace" | "name">): string {
   return `${owner.kind}/${owner.namespace}/${owner.name}`;

@@ -163,5 +163,30 @@ describe.skipIf(fluxOperatorMissing)(
         "preview-43",
       ]);
     });
+
+    it("diff all shows what a ResourceSet change does to the objects it generates", async () => {
+      const all = await files(example);
+      const repo = await makeRepo(all);
+      await writeFile(
+        path.join(repo.root, "clusters/prod/tenants.yaml"),
+        all["clusters/prod/tenants.yaml"]!.replace(
+          "      kind: Namespace\n      metadata:\n        name: team-<< inputs.team >>\n",
+          "      kind: Namespace\n      metadata:\n        name: team-<< inputs.team >>\n        labels:\n          tier: gold\n",
+        ),
+      );
+      const diff = await runCli(["diff", "all", ...cluster, "-o", "changes"], { cwd: repo.root });
+      expect(diff.exitCode).toBe(0);
+      expect(diff.stdout).toContain(
+        [
+          "ResourceSet flux-system/tenants clusters/prod",
+          "  ~ Namespace flux-system/team-inline",
+          "      metadata.labels.tier: + gold",
+          "  ~ Namespace flux-system/team-alpha",
+          "      metadata.labels.tier: + gold",
+          "  ~ Namespace flux-system/team-beta",
+          "      metadata.labels.tier: + gold",
+        ].join("\n"),
+      );
+    });
   },
 );

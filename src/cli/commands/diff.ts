@@ -164,6 +164,7 @@ interface Plan {
   /** Render only these HelmReleases (keys), when set. */
   helmKeys?: Set<string>;
   helmReleases?: Selection;
+  resourceSets?: Selection;
   helm: boolean;
   /** For the not-found message. */
   kind: "Kustomization" | "HelmRelease";
@@ -199,6 +200,7 @@ function planFor(mode: Mode, opts: DiffOptions, name: string | undefined): Plan 
   return {
     kustomizations: everything,
     ...(helm ? { helmReleases: everything } : {}),
+    resourceSets: everything,
     helm,
     kind: "Kustomization",
     selection: everything,
@@ -362,6 +364,7 @@ async function runDiff(mode: Mode, name: string | undefined, opts: DiffOptions):
     const collectOptions = {
       ...(plan.kustomizations ? { kustomizations: plan.kustomizations } : {}),
       ...(plan.helmReleases ? { helmReleases: plan.helmReleases } : {}),
+      ...(plan.resourceSets ? { resourceSets: plan.resourceSets } : {}),
       filter,
     };
     const a = collectSide(after, collectOptions);

@@ -89,12 +89,7 @@ export async function findRepoRoot(start: string): Promise<string | undefined> {
 
 export async function render(request: RenderRequest): Promise<RenderResult> {
   const cwd = request.cwd ?? process.cwd();
-  const target = path.resolve(cwd, request.path);
-  try {
-    if (!(await stat(target)).isDirectory()) throw new Error();
-  } catch {
-    throw new UsageError(`--path ${request.path}: no such directory`);
-  }
+  const target = await clusterFolder(cwd, request.path);
   for (const m of request.rsetInputs ?? []) {
     try {
       if (!(await stat(path.resolve(cwd, m.path))).isFile()) throw new Error();
@@ -249,6 +244,21 @@ export function definitionIssues(store: Store): Issue[] {
     }
   }
   return issues;
+}
+
+/** `--path` resolved: a folder, or a usage error that says what it is instead. */
+export async function clusterFolder(cwd: string, given: string): Promise<string> {
+  const target = path.resolve(cwd, given);
+  const kind = await stat(target).then(
+    (s) => (s.isDirectory() ? "folder" : "file"),
+    () => "missing",
+  );
+  if (kind === "folder") return target;
+  throw new UsageError(
+    kind === "file"
+      ? `--path ${given} is a file: give the folder of a cluster (--path ${path.dirname(given)})`
+      : `--path ${given}: no such directory`,
+  );
 }
 
 async function isDirectory(dir: string): Promise<boolean> {

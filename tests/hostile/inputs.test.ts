@@ -120,6 +120,19 @@ describe("item 13: smaller messages", () => {
     );
   });
 
+  it("--path to a file says it is a file and which folder to give, for build and diagnostics", async () => {
+    const repo = await appRepo(hostile.makeRepo, { "app/cm.yaml": settings });
+    for (const command of [["build", "all"], ["diagnostics"]]) {
+      const out = await runCli([...command, "--path", "clusters/prod/app.yaml"], {
+        cwd: repo.root,
+      });
+      expect(out.exitCode).toBe(2);
+      expect(out.stderr).toContain(
+        "--path clusters/prod/app.yaml is a file: give the folder of a cluster (--path clusters/prod)",
+      );
+    }
+  });
+
   it("a --sources mapping to a missing folder is a usage error before rendering", async () => {
     const repo = await appRepo(hostile.makeRepo, { "app/cm.yaml": settings });
     const out = await buildAll(repo, ["--sources", "flux-system=./missing"]);

@@ -5,11 +5,10 @@
  * warnings (deprecated APIs, references that may resolve outside the
  * repository) on stderr, so stdout stays what flux-local's users matched.
  */
-import { stat } from "node:fs/promises";
 import path from "node:path";
 import { Command } from "commander";
 import { runDiagnostics, type Finding } from "../../diagnostics/index.js";
-import { findRepoRoot } from "../../run.js";
+import { clusterFolder, findRepoRoot } from "../../run.js";
 import {
   formatAnnotation,
   isGitHubActions,
@@ -18,7 +17,6 @@ import {
   type Annotation,
 } from "../../views/github.js";
 import { formatSeconds } from "../../views/test-results.js";
-import { UsageError } from "../../util/errors.js";
 import { emit } from "../format/output.js";
 import { styleFor, type Style } from "../format/style.js";
 import { EXIT_FAILED, EXIT_OK } from "../run.js";
@@ -107,12 +105,7 @@ export function diagnosticsCommand(setExit: (code: number) => void): Command {
     const started = performance.now();
     const given = pathArg ?? opts.path;
     const cwd = process.cwd();
-    const start = path.resolve(cwd, given);
-    try {
-      if (!(await stat(start)).isDirectory()) throw new Error("not a directory");
-    } catch {
-      throw new UsageError(`--path ${given}: no such directory`);
-    }
+    const start = await clusterFolder(cwd, given);
     const root = (await findRepoRoot(start)) ?? start;
     // Paths as the user gave them (flux-local printed `--path` joined with the file).
     const show = (file: string) => {

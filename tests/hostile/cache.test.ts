@@ -9,8 +9,7 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { runCli } from "../support/cli.js";
 import { startGitServer, TestRepo, type GitServer } from "../support/git-server.js";
-import { bootstrap, fluxKustomization } from "../support/repo.js";
-import { useHostile } from "./support.js";
+import { remoteAppsCluster, useHostile } from "./support.js";
 
 const hostile = useHostile();
 const servers: GitServer[] = [];
@@ -28,20 +27,9 @@ async function setup() {
   const commit = await remote.commit({ "app/cms.yaml": twoConfigMaps, "app/extra.yaml": "" });
   remote.push();
   await remote.remove();
-  const repo = await hostile.makeRepo({
-    "clusters/prod/flux-system/gotk.yaml": bootstrap(),
-    "clusters/prod/apps.yaml": `apiVersion: source.toolkit.fluxcd.io/v1
-kind: GitRepository
-metadata:
-  name: apps
-  namespace: flux-system
-spec:
-  url: ${server.url}/apps.git
-  ref:
-    commit: ${commit}
----
-${fluxKustomization("apps", { path: "./app", sourceRef: { kind: "GitRepository", name: "apps" } })}`,
-  });
+  const repo = await hostile.makeRepo(
+    remoteAppsCluster(`${server.url}/apps.git`, `commit: ${commit}`),
+  );
   const cacheDir = path.join(repo.root, ".cache");
   const build = (extra: string[] = []) =>
     runCli(["build", "all", "--path", "clusters/prod", "--cache-dir", cacheDir, ...extra], {

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { runCli } from "../support/cli.js";
 import { startGitServer, TestRepo, type GitServer } from "../support/git-server.js";
 import { bootstrap, fluxKustomization } from "../support/repo.js";
-import { settings, useHostile } from "./support.js";
+import { remoteAppsCluster, settings, useHostile } from "./support.js";
 
 const hostile = useHostile();
 const servers: GitServer[] = [];
@@ -88,19 +88,11 @@ describe("item 11: passwords in URLs", () => {
     remote.push();
     await remote.remove();
     const withCreds = server.url.replace("http://", "http://deploy:hunter2-SECRET@");
-    const repo = await hostile.makeRepo({
-      "clusters/prod/flux-system/gotk.yaml": bootstrap(),
-      "clusters/prod/apps.yaml": `apiVersion: source.toolkit.fluxcd.io/v1
-kind: GitRepository
-metadata:
-  name: apps
-  namespace: flux-system
-spec:
-  url: ${withCreds}/apps.git
-  ref:
-    branch: main
----
-${fluxKustomization("apps", { path: "./app", sourceRef: { kind: "GitRepository", name: "apps" } })}
+    const repo = await hostile.makeRepo(
+      remoteAppsCluster(
+        `${withCreds}/apps.git`,
+        "branch: main",
+        `
 ---
 apiVersion: source.toolkit.fluxcd.io/v1
 kind: HelmRepository
@@ -120,7 +112,8 @@ spec:
   ref:
     tag: latest
 `,
-    });
+      ),
+    );
     const cacheDir = `${repo.root}/.cache`;
     for (const args of [
       ["get", "sources", "--path", "clusters/prod", "--cache-dir", cacheDir],

@@ -12,8 +12,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
-import { bootstrap, fluxKustomization } from "../support/repo.js";
-import { useHostile } from "./support.js";
+import { remoteAppsCluster, useHostile } from "./support.js";
 
 const hostile = useHostile();
 const entry = fileURLToPath(new URL("../support/cli-entry.ts", import.meta.url));
@@ -57,20 +56,9 @@ describe("item 8: an interrupted run leaves nothing behind", () => {
   ] as const) {
     it(`${signal} removes the scratch folder and exits ${code}`, async () => {
       const server = await silentServer();
-      const repo = await hostile.makeRepo({
-        "clusters/prod/flux-system/gotk.yaml": bootstrap(),
-        "clusters/prod/apps.yaml": `apiVersion: source.toolkit.fluxcd.io/v1
-kind: GitRepository
-metadata:
-  name: apps
-  namespace: flux-system
-spec:
-  url: ${server.url}/apps.git
-  ref:
-    branch: main
----
-${fluxKustomization("apps", { path: "./app", sourceRef: { kind: "GitRepository", name: "apps" } })}`,
-      });
+      const repo = await hostile.makeRepo(
+        remoteAppsCluster(`${server.url}/apps.git`, "branch: main"),
+      );
       const tmp = await mkdtemp(path.join(os.tmpdir(), "flux-local-interrupt-"));
       cleanups.push(() => rm(tmp, { recursive: true, force: true }));
       const cacheDir = path.join(tmp, "cache");

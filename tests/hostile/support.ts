@@ -40,6 +40,27 @@ export function useHostile(): Hostile {
   };
 }
 
+/**
+ * A cluster whose Kustomization `apps` builds `./app` of a GitRepository
+ * `apps` at `url` (`ref` as Flux writes it, e.g. `branch: main`).
+ */
+export function remoteAppsCluster(url: string, ref: string, more = ""): Record<string, string> {
+  return {
+    "clusters/prod/flux-system/gotk.yaml": bootstrap(),
+    "clusters/prod/apps.yaml": `apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata:
+  name: apps
+  namespace: flux-system
+spec:
+  url: ${url}
+  ref:
+    ${ref}
+---
+${fluxKustomization("apps", { path: "./app", sourceRef: { kind: "GitRepository", name: "apps" } })}${more}`,
+  };
+}
+
 /** The repository: bootstrap, Kustomization `app` at `./app`, plus `files`. */
 export function appRepo(
   makeRepo: Hostile["makeRepo"],

@@ -81,6 +81,19 @@ describe("item 1: files named inside generator/transformer/validator configs", (
     expect(out.exitCode).toBe(0);
     expect(out.stdout).toContain("data.txt: |");
   });
+
+  it("builds a generator config whose files are reached with '..' (the build mirror exposes them)", async () => {
+    const repo = await appRepo(hostile.makeRepo, {
+      "app/kustomization.yaml": kustomization("generators: [gen.yaml]\n"),
+      "app/gen.yaml":
+        "apiVersion: builtin\nkind: ConfigMapGenerator\nmetadata:\n  name: generated\n  namespace: default\nfiles:\n  - ../shared/data.txt\noptions:\n  disableNameSuffixHash: true\n",
+      "shared/data.txt": "hello\n",
+    });
+    const out = await buildAll(repo);
+    expect(out.stderr).toBe("");
+    expect(out.exitCode).toBe(0);
+    expect(out.stdout).toContain("data.txt: |");
+  });
 });
 
 describe("item 2: inline versus path, decided as kustomize decides", () => {

@@ -91,7 +91,7 @@ export async function kustomizeBuild(request: KustomizeBuildRequest): Promise<Bu
     }
   }
   const doc = applyFluxSpec(original, request.spec, { existingComponents });
-  await checkKustomizationTree(realRoot, realDir, doc, docFile, {
+  const references = await checkKustomizationTree(realRoot, realDir, doc, docFile, {
     buildConfigs: (configDir) => buildPluginConfigs(configDir, request),
   });
 
@@ -105,9 +105,11 @@ export async function kustomizeBuild(request: KustomizeBuildRequest): Promise<Bu
   const inputs = await kustomizeInputs(realRoot, realDir, doc);
   request.onInputs?.(inputs);
   const build = () =>
-    runKustomize(request, realRoot, realDir, doc, addedOrigin).catch(async (err: unknown) => {
-      throw (await locateDuplicateKey(err, realRoot, inputs.files)) ?? err;
-    });
+    runKustomize(request, realRoot, realDir, doc, references, addedOrigin).catch(
+      async (err: unknown) => {
+        throw (await locateDuplicateKey(err, realRoot, inputs.files)) ?? err;
+      },
+    );
   const built = request.memo
     ? await request.memo.run(`kustomize:${inputs.key}`, build)
     : await build();
@@ -122,11 +124,12 @@ async function runKustomize(
   realRoot: string,
   realDir: string,
   doc: Record<string, unknown>,
+  references: readonly string[],
   addedOrigin: boolean,
 ): Promise<BuiltObject[]> {
   const scratch = await mkdtemp(path.join(request.scratchDir, "ks-"));
   try {
-    const mirrored = await mirrorTree(realRoot, realDir, scratch);
+    const mirrored = await mirrorTree(realRoot, realDir, scratch, references);
     await writeFile(path.join(mirrored, "kustomization.yaml"), dumpYaml(doc));
     let stdout: string;
     try {

@@ -34,12 +34,19 @@ interface Context {
   realRoot: string;
   seen: Set<string>;
   options: TreeCheckOptions;
+  /** The directory of the checked kustomization document. */
+  top: string;
+  /** Paths (as written) that kustomize opens relative to `top`. */
+  topReferences: string[];
 }
 
 /**
  * Check the kustomization tree rooted at `dir` (whose kustomization document is
  * `doc`, possibly already modified) against `root`. Throws InputError naming the
- * file and field at fault.
+ * file and field at fault. Returns every path (as written, relative to `dir`)
+ * that kustomize opens relative to `dir` itself: the document's file references
+ * and the files its generator/transformer/validator configs name — what a
+ * build mirror of `dir` must expose.
  */
 export async function checkKustomizationTree(
   root: string,
@@ -47,9 +54,16 @@ export async function checkKustomizationTree(
   doc: Record<string, unknown>,
   docFile: string,
   options: TreeCheckOptions = {},
-): Promise<void> {
-  const ctx: Context = { realRoot: await realpath(root), seen: new Set(), options };
+): Promise<string[]> {
+  const ctx: Context = {
+    realRoot: await realpath(root),
+    seen: new Set(),
+    options,
+    top: dir,
+    topReferences: [],
+  };
   await checkDoc(ctx, dir, doc, docFile, 0);
+  return ctx.topReferences;
 }
 
 /**
@@ -125,6 +139,7 @@ async function checkDoc(
         { file: docFile },
       );
     }
+    if (depth === 0 && !ref.inline) ctx.topReferences.push(ref.value);
     // Inline entries are checked as paths as well: whichever way kustomize
     // reads an entry, what it could open is inside the root.
     const real = await containedPath(
@@ -213,6 +228,7 @@ async function checkConfig(
     );
   }
   for (const ref of pluginConfigReferences(config, where)) {
+    if (dir === ctx.top) ctx.topReferences.push(ref.value);
     await containedPath(ctx.realRoot, dir, ref.value, () => `${ref.field} entry`, docFile);
   }
 }

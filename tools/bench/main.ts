@@ -1,15 +1,21 @@
 /**
  * `npm run bench`: speed and memory of a render, printed as figures and ratios
- * (never asserted in tests). Generates a repository of N apps, each a Flux
- * Kustomization with a kustomization, patches and post-build substitution, and
- * renders it at several concurrencies.
+ * (never asserted in tests). For each generated shape (home-ops, flat, nested,
+ * chain; see shapes.ts) and size: our wall and CPU time for `build ks`, cold
+ * (empty cache) and warm (the same run again), against the floor (plain
+ * `kustomize build` of every spec.path, one process each, the same
+ * concurrency), the ratio, the external processes started and peak RSS; with
+ * the kustomize worker, and one process per build for home-ops. Writes a JSON
+ * file for comparing commits.
  *
- *   npm run bench -- --apps 200 --diff-apps 500
+ *   npm run bench -- --apps 100 --sizes 100,500,1000 --chain 500 --runs 3 [--process]
  *
- * The diff figure: a repository of --diff-apps Kustomizations (two objects
- * each), one file changed in the working tree, `diff ks` against HEAD.
+ * The diff figure (--diff-apps, 0 to leave it out): a repository of that many
+ * Kustomizations (two objects each), one file changed in the working tree,
+ * `diff ks` against HEAD.
  */
 import { execFileSync } from "node:child_process";
+import { execa } from "execa";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -18,10 +24,11 @@ import { createReadStream } from "node:fs";
 import http from "node:http";
 import { fileURLToPath } from "node:url";
 import { defaultHelmOptions } from "../../src/controllers/helmrelease/options.js";
-import { onCommand, run } from "../../src/exec/run.js";
+import { run } from "../../src/exec/run.js";
 import { findTool } from "../../src/exec/tools.js";
 import { render } from "../../src/run.js";
 import { main as cli } from "../../src/cli/main.js";
+import { homeOps, layout, type GeneratedRepo } from "./shapes.js";
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 
@@ -87,26 +94,6 @@ spec:
   }
   execFileSync("git", ["init", "-q"], { cwd: root });
   return root;
-}
-
-async function measure(root: string, concurrency: number) {
-  let commands = 0;
-  const stop = onCommand(() => commands++);
-  const started = performance.now();
-  const result = await render({ path: "clusters/prod", cwd: root, concurrency });
-  const ms = performance.now() - started;
-  stop();
-  const failed = result.store.list().filter((e) => e.status.phase === "Failed").length;
-  const objects = result.store
-    .list("Kustomization")
-    .reduce((n, e) => n + (e.artifact?.type === "render" ? e.artifact.objects.length : 0), 0);
-  return {
-    ms,
-    commands,
-    failed,
-    objects,
-    kustomizations: result.store.list("Kustomization").length,
-  };
 }
 
 /**
@@ -274,46 +261,259 @@ async function benchDiff(apps: number): Promise<Array<[string, string]>> {
   }
 }
 
+interface Run {
+  wallMs: number;
+  cpuMs: number;
+  peakRssMiB: number;
+  processes: number;
+  exitCode: number;
+}
+
+const median = (xs: number[]) => {
+  const sorted = [...xs].sort((x, y) => x - y);
+  return sorted[Math.floor(sorted.length / 2)] ?? 0;
+};
+
+function medianRun(runs: Run[]): Run {
+  return {
+    wallMs: median(runs.map((r) => r.wallMs)),
+    cpuMs: median(runs.map((r) => r.cpuMs)),
+    peakRssMiB: median(runs.map((r) => r.peakRssMiB)),
+    processes: median(runs.map((r) => r.processes)),
+    exitCode: Math.max(...runs.map((r) => r.exitCode)),
+  };
+}
+
+/** Run argv under GNU time: wall, user+sys CPU of it and its children, peak RSS. */
+async function timed(
+  argv: string[],
+  options: { cwd: string; env?: Record<string, string>; input?: string },
+): Promise<Run & { stderr: string }> {
+  const result = await execa("/usr/bin/time", ["-f", "BENCH %e %U %S %M", ...argv], {
+    cwd: options.cwd,
+    env: options.env,
+    input: options.input,
+    stdout: "ignore",
+    reject: false,
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  const stderr = String(result.stderr);
+  const line = stderr.split("\n").findLast((l) => l.startsWith("BENCH "));
+  if (!line) throw new Error(`no timing for ${argv.join(" ")}: ${stderr.slice(-2000)}`);
+  const [, wall, user, sys, rss] = line.split(" ").map(Number);
+  const processes = stderr.split("\n").filter((l) => l.includes('"msg":"command finished"')).length;
+  return {
+    wallMs: wall! * 1000,
+    cpuMs: (user! + sys!) * 1000,
+    peakRssMiB: rss! / 1024,
+    processes,
+    exitCode: result.exitCode ?? -1,
+    stderr,
+  };
+}
+
+/** The floor: plain `kustomize build` of every spec.path, one process each, same concurrency. */
+async function floor(repo: GeneratedRepo, concurrency: number, nodeStartMs: number): Promise<Run> {
+  const kustomize = await findTool("kustomize");
+  const run = await timed(
+    ["xargs", "-P", String(concurrency), "-I{}", kustomize.file, "build", "{}"],
+    { cwd: repo.root, input: repo.specPaths.join("\n") + "\n" },
+  );
+  return { ...run, wallMs: run.wallMs + nodeStartMs, processes: repo.specPaths.length };
+}
+
+async function ours(
+  repo: GeneratedRepo,
+  mode: "worker" | "process",
+  cacheDir: string,
+  concurrency: number,
+): Promise<Run> {
+  const run = await timed(
+    [
+      process.execPath,
+      path.join(projectRoot, "bin", "flux-local.js"),
+      "build",
+      "ks",
+      "--path",
+      repo.path,
+      "--concurrency",
+      String(concurrency),
+      "--verbose",
+      "--log-format",
+      "json",
+    ],
+    {
+      cwd: repo.root,
+      env: {
+        FLUX_LOCAL_CACHE_DIR: cacheDir,
+        FLUX_LOCAL_KUSTOMIZE_WORKER: mode === "worker" ? "1" : "0",
+      },
+    },
+  );
+  if (run.exitCode !== 0) {
+    const errors = run.stderr
+      .split("\n")
+      .filter((l) => !l.includes("command finished") && !l.startsWith("BENCH"))
+      .slice(-5);
+    console.error(
+      `  ! ${repo.shape} ${repo.size} (${mode}) exited ${run.exitCode}: ${errors.join(" | ")}`,
+    );
+  }
+  return run;
+}
+
+interface Row {
+  shape: string;
+  size: number;
+  kustomizations: number;
+  mode: "worker" | "process";
+  floor: Run;
+  cold: Run;
+  warm: Run;
+  ratio: number;
+  coldOverWarm: number;
+}
+
+async function benchShape(
+  repo: GeneratedRepo,
+  modes: Array<"worker" | "process">,
+  runs: number,
+  concurrency: number,
+  nodeStartMs: number,
+): Promise<Row[]> {
+  const rows: Row[] = [];
+  const floors: Run[] = [];
+  for (let i = 0; i < runs; i++) floors.push(await floor(repo, concurrency, nodeStartMs));
+  const floorRun = medianRun(floors);
+  for (const mode of modes) {
+    const colds: Run[] = [];
+    const warms: Run[] = [];
+    for (let i = 0; i < runs; i++) {
+      const cacheDir = await mkdtemp(path.join(os.tmpdir(), "flux-local-bench-cache-"));
+      try {
+        colds.push(await ours(repo, mode, cacheDir, concurrency));
+        warms.push(await ours(repo, mode, cacheDir, concurrency));
+      } finally {
+        await rm(cacheDir, { recursive: true, force: true });
+      }
+    }
+    const cold = medianRun(colds);
+    const warm = medianRun(warms);
+    rows.push({
+      shape: repo.shape,
+      size: repo.size,
+      kustomizations: repo.specPaths.length,
+      mode,
+      floor: floorRun,
+      cold,
+      warm,
+      ratio: cold.wallMs / floorRun.wallMs,
+      coldOverWarm: cold.wallMs / warm.wallMs,
+    });
+  }
+  return rows;
+}
+
+function printRows(rows: Row[]): void {
+  const header = [
+    "shape",
+    "n",
+    "ks",
+    "mode",
+    "floor ms",
+    "cold ms",
+    "cold CPU ms",
+    "ratio",
+    "warm ms",
+    "cold/warm",
+    "procs cold/warm",
+    "peak RSS MiB",
+  ];
+  const table = rows.map((r) => [
+    r.shape,
+    String(r.size),
+    String(r.kustomizations),
+    r.mode,
+    r.floor.wallMs.toFixed(0),
+    r.cold.wallMs.toFixed(0),
+    r.cold.cpuMs.toFixed(0),
+    r.ratio.toFixed(2),
+    r.warm.wallMs.toFixed(0),
+    r.coldOverWarm.toFixed(2),
+    `${r.cold.processes}/${r.warm.processes}`,
+    r.cold.peakRssMiB.toFixed(0),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i]!.length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(" | ")} |`;
+  console.log(line(header));
+  console.log(`| ${widths.map((w) => "-".repeat(w)).join(" | ")} |`);
+  for (const row of table) console.log(line(row));
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       apps: { type: "string", default: "100" },
+      sizes: { type: "string", default: "100,300" },
+      chain: { type: "string", default: "" },
+      shapes: { type: "string", default: "home-ops,flat,nested,chain" },
+      runs: { type: "string", default: "3" },
+      process: { type: "boolean", default: false },
       releases: { type: "string", default: "50" },
       "diff-apps": { type: "string", default: "500" },
+      json: { type: "string" },
     },
   });
-  const apps = Number(values.apps);
-  const root = await generateRepo(apps);
   const cpus = os.availableParallelism();
-  console.log(`flux-local bench: ${apps} apps, ${cpus} CPUs, node ${process.version}`);
-  try {
-    await measure(root, cpus); // warm the file cache and the tool lookup
-    const serial = await measure(root, 1);
-    const parallel = await measure(root, cpus);
-    const rss = process.memoryUsage().rss / 1024 / 1024;
-    const rows: Array<[string, string]> = [
-      [
-        "kustomizations rendered",
-        `${parallel.kustomizations} (${parallel.objects} objects, ${parallel.failed} failed)`,
-      ],
-      ["kustomize runs", String(parallel.commands)],
-      [
-        "render, concurrency 1",
-        `${serial.ms.toFixed(0)} ms (${(serial.ms / serial.kustomizations).toFixed(1)} ms per Kustomization)`,
-      ],
-      [
-        `render, concurrency ${cpus}`,
-        `${parallel.ms.toFixed(0)} ms (${(parallel.ms / parallel.kustomizations).toFixed(1)} ms per Kustomization)`,
-      ],
-      ["speed-up ratio (1 / N)", (serial.ms / parallel.ms).toFixed(2)],
-      ["resident memory", `${rss.toFixed(0)} MiB`],
-    ];
-    rows.push(...(await benchHelm(Number(values.releases))));
-    rows.push(...(await benchDiff(Number(values["diff-apps"]))));
-    for (const [k, v] of rows) console.log(`  ${k.padEnd(36)} ${v}`);
-  } finally {
-    await rm(root, { recursive: true, force: true });
+  const concurrency = Math.max(2, cpus);
+  const runs = Number(values.runs);
+  const sizes = values.sizes.split(",").map(Number);
+  const shapes = values.shapes.split(",");
+  const started = await timed([process.execPath, "-e", ""], { cwd: projectRoot });
+  const nodeStartMs = started.wallMs;
+  const commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: projectRoot })
+    .toString()
+    .trim();
+  const machine = `${os.cpus()[0]?.model ?? "?"}, ${cpus} CPUs, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.platform()} ${os.release()}, node ${process.version}`;
+  console.log(`flux-local bench at ${commit}: ${machine}`);
+  console.log(
+    `concurrency ${concurrency}, median of ${runs} runs; floor = plain \`kustomize build\` of every spec.path (+${nodeStartMs.toFixed(0)} ms node start-up); cold = empty cache, warm = the same run again`,
+  );
+  const rows: Row[] = [];
+  const plan: Array<() => Promise<GeneratedRepo>> = [];
+  if (shapes.includes("home-ops")) plan.push(() => homeOps(Number(values.apps)));
+  for (const shape of ["flat", "nested", "chain"] as const) {
+    if (!shapes.includes(shape)) continue;
+    const shapeSizes =
+      shape === "chain" && values.chain ? values.chain.split(",").map(Number) : sizes;
+    for (const size of shapeSizes) plan.push(() => layout(shape, size));
   }
+  for (const make of plan) {
+    const repo = await make();
+    try {
+      const modes: Array<"worker" | "process"> =
+        repo.shape === "home-ops" || values.process ? ["worker", "process"] : ["worker"];
+      const shapeRows = await benchShape(repo, modes, runs, concurrency, nodeStartMs);
+      rows.push(...shapeRows);
+      printRows(shapeRows);
+    } finally {
+      await rm(repo.root, { recursive: true, force: true });
+    }
+  }
+  console.log("\nall shapes:");
+  printRows(rows);
+  const helm = Number(values.releases) > 0 ? await benchHelm(Number(values.releases)) : [];
+  const diff = Number(values["diff-apps"]) > 0 ? await benchDiff(Number(values["diff-apps"])) : [];
+  for (const [k, v] of [...helm, ...diff]) console.log(`  ${k.padEnd(36)} ${v}`);
+  const jsonFile = path.resolve(
+    values.json ?? path.join(projectRoot, ".cache", "bench", `${commit}.json`),
+  );
+  await mkdir(path.dirname(jsonFile), { recursive: true });
+  await writeFile(
+    jsonFile,
+    JSON.stringify({ commit, machine, concurrency, runs, nodeStartMs, rows, helm, diff }, null, 2),
+  );
+  console.log(`\nresults: ${jsonFile}`);
 }
 
 await main();

@@ -8,6 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { defaultCacheDir } from "./artifacts/cache/dir-cache.js";
 import { createArtifactContext } from "./artifacts/context.js";
+import { RenderCache } from "./artifacts/cache/render-cache.js";
 import { HelmReleaseController } from "./controllers/helmrelease/controller.js";
 import type { HelmRenderOptions } from "./controllers/helmrelease/options.js";
 import { KustomizationController } from "./controllers/kustomization/controller.js";
@@ -50,6 +51,8 @@ export interface RenderRequest {
   offline?: boolean;
   /** Hash every cached file on use, not only those whose size or time changed. */
   verifyCache?: boolean;
+  /** Neither read nor write the render cache (`--no-cache`). */
+  noCache?: boolean;
   /** Plain Secret manifests with source credentials. */
   secretFiles?: string[];
   /** Docker config file for registry credentials. */
@@ -120,6 +123,7 @@ export async function render(request: RenderRequest): Promise<RenderResult> {
     offline: request.offline ?? false,
     fetchAllSources: request.fetchAllSources ?? false,
     verifyCache: request.verifyCache ?? false,
+    noCache: request.noCache ?? false,
     secretFiles: (request.secretFiles ?? []).map((f) => path.resolve(cwd, f)),
     ...(request.registryConfig
       ? { registryConfig: path.resolve(cwd, request.registryConfig) }
@@ -139,6 +143,7 @@ export async function render(request: RenderRequest): Promise<RenderResult> {
     expectedProducers: new Map(),
     kustomize: await createKustomizeRunner(options.concurrency),
     generatedArtifacts: new Map(),
+    ...(options.noCache ? {} : { kustomizeCache: new RenderCache(options.cacheDir, "kustomize") }),
   };
   const kustomization = new KustomizationController(ctx);
   manager.register(harness(ctx, new SourceController(ctx)));

@@ -5,6 +5,7 @@
 import { Command, CommanderError } from "commander";
 import { FluxLocalError, UsageError } from "../util/errors.js";
 import { buildCommand } from "./commands/build.js";
+import { cacheCommand } from "./commands/cache.js";
 import { diagnosticsCommand } from "./commands/diagnostics.js";
 import { diffCommand } from "./commands/diff.js";
 import { doctorCommand } from "./commands/doctor.js";
@@ -89,6 +90,7 @@ export function createProgram(setExit: (code: number) => void): Command {
   program.addCommand(doctorCommand(setExit));
   program.addCommand(hookCommand(setExit));
   program.addCommand(prCommentCommand(setExit));
+  program.addCommand(cacheCommand());
   addExamples(program, [
     {
       does: "render everything a cluster folder applies",

@@ -22,6 +22,8 @@ export interface CommonOptions {
   cacheDir?: string;
   offline?: boolean;
   verifyCache?: boolean;
+  /** Commander's `--no-cache`: false when given. */
+  cache?: boolean;
   secretFile?: string[];
   registryConfig?: string;
   verbose?: boolean;
@@ -94,6 +96,10 @@ export function addCommonOptions(cmd: Command): Command {
     .option(
       "--tool-memory <MiB>",
       "memory bound of an external command, on Linux (default 2048, or $FLUX_LOCAL_TOOL_MEMORY_MB)",
+    )
+    .option(
+      "--no-cache",
+      "neither read nor write the render cache (kustomize output by every input of a build)",
     )
     .option("-v, --verbose", "log each external command and its duration")
     .option("-q, --quiet", "no live progress display on a terminal")
@@ -244,6 +250,7 @@ export function renderRequest(opts: CommonOptions, pathOverride?: string): Rende
     ...(opts.cacheDir ? { cacheDir: opts.cacheDir } : {}),
     offline: opts.offline ?? false,
     verifyCache: opts.verifyCache ?? false,
+    noCache: opts.cache === false,
     secretFiles: opts.secretFile ?? [],
     ...(opts.registryConfig ? { registryConfig: opts.registryConfig } : {}),
   };

@@ -5,6 +5,7 @@
 import type { SourceArtifact, Store, StoreEntry } from "../store/store.js";
 import type { Status } from "../store/status.js";
 import type { ArtifactContext } from "../artifacts/context.js";
+import type { RenderStore } from "../render/kustomize/cache.js";
 import type { KustomizeRunner } from "../render/kustomize/runner.js";
 import type { Manager } from "./manager.js";
 import type { RenderMemo } from "../render/memo.js";
@@ -32,8 +33,10 @@ export interface RunOptions {
   concurrency: number;
   /** Parent folder for this run's scratch directories. */
   scratchDir: string;
-  /** Root of the on-disk cache shared across runs (sources, charts). */
+  /** Root of the on-disk cache shared across runs (sources, charts, renders). */
   cacheDir: string;
+  /** `--no-cache`: no render cache (neither read nor written). */
+  noCache?: boolean;
   /** Use only the cache: no network (`--offline`). */
   offline: boolean;
   /** Fetch every source, used or not (library callers checking sources themselves). */
@@ -73,6 +76,8 @@ export interface RunContext {
    * publishes them.
    */
   generatedArtifacts: Map<string, SourceArtifact | Status>;
+  /** Cached kustomize output by build key (absent with --no-cache). */
+  kustomizeCache?: RenderStore;
 }
 
 /** The `--sources` entry naming a source, if any (with or without a path). */

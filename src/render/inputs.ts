@@ -84,6 +84,18 @@ export function withPart(inputs: RenderInputs, name: string, value: unknown): Re
   return { ...inputs, key, parts };
 }
 
+/** The same fingerprint with more files read (digests, or `missing`). */
+export function withFiles(inputs: RenderInputs, extra: Readonly<Record<string, string>>): RenderInputs {
+  const merged = { ...inputs.files, ...extra };
+  const files = Object.fromEntries(
+    Object.keys(merged)
+      .sort()
+      .map((k) => [k, merged[k] ?? MISSING]),
+  );
+  const key = digest(stableJson({ kind: inputs.kind, parts: inputs.parts, files }));
+  return { ...inputs, key, files };
+}
+
 /** What differs between two fingerprints of the same owner, files first. */
 export function compareInputs(
   before: RenderInputs | undefined,

@@ -131,7 +131,11 @@ describe("kustomize worker", () => {
         const saved = process.env.FLUX_LOCAL_KUSTOMIZE_WORKER;
         process.env.FLUX_LOCAL_KUSTOMIZE_WORKER = worker ? workerFile : "0";
         try {
-          const result = await render({ path: `testdata/${example}`, cwd: projectRoot });
+          const result = await render({
+            path: `testdata/${example}`,
+            cwd: projectRoot,
+            noCache: true,
+          });
           return stringify({
             issues: result.issues,
             entries: result.store.list().map((e) => ({

@@ -14,7 +14,17 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { lstat, mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import {
+  lstat,
+  mkdir,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  stat,
+  utimes,
+  writeFile,
+} from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { FluxLocalError } from "../../util/errors.js";
@@ -337,6 +347,70 @@ export class DirectoryCache {
       forgetTmp();
     }
   }
+
+  /** Mark an entry used now (pruning removes the least recently used first). */
+  async touch(namespace: string, key: string): Promise<void> {
+    const now = new Date();
+    await utimes(this.entryDir(namespace, key), now, now).catch(() => {});
+  }
+}
+
+export interface CacheEntryInfo {
+  /** `git`, `oci`, `renders/kustomize`, ... */
+  namespace: string;
+  dir: string;
+  bytes: number;
+  /** Last fill or use. */
+  usedMs: number;
+}
+
+async function sizeOf(file: string): Promise<number> {
+  const st = await lstat(file);
+  if (!st.isDirectory()) return st.size;
+  let total = 0;
+  for (const name of await readdir(file)) total += await sizeOf(path.join(file, name));
+  return total;
+}
+
+/** Every complete entry under a cache root (other files, e.g. records, are not entries). */
+export async function listCacheEntries(root: string): Promise<CacheEntryInfo[]> {
+  const out: CacheEntryInfo[] = [];
+  const walk = async (dir: string, namespace: string[]): Promise<void> => {
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch {
+      return;
+    }
+    if (names.includes(META)) {
+      const st = await stat(dir);
+      out.push({
+        namespace: namespace.slice(0, -2).join("/"),
+        dir,
+        bytes: await sizeOf(dir),
+        usedMs: st.mtimeMs,
+      });
+      return;
+    }
+    for (const name of names) {
+      if (name.includes(".tmp-") || name.includes(".trash-")) continue;
+      const full = path.join(dir, name);
+      if ((await lstat(full)).isDirectory()) await walk(full, [...namespace, name]);
+    }
+  };
+  await walk(root, []);
+  return out;
+}
+
+/** Remove one entry as `remove` does: renamed away first, so readers never see half of it. */
+export async function removeCacheEntry(dir: string): Promise<void> {
+  const trash = `${dir}.trash-${process.pid}-${randomBytes(4).toString("hex")}`;
+  try {
+    await rename(dir, trash);
+  } catch {
+    return;
+  }
+  await rm(trash, { recursive: true, force: true });
 }
 
 function isAlive(pid: number): boolean {

@@ -113,6 +113,7 @@ export class KustomizationController implements Reconciler<"Kustomization"> {
             onInputs: (i) => {
               inputs = i;
             },
+            cache: this.ctx.kustomizeCache,
           }),
         { throwOnTimeout: true },
       );

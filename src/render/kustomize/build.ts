@@ -14,11 +14,19 @@ import { InputError, RenderError } from "../../util/errors.js";
 import { isInside } from "../../flux/paths.js";
 import { findKustomizationFile } from "./files.js";
 import { generateKustomization } from "./generate.js";
+import { renderCacheKey, type RenderStore } from "./cache.js";
 import { mirrorTree } from "./mirror.js";
 import { applyFluxSpec } from "./overlay.js";
 import { KustomizeFailure, ProcessRunner, type KustomizeRunner } from "./runner.js";
-import { checkKustomizationTree, readYamlText } from "./safety.js";
-import { kustomizeInputs, MISSING, type RenderInputs } from "../inputs.js";
+import { checkKustomizationTree, readYamlText, type TreeReads } from "./safety.js";
+import {
+  digest,
+  kustomizeInputs,
+  MISSING,
+  withFiles,
+  withPart,
+  type RenderInputs,
+} from "../inputs.js";
 import type { RenderMemo } from "../memo.js";
 
 export interface KustomizeBuildRequest {
@@ -39,6 +47,8 @@ export interface KustomizeBuildRequest {
   memo?: RenderMemo;
   /** Told the build's inputs fingerprint before it runs. */
   onInputs?: (inputs: RenderInputs) => void;
+  /** The render cache (none with --no-cache): kustomize's output by build key. */
+  cache?: RenderStore;
 }
 
 export interface BuiltObject {
@@ -91,7 +101,7 @@ export async function kustomizeBuild(request: KustomizeBuildRequest): Promise<Bu
     }
   }
   const doc = applyFluxSpec(original, request.spec, { existingComponents });
-  const references = await checkKustomizationTree(realRoot, realDir, doc, docFile, {
+  const reads = await checkKustomizationTree(realRoot, realDir, doc, docFile, {
     buildConfigs: (configDir) => buildPluginConfigs(configDir, request),
   });
 
@@ -102,10 +112,15 @@ export async function kustomizeBuild(request: KustomizeBuildRequest): Promise<Bu
   // Flux builds without reordering: objects come out in the order of resources.
   if (doc.sortOptions === undefined) doc.sortOptions = { order: "fifo" };
 
-  const inputs = await kustomizeInputs(realRoot, realDir, doc);
+  const inputs = await buildInputs(realRoot, realDir, doc, reads);
   request.onInputs?.(inputs);
+  const references = reads.topReferences;
+  // A kustomization with its own OpenAPI schema is built by a fresh process,
+  // as kustomize-controller would: the schema is process-wide.
+  const runner =
+    doc.openapi !== undefined ? new ProcessRunner() : (request.runner ?? new ProcessRunner());
   const build = () =>
-    runKustomize(request, realRoot, realDir, doc, references, addedOrigin).catch(
+    runKustomize(request, runner, realRoot, realDir, doc, references, addedOrigin, inputs).catch(
       async (err: unknown) => {
         throw (await locateDuplicateKey(err, realRoot, inputs.files)) ?? err;
       },
@@ -119,25 +134,86 @@ export async function kustomizeBuild(request: KustomizeBuildRequest): Promise<Bu
   );
 }
 
+/**
+ * The build's render inputs fingerprint: the document and the files it reaches
+ * (../inputs.ts), plus whatever else the safety check found kustomize opens:
+ * files reached through links (where they really are), every kustomization
+ * file name of each folder built, the files plugin configs name, and the
+ * configs built from folders. The render cache and diff trust this key, so
+ * it must cover everything the build reads.
+ */
+async function buildInputs(
+  realRoot: string,
+  realDir: string,
+  doc: Record<string, unknown>,
+  reads: TreeReads,
+): Promise<RenderInputs> {
+  let inputs = await kustomizeInputs(realRoot, realDir, doc);
+  const extra: Record<string, string> = {};
+  for (const [file, what] of reads.opened) {
+    const key = path.relative(realRoot, file).split(path.sep).join("/");
+    if (key in inputs.files) continue;
+    if (what === "missing") {
+      extra[key] = MISSING;
+      continue;
+    }
+    try {
+      extra[key] = digest(await readFile(file));
+    } catch {
+      extra[key] = MISSING;
+    }
+  }
+  inputs = withFiles(inputs, extra);
+  if (reads.builtConfigs.length > 0) inputs = withPart(inputs, "pluginConfigs", reads.builtConfigs);
+  return inputs;
+}
+
+/**
+ * kustomize's output for `doc` in `realDir`, from the render cache (keyed by
+ * the build's inputs fingerprint and the builder) or by running it.
+ */
 async function runKustomize(
   request: KustomizeBuildRequest,
+  runner: KustomizeRunner,
   realRoot: string,
   realDir: string,
   doc: Record<string, unknown>,
   references: readonly string[],
   addedOrigin: boolean,
+  inputs: RenderInputs,
 ): Promise<BuiltObject[]> {
+  const key = request.cache ? renderCacheKey(inputs.key, await runner.identity()) : undefined;
+  let stdout = key ? await request.cache?.get(key) : undefined;
+  if (stdout === undefined) {
+    stdout = await build(request, runner, realRoot, realDir, doc, references);
+    if (key) await request.cache?.put(key, stdout);
+  }
+  const parsed = parseYamlDocuments(stdout);
+  if (parsed.errors[0])
+    throw new RenderError(`kustomize produced invalid YAML: ${parsed.errors[0].message}`);
+  return parsed.documents.map(({ object }) => {
+    const built = takeOrigin(object, realDir, addedOrigin);
+    return built.file === undefined
+      ? built
+      : { object: built.object, file: path.relative(realRoot, built.file) };
+  });
+}
+
+/** Run kustomize on a mirror of `realDir` whose kustomization is `doc`. */
+async function build(
+  request: KustomizeBuildRequest,
+  runner: KustomizeRunner,
+  realRoot: string,
+  realDir: string,
+  doc: Record<string, unknown>,
+  references: readonly string[],
+): Promise<string> {
   const scratch = await mkdtemp(path.join(request.scratchDir, "ks-"));
   try {
     const mirrored = await mirrorTree(realRoot, realDir, scratch, references);
     await writeFile(path.join(mirrored, "kustomization.yaml"), dumpYaml(doc));
-    let stdout: string;
     try {
-      // A kustomization with its own OpenAPI schema is built by a fresh
-      // process, as kustomize-controller would: the schema is process-wide.
-      const runner =
-        doc.openapi !== undefined ? new ProcessRunner() : (request.runner ?? new ProcessRunner());
-      stdout = await runner.build(mirrored, {
+      return await runner.build(mirrored, {
         loadRestrictionsNone: true,
         signal: request.signal,
         timeoutMs: request.timeoutMs,
@@ -151,15 +227,6 @@ async function runKustomize(
       }
       throw err;
     }
-    const parsed = parseYamlDocuments(stdout);
-    if (parsed.errors[0])
-      throw new RenderError(`kustomize produced invalid YAML: ${parsed.errors[0].message}`);
-    return parsed.documents.map(({ object }) => {
-      const built = takeOrigin(object, realDir, addedOrigin);
-      return built.file === undefined
-        ? built
-        : { object: built.object, file: path.relative(realRoot, built.file) };
-    });
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }

@@ -25,6 +25,7 @@ import { findTool, isExecutable } from "../../exec/tools.js";
 import { FluxLocalError, SubprocessError } from "../../util/errors.js";
 import { RAISE } from "../../util/limits.js";
 import { logger } from "../../util/log.js";
+import { toolIdentity } from "./cache.js";
 
 export interface KustomizeBuildOptions {
   /** `--load-restrictor LoadRestrictionsNone` (Flux's) when true, kustomize's default otherwise. */
@@ -47,6 +48,8 @@ export interface KustomizeRunner {
   build(dir: string, options: KustomizeBuildOptions): Promise<string>;
   /** Stop every worker (idempotent). */
   close(): Promise<void>;
+  /** What builds, for render cache keys (a binary's path, size and time; no process). */
+  identity(): Promise<string>;
 }
 
 export const WORKER_NAME = "flux-local-kustomize-worker";
@@ -85,6 +88,11 @@ export class ProcessRunner implements KustomizeRunner {
   }
 
   async close(): Promise<void> {}
+
+  async identity(): Promise<string> {
+    const tool = await findTool("kustomize");
+    return [await toolIdentity(tool.file), ...tool.prefix].join(" ");
+  }
 }
 
 /**
@@ -315,6 +323,10 @@ export class WorkerPool implements KustomizeRunner {
 
   /** Workers started so far (tests look at it). */
   started = 0;
+
+  identity(): Promise<string> {
+    return toolIdentity(this.file);
+  }
 
   async build(dir: string, options: KustomizeBuildOptions): Promise<string> {
     if (this.fallback) return this.fallback.build(dir, options);

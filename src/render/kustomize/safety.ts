@@ -6,13 +6,22 @@
  * or symlink escape, no device or FIFO); no remote bases; no `helmCharts`
  * (Flux does not inflate charts in a Kustomization).
  */
-import { readFile, realpath, stat } from "node:fs/promises";
+import { lstat, readFile, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import { InputError } from "../../util/errors.js";
 import { limits, RAISE } from "../../util/limits.js";
 import { isInside } from "../../flux/paths.js";
 import { parseYamlDocuments } from "../../discovery/yaml.js";
-import { findKustomizationFile } from "./files.js";
+import { findKustomizationFile, KUSTOMIZATION_FILE_NAMES } from "./files.js";
+
+async function isPresent(file: string): Promise<boolean> {
+  try {
+    await lstat(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
 import {
   allReferencesOf,
   inlineDocuments,
@@ -38,15 +47,37 @@ interface Context {
   top: string;
   /** Paths (as written) that kustomize opens relative to `top`. */
   topReferences: string[];
+  /** Every path the tree makes kustomize open (absolute) -> what is there. */
+  opened: Map<string, "file" | "missing">;
+  /** The objects of plugin config folders, as built. */
+  builtConfigs: unknown[];
+}
+
+/** What a kustomization tree makes kustomize read, as found by the check. */
+export interface TreeReads {
+  /**
+   * Every path (as written, relative to the checked directory) that kustomize
+   * opens relative to that directory itself: the document's file references
+   * and the files its generator/transformer/validator configs name — what a
+   * build mirror of the directory must expose.
+   */
+  topReferences: string[];
+  /**
+   * Every file the build opens, transitively (absolute paths, links resolved
+   * where they lead), with `missing` for a referenced path where nothing is:
+   * references, nested kustomization files (every name kustomize looks for),
+   * plugin config files and the files the configs name.
+   */
+  opened: Map<string, "file" | "missing">;
+  /** The plugin configs built from folders (what they name depends on the build). */
+  builtConfigs: unknown[];
 }
 
 /**
  * Check the kustomization tree rooted at `dir` (whose kustomization document is
  * `doc`, possibly already modified) against `root`. Throws InputError naming the
- * file and field at fault. Returns every path (as written, relative to `dir`)
- * that kustomize opens relative to `dir` itself: the document's file references
- * and the files its generator/transformer/validator configs name — what a
- * build mirror of `dir` must expose.
+ * file and field at fault. Returns what the build reads (see TreeReads): the
+ * build mirror and the render inputs fingerprint use it.
  */
 export async function checkKustomizationTree(
   root: string,
@@ -54,16 +85,32 @@ export async function checkKustomizationTree(
   doc: Record<string, unknown>,
   docFile: string,
   options: TreeCheckOptions = {},
-): Promise<string[]> {
+): Promise<TreeReads> {
   const ctx: Context = {
     realRoot: await realpath(root),
     seen: new Set(),
     options,
     top: dir,
     topReferences: [],
+    opened: new Map(),
+    builtConfigs: [],
   };
   await checkDoc(ctx, dir, doc, docFile, 0);
-  return ctx.topReferences;
+  return { topReferences: ctx.topReferences, opened: ctx.opened, builtConfigs: ctx.builtConfigs };
+}
+
+/** Note what kustomize opens at `value` (from `base`): the file, or that nothing is there. */
+async function noteOpened(
+  ctx: Context,
+  base: string,
+  value: string,
+  real: string | undefined,
+): Promise<void> {
+  if (real === undefined) {
+    ctx.opened.set(path.resolve(base, value), "missing");
+    return;
+  }
+  if ((await stat(real)).isFile()) ctx.opened.set(real, "file");
 }
 
 /**
@@ -149,6 +196,7 @@ async function checkDoc(
       () => `${docFile}: ${ref.field} entry`,
       docFile,
     );
+    if (!ref.inline) await noteOpened(ctx, dir, ref.value, real);
     if (ref.pluginConfig) await checkPluginEntry(ctx, dir, ref, real, docFile, depth);
     if (!real || !ref.mayBeDir || ctx.seen.has(real)) continue;
     if (!(await stat(real)).isDirectory()) continue;
@@ -158,6 +206,12 @@ async function checkDoc(
 }
 
 async function checkDirectory(ctx: Context, real: string, depth: number): Promise<void> {
+  // Every name kustomize looks for: a second kustomization file appearing
+  // changes the build (kustomize refuses two).
+  for (const name of KUSTOMIZATION_FILE_NAMES) {
+    const candidate = path.join(real, name);
+    ctx.opened.set(candidate, (await isPresent(candidate)) ? "file" : "missing");
+  }
   const kfile = await findKustomizationFile(real);
   if (!kfile) return;
   const realKfile = await containedPath(
@@ -209,7 +263,9 @@ async function checkPluginEntry(
     ctx.seen.add(real);
     await checkDirectory(ctx, real, depth);
   }
-  for (const config of await ctx.options.buildConfigs(real))
+  const configs = await ctx.options.buildConfigs(real);
+  ctx.builtConfigs.push(...configs);
+  for (const config of configs)
     await checkConfig(ctx, dir, config, `${where} ${ref.value}`, docFile);
 }
 
@@ -229,7 +285,14 @@ async function checkConfig(
   }
   for (const ref of pluginConfigReferences(config, where)) {
     if (dir === ctx.top) ctx.topReferences.push(ref.value);
-    await containedPath(ctx.realRoot, dir, ref.value, () => `${ref.field} entry`, docFile);
+    const real = await containedPath(
+      ctx.realRoot,
+      dir,
+      ref.value,
+      () => `${ref.field} entry`,
+      docFile,
+    );
+    await noteOpened(ctx, dir, ref.value, real);
   }
 }
 

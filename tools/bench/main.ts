@@ -421,10 +421,13 @@ function printRows(rows: Row[]): void {
     "ks",
     "mode",
     "floor ms",
+    "floor CPU",
     "cold ms",
-    "cold CPU ms",
+    "cold CPU",
     "ratio",
+    "CPU ratio",
     "warm ms",
+    "warm CPU",
     "cold/warm",
     "procs cold/warm",
     "peak RSS MiB",
@@ -435,10 +438,13 @@ function printRows(rows: Row[]): void {
     String(r.kustomizations),
     r.mode,
     r.floor.wallMs.toFixed(0),
+    r.floor.cpuMs.toFixed(0),
     r.cold.wallMs.toFixed(0),
     r.cold.cpuMs.toFixed(0),
     r.ratio.toFixed(2),
+    (r.cold.cpuMs / r.floor.cpuMs).toFixed(2),
     r.warm.wallMs.toFixed(0),
+    r.warm.cpuMs.toFixed(0),
     r.coldOverWarm.toFixed(2),
     `${r.cold.processes}/${r.warm.processes}`,
     r.cold.peakRssMiB.toFixed(0),
@@ -469,13 +475,20 @@ async function main(): Promise<void> {
   const runs = Number(values.runs);
   const sizes = values.sizes.split(",").map(Number);
   const shapes = values.shapes.split(",");
-  const started = await timed([process.execPath, "-e", ""], { cwd: projectRoot });
-  const nodeStartMs = started.wallMs;
+  const starts: Run[] = [];
+  for (let i = 0; i < 3; i++)
+    starts.push(await timed([process.execPath, "-e", ""], { cwd: projectRoot }));
+  const nodeStartMs = medianRun(starts).wallMs;
   const commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: projectRoot })
     .toString()
     .trim();
   const machine = `${os.cpus()[0]?.model ?? "?"}, ${cpus} CPUs, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.platform()} ${os.release()}, node ${process.version}`;
-  console.log(`flux-local bench at ${commit}: ${machine}`);
+  console.log(
+    `flux-local bench at ${commit}: ${machine}; load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(" ")} (other work on the machine inflates wall times; compare ratios of one run)`,
+  );
   console.log(
     `concurrency ${concurrency}, median of ${runs} runs; floor = plain \`kustomize build\` of every spec.path (+${nodeStartMs.toFixed(0)} ms node start-up); cold = empty cache, warm = the same run again`,
   );

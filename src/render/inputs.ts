@@ -85,7 +85,10 @@ export function withPart(inputs: RenderInputs, name: string, value: unknown): Re
 }
 
 /** The same fingerprint with more files read (digests, or `missing`). */
-export function withFiles(inputs: RenderInputs, extra: Readonly<Record<string, string>>): RenderInputs {
+export function withFiles(
+  inputs: RenderInputs,
+  extra: Readonly<Record<string, string>>,
+): RenderInputs {
   const merged = { ...inputs.files, ...extra };
   const files = Object.fromEntries(
     Object.keys(merged)

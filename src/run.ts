@@ -27,6 +27,7 @@ import { expressionProblems } from "./flux/cel.js";
 import { refDisplay } from "./flux/objects.js";
 import { apiVersionProblem } from "./flux/versions.js";
 import { createKustomizeRunner } from "./render/kustomize/runner.js";
+import { isTerminal } from "./store/status.js";
 import { Store } from "./store/store.js";
 import type { RenderMemo } from "./render/memo.js";
 import { UsageError } from "./util/errors.js";
@@ -51,6 +52,12 @@ export interface RenderRequest {
   offline?: boolean;
   /** Hash every cached file on use, not only those whose size or time changed. */
   verifyCache?: boolean;
+  /**
+   * Build only this Kustomization and what it needs (`build ks NAME`): the
+   * Kustomizations that produce it, its dependencies, whatever produces what
+   * it waits for; the others are skipped.
+   */
+  wanted?: { name: string; namespace?: string };
   /** Neither read nor write the render cache (`--no-cache`). */
   noCache?: boolean;
   /** Plain Secret manifests with source credentials. */
@@ -143,8 +150,21 @@ export async function render(request: RenderRequest): Promise<RenderResult> {
     expectedProducers: new Map(),
     kustomize: await createKustomizeRunner(options.concurrency),
     generatedArtifacts: new Map(),
+    ...(request.wanted ? { wanted: request.wanted } : {}),
     ...(options.noCache ? {} : { kustomizeCache: new RenderCache(options.cacheDir, "kustomize") }),
   };
+  const wanted = request.wanted;
+  if (wanted) {
+    manager.wantedDone = () =>
+      store
+        .list("Kustomization")
+        .some(
+          (e) =>
+            e.ref.name === wanted.name &&
+            (wanted.namespace === undefined || e.ref.namespace === wanted.namespace) &&
+            isTerminal(e.status.phase),
+        );
+  }
   const kustomization = new KustomizationController(ctx);
   manager.register(harness(ctx, new SourceController(ctx)));
   manager.register(harness(ctx, new ArtifactGeneratorController(ctx)));

@@ -76,6 +76,11 @@ export interface RunContext {
    * publishes them.
    */
   generatedArtifacts: Map<string, SourceArtifact | Status>;
+  /**
+   * `build ks NAME`: only this Kustomization and what it needs are built
+   * (the others are held, and skipped if nothing needs them).
+   */
+  wanted?: { name: string; namespace?: string };
   /** Cached kustomize output by build key (absent with --no-cache). */
   kustomizeCache?: RenderStore;
 }

@@ -14,6 +14,11 @@
  * And for quiet (`awaitQuiet`): a ResourceSet that selects its input providers
  * by label must see every provider the run will produce, so it waits until
  * nothing else can progress; such waits end one at a time, first of all.
+ *
+ * A reconcile can also be held until it is needed (`hold`, for `build ks
+ * NAME`): it goes ahead once something waits for its object, or when the run
+ * can progress no other way while what was asked for is not done yet (a held
+ * one may produce it, or what it waits for); otherwise it ends unneeded.
  */
 import PQueue from "p-queue";
 import { refString, type ObjectRef } from "../flux/objects.js";
@@ -35,7 +40,7 @@ interface Wait {
   /** Key of the reconciling object that waits (if known). */
   waiter?: string;
   target: string;
-  kind: "presence" | "ready" | "demand" | "quiet";
+  kind: "presence" | "ready" | "demand" | "quiet" | "hold";
   resolve: (value: StoreEntry | Status | boolean | undefined) => void;
 }
 
@@ -46,6 +51,13 @@ export class Manager {
   private readonly waits = new Set<Wait>();
   /** Keys of objects something in the run has waited to be ready. */
   private readonly demanded = new Set<string>();
+  /** Keys of objects something in the run has waited to exist. */
+  private readonly present = new Set<string>();
+  /**
+   * With holds (`build ks NAME`): whether what was asked for is done. Until it
+   * is, a run that can make no other progress releases every held reconcile.
+   */
+  wantedDone: (() => boolean) | undefined;
   private running = 0;
   private idleResolvers: Array<() => void> = [];
   private checkScheduled = false;
@@ -122,6 +134,7 @@ export class Manager {
   /** Wait until an object exists; undefined if it never appears. */
   awaitPresence(target: ObjectRef | string, waiter?: string): Promise<StoreEntry | undefined> {
     const key = typeof target === "string" ? target : refString(target);
+    this.release(key);
     const entry = this.store.get(key);
     if (entry) return Promise.resolve(entry);
     return this.park({ waiter, target: key, kind: "presence" }) as Promise<StoreEntry | undefined>;
@@ -155,11 +168,32 @@ export class Manager {
     return this.park({ waiter, target: waiter, kind: "quiet" }).then(() => undefined);
   }
 
+  /**
+   * Park a reconcile that may not be needed (`build ks NAME`): true as soon
+   * as something waits for `key` (to be ready or present), or when the run
+   * can progress no other way and what was asked is not done; false when the
+   * run is done without it. Like a wait, a hold never keeps a queue slot.
+   */
+  hold(key: string): Promise<boolean> {
+    if (this.demanded.has(key) || this.present.has(key)) return Promise.resolve(true);
+    return this.park({ target: key, kind: "hold" }) as Promise<boolean>;
+  }
+
   private demand(key: string): void {
     if (this.demanded.has(key)) return;
     this.demanded.add(key);
     for (const wait of [...this.waits]) {
-      if (wait.kind === "demand" && wait.target === key) wait.resolve(true);
+      if ((wait.kind === "demand" || wait.kind === "hold") && wait.target === key)
+        wait.resolve(true);
+    }
+  }
+
+  /** Something waits for `key` to exist: a held reconcile of it goes ahead. */
+  private release(key: string): void {
+    if (this.present.has(key)) return;
+    this.present.add(key);
+    for (const wait of [...this.waits]) {
+      if (wait.kind === "hold" && wait.target === key) wait.resolve(true);
     }
   }
 
@@ -215,7 +249,15 @@ export class Manager {
 
   private breakDeadlock(): void {
     const all = [...this.waits];
-    // Quiet waits first: what they go on to produce may end other waits.
+    const waits = all.filter((w) => w.kind === "presence" || w.kind === "ready");
+    // 0. Held reconciles may produce what the waits (or the object asked for)
+    // need: release them all before deciding anything is missing.
+    const holds = all.filter((w) => w.kind === "hold");
+    if (holds.length > 0 && (waits.length > 0 || !(this.wantedDone?.() ?? true))) {
+      for (const w of holds) w.resolve(true);
+      return;
+    }
+    // Quiet waits next: what they go on to produce may end other waits.
     const quiet = all
       .filter((w) => w.kind === "quiet")
       .sort((a, b) => (a.target < b.target ? -1 : a.target > b.target ? 1 : 0));
@@ -223,14 +265,13 @@ export class Manager {
       quiet[0].resolve(undefined);
       return;
     }
-    const waits = all.filter((w) => w.kind !== "demand");
-    // 0. Demand that never came: only once nothing else waits (a wait that ends
-    // below may still lead to an object that asks).
+    // 1. Demand that never came, and holds nothing needed: only once nothing
+    // else waits (a wait that ends below may still lead to an object that asks).
     if (waits.length === 0) {
       for (const w of all) w.resolve(false);
       return;
     }
-    // 1. Objects that never appeared.
+    // 2. Objects that never appeared.
     const missing = waits.filter((w) => !this.store.has(w.target));
     if (missing.length > 0) {
       for (const w of missing) {
@@ -244,7 +285,7 @@ export class Manager {
       }
       return;
     }
-    // 2. Cycles among waiting reconciles.
+    // 3. Cycles among waiting reconciles.
     const edges = new Map<string, string[]>();
     for (const w of waits) {
       if (!w.waiter) continue;
@@ -265,7 +306,7 @@ export class Manager {
       }
       return;
     }
-    // 3. Waiting on objects nobody reconciles (no controller for their kind).
+    // 4. Waiting on objects nobody reconciles (no controller for their kind).
     for (const w of waits) {
       const entry = this.store.get(w.target);
       if (w.kind === "presence") w.resolve(entry);

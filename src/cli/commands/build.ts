@@ -178,7 +178,11 @@ export function buildCommand(setExit: (code: number) => void): Command {
     addOutputOptions(addSelectionOptions(addCommonOptions(cmd))).action(
       async (name: string | undefined, opts: BuildOptions) => {
         if (opts.outputFile) await checkOutputFile("--output-file", opts.outputFile);
-        const result = await startRun(opts, renderRequest(opts));
+        const request = renderRequest(opts);
+        // Only what is needed to discover and build NAME.
+        if (name)
+          request.wanted = { name, ...(opts.allNamespaces ? {} : { namespace: opts.namespace }) };
+        const result = await startRun(opts, request);
         // Without a name, every Kustomization of every namespace (as flux-local did).
         const selection = selectionOf(opts, name);
         if (!name && opts.namespace === "flux-system") selection.allNamespaces = true;

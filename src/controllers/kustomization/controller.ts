@@ -41,6 +41,25 @@ export class KustomizationController implements Reconciler<"Kustomization"> {
 
   async reconcile(ks: Kustomization, entry: StoreEntry, generation: number): Promise<Outcome> {
     const { spec } = ks;
+    const wanted = this.ctx.wanted;
+    if (
+      wanted &&
+      !(
+        entry.ref.name === wanted.name &&
+        (wanted.namespace === undefined || entry.ref.namespace === wanted.namespace)
+      )
+    ) {
+      // Built only if the one asked for needs it (or may be produced by it).
+      const needed = await this.ctx.manager.hold(entry.key);
+      if (entry.generation !== generation) return SUPERSEDED;
+      if (!needed) {
+        return {
+          phase: "Skipped",
+          reason: "Skipped",
+          message: `not needed for Kustomization ${wanted.namespace ? `${wanted.namespace}/` : ""}${wanted.name}`,
+        };
+      }
+    }
 
     const producer = this.ctx.expectedProducers.get(entry.key);
     if (producer && !entry.origin.producer) {

@@ -15,11 +15,22 @@
  * which the parser does not read: each such `?` is blanked (same length, so
  * error positions hold) before parsing, which leaves the plain form.
  */
-import { parse } from "@bufbuild/cel";
+import { createRequire } from "node:module";
+import type * as Cel from "@bufbuild/cel";
 import type { KubeObject } from "./objects.js";
 
+/**
+ * The CEL parser, loaded on first use (it brings protobuf with it): a run
+ * whose objects have no expressions never pays for it.
+ */
+let celModule: typeof Cel | undefined;
+function cel(): typeof Cel {
+  celModule ??= createRequire(import.meta.url)("@bufbuild/cel") as typeof Cel;
+  return celModule;
+}
+
 /** A node of a parsed expression (cel.expr.Expr). */
-type Expr = NonNullable<ReturnType<typeof parse>["expr"]>;
+type Expr = NonNullable<ReturnType<typeof Cel.parse>["expr"]>;
 
 /** One invalid expression of an object: where it is in the object and why. */
 export interface ExpressionProblem {
@@ -94,7 +105,7 @@ function skipString(expr: string, start: number, quote: Quote): number {
 export function parseCel(expr: string): { expr: Expr } | { error: string } {
   if (expr.trim() === "") return { error: "the expression is empty" };
   try {
-    const parsed = parse(blankOptionalSyntax(expr)).expr;
+    const parsed = cel().parse(blankOptionalSyntax(expr)).expr;
     return parsed ? { expr: parsed } : { error: "the expression is empty" };
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);

@@ -10,7 +10,14 @@ import fs from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import git from "isomorphic-git";
+import type IsomorphicGit from "isomorphic-git";
+
+/** isomorphic-git, loaded on first use: a run that fetches no Git source never pays for it. */
+let gitModule: Promise<typeof IsomorphicGit> | undefined;
+function isogit(): Promise<typeof IsomorphicGit> {
+  gitModule ??= import("isomorphic-git").then((m) => m.default);
+  return gitModule;
+}
 import { ArtifactFilter, SOURCEIGNORE_FILE } from "./ignore.js";
 import {
   FetchError,
@@ -56,6 +63,7 @@ function wrap(err: unknown, remote: GitRemote, what: string): FetchError {
 
 /** The refs the remote advertises (branches, tags with their peeled commits). */
 export async function listRemoteRefs(remote: GitRemote): Promise<AdvertisedRef[]> {
+  const git = await isogit();
   try {
     const refs = await git.listServerRefs({
       http: gitHttpClient(options(remote)),
@@ -97,6 +105,7 @@ export async function checkoutCommit(
   dest: string,
   opts: CheckoutOptions = {},
 ): Promise<CheckoutResult> {
+  const git = await isogit();
   const gitdir = await mkdtemp(path.join(os.tmpdir(), "flux-local-git-"));
   try {
     await git.init({ fs, gitdir, bare: true });
@@ -145,6 +154,7 @@ export async function writeCommitTree(
   dest: string,
   opts: CheckoutOptions = {},
 ): Promise<CheckoutResult> {
+  const git = await isogit();
   const cache = {};
   const items = new Map<string, TreeItem>();
   const children = new Map<string, string[]>();

@@ -63,8 +63,11 @@ export function substituteObject(
   vars: ReadonlyMap<string, string>,
   options: SubstituteOptions,
 ): KubeObject {
+  // Nothing to do without a `$` (Flux also rewrites `$$` to `$`). Only a
+  // string (key or value) can hold one, and the JSON form holds every string
+  // as the YAML form does: checked there first, without the YAML writer.
+  if (!JSON.stringify(obj).includes("$")) return obj;
   const text = toYaml(obj);
-  // Nothing to do without a `$` (Flux also rewrites `$$` to `$`).
   if (!text.includes("$")) return obj;
   let output: string;
   try {

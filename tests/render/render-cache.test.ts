@@ -155,7 +155,8 @@ describe("render cache", () => {
       const text = await readFile(file, "utf8");
       // Same size, same time: only the content check can tell.
       const st = await stat(file);
-      await writeFile(file, text.replace(/name: /g, "name:_"));
+      const at = text.indexOf("e");
+      await writeFile(file, `${text.slice(0, at)}x${text.slice(at + 1)}`);
       await utimes(file, st.atime, st.mtime);
     }
     const warm = await counted({ path: "clusters/prod", cwd: repo.root });

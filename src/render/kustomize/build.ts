@@ -183,20 +183,57 @@ async function runKustomize(
   inputs: RenderInputs,
 ): Promise<BuiltObject[]> {
   const key = request.cache ? renderCacheKey(inputs.key, await runner.identity()) : undefined;
-  let stdout = key ? await request.cache?.get(key) : undefined;
-  if (stdout === undefined) {
-    stdout = await build(request, runner, realRoot, realDir, doc, references);
-    if (key) await request.cache?.put(key, stdout);
+  const cached = key ? await request.cache?.get(key) : undefined;
+  let objects = cached === undefined ? undefined : decodeCached(cached);
+  if (objects === undefined) {
+    const stdout = cached ?? (await build(request, runner, realRoot, realDir, doc, references));
+    const parsed = parseYamlDocuments(stdout);
+    if (parsed.errors[0])
+      throw new RenderError(`kustomize produced invalid YAML: ${parsed.errors[0].message}`);
+    objects = parsed.documents.map(({ object }) => object);
+    if (key && cached === undefined) await request.cache?.put(key, encodeCached(objects, stdout));
   }
-  const parsed = parseYamlDocuments(stdout);
-  if (parsed.errors[0])
-    throw new RenderError(`kustomize produced invalid YAML: ${parsed.errors[0].message}`);
-  return parsed.documents.map(({ object }) => {
+  return objects.map((object) => {
     const built = takeOrigin(object, realDir, addedOrigin);
     return built.file === undefined
       ? built
       : { object: built.object, file: path.relative(realRoot, built.file) };
   });
+}
+
+/**
+ * A cache entry: kustomize's output parsed, as JSON (read back far faster than
+ * YAML), when JSON holds every value exactly; otherwise the YAML itself.
+ */
+const JSON_ENTRY = "json\n";
+
+function encodeCached(objects: readonly KubeObject[], yaml: string): string {
+  return jsonExact(objects) ? JSON_ENTRY + JSON.stringify(objects) : yaml;
+}
+
+function decodeCached(text: string): KubeObject[] | undefined {
+  if (!text.startsWith(JSON_ENTRY)) return undefined; // YAML: parsed by the caller
+  return JSON.parse(text.slice(JSON_ENTRY.length)) as KubeObject[];
+}
+
+/** True when JSON.parse(JSON.stringify(value)) is value: plain data, finite numbers, no -0. */
+function jsonExact(value: unknown): boolean {
+  switch (typeof value) {
+    case "string":
+    case "boolean":
+      return true;
+    case "number":
+      return Number.isFinite(value) && !Object.is(value, -0);
+    case "object": {
+      if (value === null) return true;
+      if (Array.isArray(value)) return value.every(jsonExact);
+      const proto = Object.getPrototypeOf(value) as unknown;
+      if (proto !== Object.prototype && proto !== null) return false;
+      return Object.entries(value).every(([k, v]) => k !== "__proto__" && jsonExact(v));
+    }
+    default:
+      return false;
+  }
 }
 
 /** Run kustomize on a mirror of `realDir` whose kustomization is `doc`. */

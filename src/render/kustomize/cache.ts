@@ -25,7 +25,7 @@ export interface RenderStore {
 }
 
 /** Bump when what flux-local asks kustomize for changes meaning. */
-const FORMAT = 1;
+const FORMAT = 2;
 
 /** Who builds: a binary's identity without running it. */
 export async function toolIdentity(file: string): Promise<string> {

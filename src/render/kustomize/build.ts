@@ -11,10 +11,11 @@ import { dumpYaml, parseYamlDocuments } from "../../discovery/yaml.js";
 import type { KubeObject } from "../../flux/objects.js";
 import type { Kustomization } from "../../flux/schema.js";
 import { InputError, RenderError } from "../../util/errors.js";
+import { isAmbiguousPlainString } from "../../util/yaml.js";
 import { isInside } from "../../flux/paths.js";
 import { findKustomizationFile } from "./files.js";
 import { generateKustomization } from "./generate.js";
-import { renderCacheKey, type RenderStore } from "./cache.js";
+import { jsonExact, renderCacheKey, type RenderStore } from "./cache.js";
 import { mirrorTree } from "./mirror.js";
 import { applyFluxSpec } from "./overlay.js";
 import { KustomizeFailure, ProcessRunner, type KustomizeRunner } from "./runner.js";
@@ -216,26 +217,6 @@ function decodeCached(text: string): KubeObject[] | undefined {
   return JSON.parse(text.slice(JSON_ENTRY.length)) as KubeObject[];
 }
 
-/** True when JSON.parse(JSON.stringify(value)) is value: plain data, finite numbers, no -0. */
-function jsonExact(value: unknown): boolean {
-  switch (typeof value) {
-    case "string":
-    case "boolean":
-      return true;
-    case "number":
-      return Number.isFinite(value) && !Object.is(value, -0);
-    case "object": {
-      if (value === null) return true;
-      if (Array.isArray(value)) return value.every(jsonExact);
-      const proto = Object.getPrototypeOf(value) as unknown;
-      if (proto !== Object.prototype && proto !== null) return false;
-      return Object.entries(value).every(([k, v]) => k !== "__proto__" && jsonExact(v));
-    }
-    default:
-      return false;
-  }
-}
-
 /** Run kustomize on a mirror of `realDir` whose kustomization is `doc`. */
 async function build(
   request: KustomizeBuildRequest,
@@ -324,13 +305,23 @@ async function buildPluginConfigs(dir: string, request: KustomizeBuildRequest): 
   }
 }
 
+/**
+ * The `path` of kustomize's origin annotation. Nearly always the single line
+ * `path: some/file.yaml`, read without the YAML parser when its plain form is
+ * a string to every reader; anything else is parsed.
+ */
+function originPath(raw: string): unknown {
+  const simple = /^path: ([A-Za-z0-9_./-]+)\n?$/.exec(raw)?.[1];
+  if (simple !== undefined && !isAmbiguousPlainString(simple)) return simple;
+  return (parse(raw) as { path?: unknown } | null)?.path;
+}
+
 function takeOrigin(object: KubeObject, dir: string, strip: boolean): BuiltObject {
   const annotations = object.metadata?.annotations;
   const raw = annotations?.[ORIGIN_ANNOTATION];
   let file: string | undefined;
   if (typeof raw === "string") {
-    const origin: unknown = parse(raw);
-    const rel = (origin as { path?: unknown } | null)?.path;
+    const rel = originPath(raw);
     if (typeof rel === "string" && !rel.includes("://")) file = path.resolve(dir, rel);
     if (strip && annotations && object.metadata) {
       delete annotations[ORIGIN_ANNOTATION];

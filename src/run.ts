@@ -151,7 +151,12 @@ export async function render(request: RenderRequest): Promise<RenderResult> {
     kustomize: await createKustomizeRunner(options.concurrency),
     generatedArtifacts: new Map(),
     ...(request.wanted ? { wanted: request.wanted } : {}),
-    ...(options.noCache ? {} : { kustomizeCache: new RenderCache(options.cacheDir, "kustomize") }),
+    ...(options.noCache
+      ? {}
+      : {
+          kustomizeCache: new RenderCache(options.cacheDir, "kustomize"),
+          helmCache: new RenderCache(options.cacheDir, "helm"),
+        }),
   };
   const wanted = request.wanted;
   if (wanted) {

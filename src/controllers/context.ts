@@ -83,6 +83,8 @@ export interface RunContext {
   wanted?: { name: string; namespace?: string };
   /** Cached kustomize output by build key (absent with --no-cache). */
   kustomizeCache?: RenderStore;
+  /** Cached helm template output by render key (absent with --no-cache). */
+  helmCache?: RenderStore;
 }
 
 /** The `--sources` entry naming a source, if any (with or without a path). */

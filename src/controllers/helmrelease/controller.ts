@@ -16,6 +16,9 @@ import type { HelmRelease } from "../../flux/schema.js";
 import { postRender } from "../../render/helm/post-render.js";
 import { helmTemplate, prepareHelmHome, type TemplateRequest } from "../../render/helm/template.js";
 import { chartFiles, helmInputs, type RenderInputs } from "../../render/inputs.js";
+import { jsonExact, renderCacheKey, toolIdentity } from "../../render/kustomize/cache.js";
+import { findTool } from "../../exec/tools.js";
+import { ProcessRunner } from "../../render/kustomize/runner.js";
 import {
   composeValues,
   serializeValues,
@@ -220,9 +223,27 @@ export class HelmReleaseController implements Reconciler<"HelmRelease"> {
         },
         { throwOnTimeout: true },
       );
+    // The render cache: helm's output by every input of the render (the chart's
+    // files, the values, the flags) and the helm (and post-render kustomize)
+    // that renders; not with --enable-dns, whose templates read the network.
+    const cache = this.options.enableDns ? undefined : this.ctx.helmCache;
+    const cachedRender = async (): Promise<KubeObject[]> => {
+      if (!cache) return renderOnce();
+      const builders = [await toolIdentity((await findTool("helm")).file)];
+      if (renderers.length > 0)
+        builders.push(await (this.ctx.kustomize ?? new ProcessRunner()).identity());
+      const key = renderCacheKey(inputs.key, builders.join(" "));
+      const hit = await cache.get(key);
+      if (hit !== undefined) return JSON.parse(hit) as KubeObject[];
+      const objects = await renderOnce();
+      if (jsonExact(objects)) await cache.put(key, JSON.stringify(objects));
+      return objects;
+    };
     try {
       const memo = this.ctx.options.renderMemo;
-      const objects = memo ? await memo.run(`helm:${inputs.key}`, renderOnce) : await renderOnce();
+      const objects = memo
+        ? await memo.run(`helm:${inputs.key}`, cachedRender)
+        : await cachedRender();
       return { objects, inputs };
     } catch (err) {
       if (err instanceof RenderError) {

@@ -43,3 +43,23 @@ export function renderCacheKey(inputsKey: string, builder: string): string {
     .update(JSON.stringify({ format: FORMAT, builder, inputs: inputsKey }))
     .digest("hex");
 }
+
+/** True when JSON.parse(JSON.stringify(value)) is value: plain data, finite numbers, no -0. */
+export function jsonExact(value: unknown): boolean {
+  switch (typeof value) {
+    case "string":
+    case "boolean":
+      return true;
+    case "number":
+      return Number.isFinite(value) && !Object.is(value, -0);
+    case "object": {
+      if (value === null) return true;
+      if (Array.isArray(value)) return value.every(jsonExact);
+      const proto = Object.getPrototypeOf(value) as unknown;
+      if (proto !== Object.prototype && proto !== null) return false;
+      return Object.entries(value).every(([k, v]) => k !== "__proto__" && jsonExact(v));
+    }
+    default:
+      return false;
+  }
+}

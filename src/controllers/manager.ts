@@ -13,7 +13,8 @@
  *
  * And for quiet (`awaitQuiet`): a ResourceSet that selects its input providers
  * by label must see every provider the run will produce, so it waits until
- * nothing else can progress; such waits end one at a time, first of all.
+ * nothing else can progress; such waits end one at a time, after held reconciles
+ * that are needed are released, before anything is called missing.
  *
  * A reconcile can also be held until it is needed (`hold`, for `build ks
  * NAME`): it goes ahead once something waits for its object, or when the run

@@ -32,6 +32,7 @@ import { Store } from "./store/store.js";
 import type { RenderMemo } from "./render/memo.js";
 import { UsageError } from "./util/errors.js";
 import { removeOnInterrupt } from "./util/interrupt.js";
+import { isDirectory } from "./util/fs.js";
 
 export interface RenderRequest {
   /** Directory to read (`--path`), relative to cwd or absolute. */
@@ -289,12 +290,4 @@ export async function clusterFolder(cwd: string, given: string): Promise<string>
       ? `--path ${given} is a file: give the folder of a cluster (--path ${path.dirname(given)})`
       : `--path ${given}: no such directory`,
   );
-}
-
-async function isDirectory(dir: string): Promise<boolean> {
-  try {
-    return (await stat(dir)).isDirectory();
-  } catch {
-    return false;
-  }
 }

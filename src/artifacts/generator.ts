@@ -50,6 +50,7 @@ import type { CopyOperation } from "../flux/schema.js";
 import { toYaml } from "../util/yaml.js";
 import { FluxLocalError } from "../util/errors.js";
 import { extractTarGz } from "./archive.js";
+import { isDirectory } from "../util/fs.js";
 
 export class GeneratorError extends FluxLocalError {}
 
@@ -193,14 +194,6 @@ export function segmentRegExp(pattern: string): RegExp {
 
 function escapeRe(c: string): string {
   return c.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
-}
-
-async function isDirectory(p: string): Promise<boolean> {
-  try {
-    return (await stat(p)).isDirectory();
-  } catch {
-    return false;
-  }
 }
 
 async function exists(p: string): Promise<boolean> {

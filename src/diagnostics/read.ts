@@ -5,7 +5,7 @@
  * checkout that lie outside the path (a Flux Kustomization's `spec.path`, a
  * kustomization's `../base`), so that references into them resolve.
  */
-import { readFile, stat } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { apiGroup, FLUX_GROUPS } from "../flux/objects.js";
 import { ignoreRulesAt, isManifestFile, listManifestFiles } from "../discovery/scan.js";
@@ -13,6 +13,7 @@ import type { IgnoreRules } from "../discovery/ignore.js";
 import { isKustomizationFile, isMapping, type ParsedFile, type Repository } from "./model.js";
 import { parseYamlFile } from "./parse.js";
 import { decodeManifest } from "../discovery/yaml.js";
+import { isDirectory } from "../util/fs.js";
 
 async function walk(
   dir: string,
@@ -46,14 +47,6 @@ async function readOne(file: string, files: Map<string, ParsedFile>): Promise<vo
 function isInside(root: string, target: string): boolean {
   const rel = path.relative(root, target);
   return rel === "" || (!rel.startsWith("..") && !path.isAbsolute(rel));
-}
-
-async function isDirectory(p: string): Promise<boolean> {
-  try {
-    return (await stat(p)).isDirectory();
-  } catch {
-    return false;
-  }
 }
 
 /** Folders outside what was read that the files read build from this checkout. */

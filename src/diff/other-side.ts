@@ -7,13 +7,14 @@
  * Ctrl-C.
  */
 import { execFileSync } from "node:child_process";
-import { mkdtemp, realpath, rm, stat } from "node:fs/promises";
+import { mkdtemp, realpath, rm } from "node:fs/promises";
 import { rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { run } from "../exec/run.js";
 import { SubprocessError, UsageError } from "../util/errors.js";
 import { onInterrupt } from "../util/interrupt.js";
+import { isDirectory } from "../util/fs.js";
 
 export interface OtherSideRequest {
   /** `--path` as given, resolved against cwd. */
@@ -48,14 +49,6 @@ async function tryGit(cwd: string, args: readonly string[]): Promise<string | un
   } catch (err) {
     if (err instanceof SubprocessError) return undefined;
     throw err;
-  }
-}
-
-async function isDirectory(dir: string): Promise<boolean> {
-  try {
-    return (await stat(dir)).isDirectory();
-  } catch {
-    return false;
   }
 }
 

@@ -7,7 +7,7 @@
  * Exit codes: 0 (differences or not; 1 for differences with --exit-code),
  * 2 bad usage, 3 a render failed on either side (its diff is withheld).
  */
-import { mkdtemp, rm, stat, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { Command, Option } from "commander";
@@ -67,6 +67,7 @@ import {
   type SelectionOptions,
 } from "../options.js";
 import { filterObjects } from "./build.js";
+import { isDirectory } from "../../util/fs.js";
 
 export const EXIT_DIFFERENCES = 1;
 export const EXIT_RENDER_FAILED = 3;
@@ -466,14 +467,6 @@ async function runDiff(mode: Mode, name: string | undefined, opts: DiffOptions):
     return 0;
   } finally {
     await other.cleanup();
-  }
-}
-
-async function isDirectory(dir: string): Promise<boolean> {
-  try {
-    return (await stat(dir)).isDirectory();
-  } catch {
-    return false;
   }
 }
 

@@ -5,7 +5,6 @@
  * artifact, and add the Flux objects, ConfigMaps and Secrets it produced to the
  * store so they are reconciled in turn (discovery to a fixed point).
  */
-import { stat } from "node:fs/promises";
 import path from "node:path";
 import {
   ARTIFACT_SOURCE_KINDS,
@@ -27,6 +26,7 @@ import { awaitDependencies, awaitSourceArtifact } from "../dependencies.js";
 import type { Outcome, Reconciler } from "../harness.js";
 
 import { gatherVariables, MissingReferenceError } from "./variables.js";
+import { exists, isDirectory } from "../../util/fs.js";
 
 export const KUSTOMIZE_NAME_LABEL = "kustomize.toolkit.fluxcd.io/name";
 export const KUSTOMIZE_NAMESPACE_LABEL = "kustomize.toolkit.fluxcd.io/namespace";
@@ -265,23 +265,6 @@ function labelled(obj: KubeObject, ks: Kustomization, namespace: string): KubeOb
   };
   if (common?.annotations) md.annotations = { ...(md.annotations ?? {}), ...common.annotations };
   return { ...obj, metadata: md };
-}
-
-async function exists(file: string): Promise<boolean> {
-  try {
-    await stat(file);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function isDirectory(dir: string): Promise<boolean> {
-  try {
-    return (await stat(dir)).isDirectory();
-  } catch {
-    return false;
-  }
 }
 
 /** The file a build read, or the original it was copied from into a generated artifact. */

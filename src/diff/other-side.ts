@@ -11,10 +11,10 @@ import { mkdtemp, realpath, rm } from "node:fs/promises";
 import { rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { run } from "../exec/run.js";
-import { SubprocessError, UsageError } from "../util/errors.js";
+import { UsageError } from "../util/errors.js";
 import { onInterrupt } from "../util/interrupt.js";
 import { isDirectory } from "../util/fs.js";
+import { GIT_CONFIG, git, tryGit } from "../exec/git.js";
 
 export interface OtherSideRequest {
   /** `--path` as given, resolved against cwd. */
@@ -32,24 +32,6 @@ export interface OtherSide {
   label: string;
   /** Remove what was created (idempotent). */
   cleanup: () => Promise<void>;
-}
-
-/** git without hooks or the user's pager; no prompt. */
-const GIT_CONFIG = ["-c", "core.hooksPath=/dev/null", "-c", "advice.detachedHead=false"];
-const GIT_ENV = { GIT_TERMINAL_PROMPT: "0", GIT_OPTIONAL_LOCKS: "0" };
-
-async function git(cwd: string, args: readonly string[]): Promise<string> {
-  const { stdout } = await run("git", [...GIT_CONFIG, ...args], { cwd, env: GIT_ENV });
-  return stdout.trim();
-}
-
-async function tryGit(cwd: string, args: readonly string[]): Promise<string | undefined> {
-  try {
-    return await git(cwd, args);
-  } catch (err) {
-    if (err instanceof SubprocessError) return undefined;
-    throw err;
-  }
 }
 
 /** The merge-base of HEAD with its upstream, else with origin/HEAD. */
@@ -141,7 +123,7 @@ export async function openOtherSide(request: OtherSideRequest): Promise<OtherSid
     return Promise.resolve();
   };
   try {
-    await git(repo, ["worktree", "add", "--detach", "--quiet", tree, commit]);
+    await git(repo, [...GIT_CONFIG, "worktree", "add", "--detach", "--quiet", tree, commit]);
   } catch (err) {
     await cleanup();
     await rm(parent, { recursive: true, force: true });

@@ -6,25 +6,10 @@
  */
 import { readdir } from "node:fs/promises";
 import path from "node:path";
-import { run } from "../../exec/run.js";
-import { SubprocessError, UsageError } from "../../util/errors.js";
+import { UsageError } from "../../util/errors.js";
+import { git, tryGit } from "../../exec/git.js";
 
-const GIT_ENV = { GIT_TERMINAL_PROMPT: "0", GIT_OPTIONAL_LOCKS: "0" };
 const ZERO = /^0+$/;
-
-async function git(cwd: string, args: readonly string[]): Promise<string> {
-  const { stdout } = await run("git", args, { cwd, env: GIT_ENV });
-  return stdout.trim();
-}
-
-async function tryGit(cwd: string, args: readonly string[]): Promise<string | undefined> {
-  try {
-    return await git(cwd, args);
-  } catch (err) {
-    if (err instanceof SubprocessError) return undefined;
-    throw err;
-  }
-}
 
 /** The top folder of the git worktree around `cwd`. */
 export async function gitRoot(cwd: string): Promise<string> {

@@ -4,29 +4,14 @@
  * clusters, `infrastructure` and `apps` ExternalArtifacts), rendered end to end
  * through `build all`, `get`, `test` and `--tree` with no `--sources` mapping.
  */
-import { readdir, readFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
 import { runCli } from "../support/cli.js";
-import { useTempRepos } from "../support/repo.js";
+import { exampleFiles, useTempRepos } from "../support/repo.js";
 
-const example = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)),
-  "../../testdata/artifact-example",
-);
 const makeRepo = useTempRepos();
-
-async function files(dir: string, rel = ""): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const e of await readdir(path.join(dir, rel), { withFileTypes: true })) {
-    const child = rel ? `${rel}/${e.name}` : e.name;
-    if (e.isDirectory()) Object.assign(out, await files(dir, child));
-    else out[child] = await readFile(path.join(dir, child), "utf8");
-  }
-  return out;
-}
 
 function kinds(stream: string): string[] {
   return parseAllDocuments(stream)
@@ -40,7 +25,7 @@ function kinds(stream: string): string[] {
 
 describe("ArtifactGenerator repository (flux2-kustomize-helm-example shape)", () => {
   it.each(["staging", "production"])("renders every object of %s", async (env) => {
-    const repo = await makeRepo(await files(example));
+    const repo = await makeRepo(await exampleFiles("artifact-example"));
     const cluster = ["--path", `clusters/${env}`, "--offline"];
     const build = await runCli(["build", "all", ...cluster], { cwd: repo.root });
     // Only the note that HelmReleases were not rendered (no --enable-helm).
@@ -123,7 +108,7 @@ describe("ArtifactGenerator repository (flux2-kustomize-helm-example shape)", ()
   });
 
   it("fails a copy that matches nothing, named, as the root cause of what builds from it", async () => {
-    const all = await files(example);
+    const all = await exampleFiles("artifact-example");
     const repo = await makeRepo({
       ...all,
       "clusters/staging/artifacts.yaml": all["clusters/staging/artifacts.yaml"]!.replace(

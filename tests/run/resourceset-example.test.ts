@@ -6,31 +6,16 @@
  * reconciled in turn, a provider whose inputs only the cluster has (Skipped,
  * saying how to give them) and `--rset-inputs`.
  */
-import { readdir, readFile, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
 import { inputId } from "../../src/controllers/resourceset/inputs.js";
 import { runCli } from "../support/cli.js";
-import { useTempRepos } from "../support/repo.js";
+import { exampleFiles, useTempRepos } from "../support/repo.js";
 import { fluxOperatorMissing } from "../support/tools.js";
 
-const example = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)),
-  "../../testdata/resourceset-example",
-);
 const makeRepo = useTempRepos();
-
-async function files(dir: string, rel = ""): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const e of await readdir(path.join(dir, rel), { withFileTypes: true })) {
-    const child = rel ? `${rel}/${e.name}` : e.name;
-    if (e.isDirectory()) Object.assign(out, await files(dir, child));
-    else out[child] = await readFile(path.join(dir, child), "utf8");
-  }
-  return out;
-}
 
 interface Obj {
   kind: string;
@@ -57,7 +42,7 @@ describe.skipIf(fluxOperatorMissing)(
   `ResourceSet repository${fluxOperatorMissing ? ` (skipped: ${fluxOperatorMissing})` : ""}`,
   () => {
     it("renders Static providers (Flatten, Permute) and what they generate; skips cluster-only inputs", async () => {
-      const repo = await makeRepo(await files(example));
+      const repo = await makeRepo(await exampleFiles("resourceset-example"));
 
       const test = await runCli(["test", ...cluster], { cwd: repo.root });
       expect(lines(test.stdout)).toEqual([
@@ -132,7 +117,7 @@ describe.skipIf(fluxOperatorMissing)(
     });
 
     it("takes cluster-only inputs from --rset-inputs, and names a template that fails", async () => {
-      const all = await files(example);
+      const all = await exampleFiles("resourceset-example");
       const repo = await makeRepo({
         ...all,
         "clusters/prod/matrix.yaml": all["clusters/prod/matrix.yaml"]!.replace(
@@ -165,7 +150,7 @@ describe.skipIf(fluxOperatorMissing)(
     });
 
     it("diff all shows what a ResourceSet change does to the objects it generates", async () => {
-      const all = await files(example);
+      const all = await exampleFiles("resourceset-example");
       const repo = await makeRepo(all);
       await writeFile(
         path.join(repo.root, "clusters/prod/tenants.yaml"),

@@ -3,9 +3,10 @@
  * (so the bootstrap source maps to its root, as for a user's checkout).
  */
 import { execFileSync } from "node:child_process";
-import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterEach } from "vitest";
 
 export interface TempRepo {
@@ -119,4 +120,16 @@ export function configMap(
   namespace = "default",
 ): string {
   return `---\n${JSON.stringify({ apiVersion: "v1", kind: "ConfigMap", metadata: { name, namespace }, data }, null, 2)}\n`;
+}
+
+/** Every file of `testdata/NAME`, by path relative to it: a temp repository's content. */
+export async function exampleFiles(name: string, rel = ""): Promise<Record<string, string>> {
+  const dir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../testdata", name);
+  const out: Record<string, string> = {};
+  for (const e of await readdir(path.join(dir, rel), { withFileTypes: true })) {
+    const child = rel ? `${rel}/${e.name}` : e.name;
+    if (e.isDirectory()) Object.assign(out, await exampleFiles(name, child));
+    else out[child] = await readFile(path.join(dir, child), "utf8");
+  }
+  return out;
 }

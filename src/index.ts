@@ -14,5 +14,12 @@ export {
 } from "./store/store.js";
 export type { Status, Phase, Reason } from "./store/status.js";
 export type { KubeObject, ObjectRef, Origin } from "./flux/objects.js";
-export { collectFailures, formatFailures, type Failure } from "./views/failures.js";
+export {
+  collectFailures,
+  formatFailures,
+  collectWarnings,
+  formatWarnings,
+  type Failure,
+  type Warning,
+} from "./views/failures.js";
 export { envsubst, SubstitutionError } from "./render/substitute/envsubst.js";

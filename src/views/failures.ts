@@ -78,13 +78,14 @@ export function failureOf(result: RenderResult, entry: StoreEntry, cwd: string):
 }
 
 /**
- * Failures among `entries` (the objects a command selected) plus every issue
- * found while reading the repository.
+ * Failures among `entries` (the objects a command selected; by default every
+ * object of the run) plus every issue found while reading the repository.
+ * Files are shown relative to `cwd` (by default the working directory).
  */
 export function collectFailures(
   result: RenderResult,
-  entries: readonly StoreEntry[],
-  cwd: string,
+  entries: readonly StoreEntry[] = result.store.list(),
+  cwd: string = process.cwd(),
 ): Failure[] {
   const failures: Failure[] = [];
   for (const issue of result.issues) {
@@ -130,7 +131,10 @@ export interface Warning {
 }
 
 /** The warnings of `entries`, in their order. */
-export function collectWarnings(entries: readonly StoreEntry[], cwd: string): Warning[] {
+export function collectWarnings(
+  entries: readonly StoreEntry[],
+  cwd: string = process.cwd(),
+): Warning[] {
   const seen = new Set<string>();
   const out: Warning[] = [];
   for (const entry of entries) {

@@ -24,7 +24,7 @@ import type { RunContext, RunOptions, SourceMapping } from "./controllers/contex
 import { scanFile, scanManifests, type ScannedObject } from "./discovery/scan.js";
 import { planSeed, type Issue } from "./discovery/seed.js";
 import { expressionProblems } from "./flux/cel.js";
-import { refDisplay } from "./flux/objects.js";
+import { apiGroup, FLUX_GROUPS, refDisplay } from "./flux/objects.js";
 import { apiVersionProblem } from "./flux/versions.js";
 import { createKustomizeRunner } from "./render/kustomize/runner.js";
 import { isTerminal } from "./store/status.js";
@@ -79,6 +79,8 @@ export type { Issue };
 export interface RenderResult {
   store: Store;
   issues: Issue[];
+  /** What reading `--path` found: manifest files, and Flux objects among their documents. */
+  scanned: { files: number; fluxObjects: number };
   options: RunOptions;
   controllers: { kustomization: KustomizationController; helmRelease?: HelmReleaseController };
 }
@@ -112,12 +114,14 @@ export async function render(request: RenderRequest): Promise<RenderResult> {
     if (mapping.path !== undefined && !(await isDirectory(path.resolve(cwd, mapping.path))))
       throw new UsageError(`--sources ${mapping.selector}=${mapping.path}: no such directory`);
   }
-  const repoRoot = (await findRepoRoot(target)) ?? target;
+  const gitRoot = await findRepoRoot(target);
+  const repoRoot = gitRoot ?? target;
   const scratchDir = await mkdtemp(path.join(os.tmpdir(), "flux-local-"));
   const forgetScratch = removeOnInterrupt(scratchDir);
   const options: RunOptions = {
     path: target,
     repoRoot,
+    inGitCheckout: gitRoot !== undefined,
     sources: (request.sources ?? []).map((s) =>
       s.path === undefined ? { selector: s.selector } : { ...s, path: path.resolve(cwd, s.path) },
     ),
@@ -181,8 +185,13 @@ export async function render(request: RenderRequest): Promise<RenderResult> {
   if (helmRelease) manager.register(harness(ctx, helmRelease));
 
   const issues: Issue[] = [];
+  const scanned = { files: 0, fluxObjects: 0 };
   try {
     const scan = await scanManifests(repoRoot, target);
+    scanned.files = scan.files;
+    scanned.fluxObjects = scan.objects.filter(({ object }) =>
+      (Object.values(FLUX_GROUPS) as string[]).includes(apiGroup(object.apiVersion ?? "")),
+    ).length;
     for (const err of scan.errors) {
       issues.push({
         severity: "error",
@@ -210,6 +219,7 @@ export async function render(request: RenderRequest): Promise<RenderResult> {
   return {
     store,
     issues,
+    scanned,
     options,
     controllers: { kustomization, ...(helmRelease ? { helmRelease } : {}) },
   };

@@ -3,10 +3,16 @@
  * keep working.
  */
 import { Option, type Command } from "commander";
+import { statSync } from "node:fs";
 import type { SourceMapping } from "../controllers/context.js";
 import type { HelmRenderOptions } from "../controllers/helmrelease/options.js";
 import type { RenderRequest } from "../run.js";
-import { DEFAULT_NAMESPACE, parseLabelSelector, type Selection } from "../views/select.js";
+import {
+  DEFAULT_NAMESPACE,
+  parseLabelSelector,
+  type LabelRequirement,
+  type Selection,
+} from "../views/select.js";
 import { UsageError } from "../util/errors.js";
 import { overrideLimit } from "../util/limits.js";
 
@@ -166,8 +172,8 @@ export function addSelectionOptions(cmd: Command): Command {
     .option("-A, --all-namespaces", "objects of every namespace")
     .addOption(new Option("--all").hideHelp())
     .option(
-      "-l, --label-selector <key=value>",
-      "only objects with these labels; repeatable",
+      "-l, --label-selector <selector>",
+      "only objects whose labels match (kubectl's: key=value, key!=value, key in (a,b), key notin (a,b), key, !key); repeatable",
       collect,
       [],
     );
@@ -257,7 +263,7 @@ export function renderRequest(opts: CommonOptions, pathOverride?: string): Rende
 }
 
 export function selectionOf(opts: SelectionOptions, name?: string): Selection {
-  let labels: Record<string, string>;
+  let labels: LabelRequirement[];
   try {
     labels = parseLabelSelector(opts.labelSelector);
   } catch (err) {
@@ -336,4 +342,33 @@ export function helmRenderOptions(opts: HelmOptions): HelmRenderOptions {
     skipCrds: opts.skipCrds === true,
     skipInvalidPaths: opts.skipInvalidHelmReleasePaths !== false,
   };
+}
+
+function isFolder(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A positional NAME that cannot be an object's name (it has a "/"): a usage
+ * error before anything runs, with "did you mean --path NAME?" when it is a folder.
+ */
+export function checkNameArgument(command: string, kind: string, name: string | undefined): void {
+  if (name === undefined || !name.includes("/")) return;
+  const hint = isFolder(name) ? `; it is a folder: did you mean --path ${name}?` : "";
+  throw new UsageError(`${command} ${name}: not a ${kind} name (names have no "/")${hint}`);
+}
+
+/**
+ * After a run where NAME matched nothing: when NAME is also a folder, the user
+ * most likely meant `--path NAME` (a usage error); otherwise nothing to add.
+ */
+export function checkNameNotFolder(command: string, kind: string, name: string | undefined): void {
+  if (name === undefined || !isFolder(name)) return;
+  throw new UsageError(
+    `${command} ${name}: no ${kind} is named ${name}, and ${name} is a folder: did you mean --path ${name}?`,
+  );
 }

@@ -4,6 +4,8 @@
  */
 import { findTool } from "../exec/tools.js";
 import { appendFileSync } from "node:fs";
+import path from "node:path";
+import { suggestFluxPaths } from "../discovery/suggest.js";
 import { render, type RenderRequest, type RenderResult } from "../run.js";
 import { failedKustomizations } from "../views/select.js";
 import {
@@ -71,6 +73,15 @@ export async function startRun(opts: CommonOptions, request: RenderRequest): Pro
   const progress = shouldShowProgress(opts)
     ? new ProgressDisplay(process.stderr, styleFor(process.stderr))
     : undefined;
+  const result = await renderWith(request, progress);
+  await refuseNothingFound(result, request.path);
+  return result;
+}
+
+async function renderWith(
+  request: RenderRequest,
+  progress: ProgressDisplay | undefined,
+): Promise<RenderResult> {
   if (!progress) return render(request);
   try {
     return await render({
@@ -84,6 +95,27 @@ export async function startRun(opts: CommonOptions, request: RenderRequest): Pro
   } finally {
     progress.stop();
   }
+}
+
+/**
+ * A `--path` without a single Flux object (no Kustomization, source,
+ * HelmRelease, ...) is almost always the wrong folder: a usage error naming
+ * what was searched and, when the checkout has one, the likely `--path`.
+ * Never when reading the files failed (those failures are the answer).
+ */
+async function refuseNothingFound(result: RenderResult, given: string): Promise<void> {
+  if (result.scanned.fluxObjects > 0) return;
+  if (result.issues.some((i) => i.severity === "error")) return;
+  const { path: target, repoRoot, inGitCheckout } = result.options;
+  const files = result.scanned.files;
+  const searched = `${files} YAML file${files === 1 ? "" : "s"} under ${target}`;
+  const suggestions = await suggestFluxPaths(inGitCheckout ? repoRoot : process.cwd(), target);
+  const show = (p: string) => path.relative(process.cwd(), p) || ".";
+  const hint =
+    suggestions.length > 0
+      ? `did you mean ${suggestions.map((s) => `--path ${show(s)}`).join(" or ")}?`
+      : "point --path at the folder with the cluster's Flux Kustomizations (the one holding flux-system/gotk-sync.yaml, or the Kustomization that builds the apps)";
+  throw new UsageError(`--path ${given}: no Flux objects found (searched ${searched}); ${hint}`);
 }
 
 /** Print the failures among `entries` (and repository issues); return the exit code. */

@@ -26,6 +26,8 @@ export interface RunOptions {
   path: string;
   /** Root of the local checkout: the git root of `path`, else `path`. */
   repoRoot: string;
+  /** Whether `repoRoot` is a git checkout's root (else it is `path`: no git found). */
+  inGitCheckout: boolean;
   sources: SourceMapping[];
   strictSubstitute: boolean;
   skipInvalidKustomizationPaths: boolean;

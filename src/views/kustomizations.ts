@@ -12,7 +12,7 @@ export interface KustomizationInfo {
   entry: StoreEntry;
   name: string;
   namespace: string;
-  /** The built directory, relative to the working directory when inside it. */
+  /** The built directory, relative to the repository root when inside it (as flux-local). */
   path: string;
   objects: KubeObject[];
 }
@@ -28,10 +28,20 @@ function specPath(entry: StoreEntry): string {
   return p.replace(/^\.?\//, "") || ".";
 }
 
+/**
+ * Where listed paths are relative to: the repository root, as flux-local, so
+ * they do not depend on the folder the command runs in; outside a git checkout,
+ * the working directory.
+ */
+export function displayBase(result: RenderResult): string {
+  return result.options.inGitCheckout ? result.options.repoRoot : process.cwd();
+}
+
+/** The Kustomizations a selection matches, with their paths relative to `base`. */
 export function kustomizationInfos(
   result: RenderResult,
   selection: Selection,
-  cwd: string,
+  base: string = displayBase(result),
 ): KustomizationInfo[] {
   return selectEntries(result, "Kustomization", selection)
     .map((entry) => {
@@ -40,7 +50,7 @@ export function kustomizationInfos(
         entry,
         name: entry.ref.name,
         namespace: entry.ref.namespace,
-        path: artifact?.path ? displayPath(artifact.path, cwd) : specPath(entry),
+        path: artifact?.path ? displayPath(artifact.path, base) : specPath(entry),
         objects: artifact?.objects ?? [],
       };
     })

@@ -15,6 +15,8 @@ import {
   addCommonOptions,
   addHelmOptions,
   addSelectionOptions,
+  checkNameArgument,
+  checkNameNotFolder,
   helmRenderOptions,
   renderRequest,
   renderRequestWithHelm,
@@ -107,7 +109,7 @@ async function deliver(text: string, code: number, outputFile: string | undefine
 }
 
 function outputOf(result: RenderResult, selection: Selection, filter: OutputFilter): Rendered {
-  const infos = kustomizationInfos(result, selection, process.cwd());
+  const infos = kustomizationInfos(result, selection);
   const objects = infos.flatMap((i) => filterObjects(i.objects, filter));
   return { objects, entries: infos.map((i) => i.entry) };
 }
@@ -177,6 +179,7 @@ export function buildCommand(setExit: (code: number) => void): Command {
     }
     addOutputOptions(addSelectionOptions(addCommonOptions(cmd))).action(
       async (name: string | undefined, opts: BuildOptions) => {
+        checkNameArgument("build ks", "Kustomization", name);
         if (opts.outputFile) await checkOutputFile("--output-file", opts.outputFile);
         const request = renderRequest(opts);
         // Only what is needed to discover and build NAME.
@@ -188,6 +191,7 @@ export function buildCommand(setExit: (code: number) => void): Command {
         if (!name && opts.namespace === "flux-system") selection.allNamespaces = true;
         const { objects, entries } = outputOf(result, selection, opts);
         const missing = name !== undefined && entries.length === 0;
+        if (missing) checkNameNotFolder("build ks", "Kustomization", name);
         // A failed Kustomization may be what hides the one asked for: report it too.
         let code = finish(
           result,
@@ -223,6 +227,7 @@ export function buildCommand(setExit: (code: number) => void): Command {
     }
     addHelmOptions(addOutputOptions(addSelectionOptions(addCommonOptions(cmd)), true)).action(
       async (name: string | undefined, opts: HelmBuildOptions) => {
+        checkNameArgument("build hr", "HelmRelease", name);
         if (opts.outputFile) await checkOutputFile("--output-file", opts.outputFile);
         const selection = selectionOf(opts, name);
         const helm = {
@@ -233,8 +238,10 @@ export function buildCommand(setExit: (code: number) => void): Command {
         const { objects, entries } = helmOutputOf(result, selection, opts);
         // A Kustomization that failed may hide HelmReleases: report it too.
         let code = finish(result, [...failedKustomizations(result), ...entries]);
-        if (name && entries.length === 0)
+        if (name && entries.length === 0) {
+          checkNameNotFolder("build hr", "HelmRelease", name);
           code = Math.max(code, notFound("HelmRelease", name, selection));
+        }
         await deliver(serialize(objects, opts.output), code, opts.outputFile);
         setExit(code);
       },
@@ -303,7 +310,7 @@ export function buildCommand(setExit: (code: number) => void): Command {
     async (pathArg: string | undefined, opts: HelmBuildOptions) => {
       if (opts.outputFile) await checkOutputFile("--output-file", opts.outputFile);
       const result = await startRun(opts, renderRequestWithHelm(opts, pathArg));
-      const everything = { namespace: "", allNamespaces: true, labels: {} };
+      const everything = { namespace: "", allNamespaces: true, labels: [] };
       const objects = outputOf(result, everything, opts).objects;
       // What ResourceSets generate that no Kustomization builds (Flux objects among it
       // are reconciled, and what they build is in the Kustomizations' output).

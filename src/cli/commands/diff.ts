@@ -175,7 +175,7 @@ interface Plan {
 
 function planFor(mode: Mode, opts: DiffOptions, name: string | undefined): Plan {
   const selection = selectionOf(opts, name);
-  const everything: Selection = { namespace: "", allNamespaces: true, labels: {} };
+  const everything: Selection = { namespace: "", allNamespaces: true, labels: [] };
   if (mode === "ks") {
     const ks = { ...selection };
     // Without a name, every Kustomization of every namespace (as build ks).

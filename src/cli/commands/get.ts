@@ -13,6 +13,8 @@ import {
   countOciRepos,
   compare,
   countReleases,
+  displayBase,
+  displayPath,
   kustomizationInfos,
   ofKind,
   type KustomizationInfo,
@@ -26,6 +28,8 @@ import {
   addCommonOptions,
   addHelmOptions,
   addSelectionOptions,
+  checkNameArgument,
+  checkNameNotFolder,
   helmRenderOptions,
   renderRequest,
   selectionOf,
@@ -122,17 +126,17 @@ export function getCommand(setExit: (code: number) => void): Command {
       .option("--tree", "show what produced what, with dependsOn edges");
     if (alias === "ks") addExamples(cmd, GET_KS_EXAMPLES);
     addStatusOption(addSelectionOptions(addCommonOptions(cmd))).action(
-      (name: string | undefined, opts: GetOptions) =>
-        runListing(opts, setExit, (result) => {
-          const infos = inRun(
-            kustomizationInfos(result, selectionOf(opts, name), process.cwd()),
-            opts,
-          );
+      (name: string | undefined, opts: GetOptions) => {
+        checkNameArgument("get ks", "Kustomization", name);
+        return runListing(opts, setExit, (result) => {
+          const infos = inRun(kustomizationInfos(result, selectionOf(opts, name)), opts);
+          if (infos.length === 0) checkNameNotFolder("get ks", "Kustomization", name);
           const text = opts.tree
             ? formatTree(result, opts, name)
             : formatKustomizations(infos, opts);
           return { text, listed: infos.map((i) => i.entry) };
-        }),
+        });
+      },
     );
     get.addCommand(cmd, alias === "ks" ? {} : { hidden: true });
   }
@@ -144,11 +148,14 @@ export function getCommand(setExit: (code: number) => void): Command {
       .addOption(outputOption(["table", "wide", "yaml", "json", "name"]).default("table"));
     if (alias === "hr") addExamples(cmd, GET_HR_EXAMPLES);
     addStatusOption(addSelectionOptions(addCommonOptions(cmd))).action(
-      (name: string | undefined, opts: GetOptions) =>
-        runListing(opts, setExit, (result) => {
+      (name: string | undefined, opts: GetOptions) => {
+        checkNameArgument("get hr", "HelmRelease", name);
+        return runListing(opts, setExit, (result) => {
           const infos = helmReleaseInfos(result, selectionOf(opts, name));
+          if (infos.length === 0) checkNameNotFolder("get hr", "HelmRelease", name);
           return { text: formatHelmReleases(infos, opts), listed: infos.map((i) => i.entry) };
-        }),
+        });
+      },
     );
     get.addCommand(cmd, alias === "hr" ? {} : { hidden: true });
   }
@@ -194,7 +201,7 @@ export function getCommand(setExit: (code: number) => void): Command {
         opts,
         setExit,
         (result) => {
-          const infos = inRun(kustomizationInfos(result, selectionOf(opts), process.cwd()), opts);
+          const infos = inRun(kustomizationInfos(result, selectionOf(opts)), opts);
           return { text: formatCluster(result, infos, opts), listed: infos.map((i) => i.entry) };
         },
         request,
@@ -384,8 +391,9 @@ function formatAll(result: RenderResult, opts: GetOptions): { text: string; list
   return { text: parts.length ? parts.join("\n") : "no objects found in cluster\n", listed };
 }
 
-function clusterPath(opts: GetOptions): string {
-  return opts.path.replace(/\/+$/, "") || ".";
+/** The cluster's folder (--path), relative to the repository root (as flux-local). */
+function clusterPath(result: RenderResult): string {
+  return displayPath(result.options.path, displayBase(result));
 }
 
 function nameNamespace(objects: KubeObject[], fallback: string) {
@@ -403,7 +411,7 @@ function formatCluster(result: RenderResult, infos: KustomizationInfo[], opts: G
     const releases = helmReleaseInfos(result, {
       namespace: "",
       allNamespaces: true,
-      labels: {},
+      labels: [],
     }).filter((h) => infos.some((i) => i.entry.key === h.entry.origin.producer));
     const images = distinctImages(
       imagesUsed([
@@ -421,7 +429,7 @@ function formatCluster(result: RenderResult, infos: KustomizationInfo[], opts: G
     return images.length > 0 ? { images } : {};
   };
   if (opts.output !== "yaml" && opts.output !== "json") {
-    const row = [clusterPath(opts), String(infos.length)];
+    const row = [clusterPath(result), String(infos.length)];
     if (!showStatus(opts)) return formatTable(["PATH", "KUSTOMIZATIONS"], [row]);
     // The cluster is ready when every Kustomization is; STATUS counts the others.
     const count = (phase: string) => infos.filter((i) => i.entry.status.phase === phase).length;
@@ -438,7 +446,7 @@ function formatCluster(result: RenderResult, infos: KustomizationInfo[], opts: G
       [[...row, notReady === 0 ? "True" : "False", status]],
     );
   }
-  const hrInfos = helmReleaseInfos(result, { namespace: "", allNamespaces: true, labels: {} });
+  const hrInfos = helmReleaseInfos(result, { namespace: "", allNamespaces: true, labels: [] });
   const kustomizations = infos.map((info) => {
     const ns = info.namespace;
     const releases = hrInfos.filter((h) => h.entry.origin.producer === info.entry.key);
@@ -484,6 +492,6 @@ function formatCluster(result: RenderResult, infos: KustomizationInfo[], opts: G
       ...imagesOf(info.objects),
     };
   });
-  const data = { clusters: [{ path: clusterPath(opts), kustomizations }] };
+  const data = { clusters: [{ path: clusterPath(result), kustomizations }] };
   return opts.output === "yaml" ? `---\n${toYaml(data)}` : toJson(data);
 }

@@ -80,7 +80,11 @@ const CLUSTER_SCOPED = new Set([
 
 function member(obj: ObjectDoc, t: Transform): Member {
   const namespace = CLUSTER_SCOPED.has(obj.kind) ? "" : (t.namespace ?? obj.namespace ?? "");
-  const name = `${t.prefix}${obj.name}${t.suffix}`;
+  // kustomize's `namespace:` renames a v1 Namespace to it (prefix and suffix left
+  // out): home-ops repositories put one placeholder Namespace (`_`) in a shared
+  // component and let each folder's `namespace:` name it.
+  const renamed = obj.kind === "Namespace" && obj.apiVersion === "v1" && t.namespace;
+  const name = renamed ? t.namespace : `${t.prefix}${obj.name}${t.suffix}`;
   return {
     obj,
     identity: `${apiGroup(obj.apiVersion)}/${obj.kind}/${namespace}/${name}`,

@@ -38,6 +38,28 @@ describe("checkDuplicates", () => {
     ]);
   });
 
+  it("names a placeholder Namespace after each folder's namespace, as kustomize does", () => {
+    const component =
+      "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nresources: [namespace.yaml]\n";
+    const folder = (ns: string) =>
+      `namespace: ${ns}\ncomponents: [../../components/common]\nresources: [cm.yaml]\n`;
+    const files: Record<string, string> = {
+      "gotk.yaml": GOTK + fluxKs("cluster-apps", { path: "./kubernetes/apps" }),
+      "kubernetes/components/common/kustomization.yaml": component,
+      "kubernetes/components/common/namespace.yaml": object("Namespace", "v1", "_"),
+    };
+    for (const ns of ["default", "media", "network", "observability"]) {
+      files[`kubernetes/apps/${ns}/kustomization.yaml`] = folder(ns);
+      files[`kubernetes/apps/${ns}/cm.yaml`] = cm("settings");
+    }
+    expect(check(files)).toEqual([]);
+    // Two folders with one namespace do hold that Namespace twice.
+    files["kubernetes/apps/media/kustomization.yaml"] = folder("default");
+    expect(check(files)).toEqual([
+      "/repo/gotk.yaml:10 the build of Kustomization flux-system/cluster-apps (kubernetes/apps) would hold 2 objects twice, which kustomize refuses: ConfigMap default/settings (kubernetes/apps/default/cm.yaml:2 and kubernetes/apps/media/cm.yaml:2); Namespace default (kubernetes/components/common/namespace.yaml:2, included twice)",
+    ]);
+  });
+
   it("does not compare objects of different clusters, only of one build", () => {
     expect(
       check({

@@ -137,6 +137,7 @@ export function finish(
     reportToGitHub(
       failures,
       `flux-local: ${failures.length} failure${failures.length === 1 ? "" : "s"}`,
+      annotationRoot(result),
     );
   }
   return failures.length > 0 ? EXIT_FAILED : EXIT_OK;
@@ -162,6 +163,19 @@ export async function runListing(
 }
 
 /**
+ * What annotation paths are relative to: `GITHUB_WORKSPACE`, else the root of
+ * the git checkout (GitHub wants repository-relative paths, whatever `--path`
+ * or the working directory).
+ */
+export function annotationRoot(
+  result: RenderResult,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): string | undefined {
+  if (env.GITHUB_WORKSPACE) return env.GITHUB_WORKSPACE;
+  return result.options.inGitCheckout ? result.options.repoRoot : undefined;
+}
+
+/**
  * Under GitHub Actions: an `::error` annotation per failure (on stderr, which
  * the runner reads as well; stdout may carry YAML) at the file and line the
  * object was defined in, and a Markdown table appended to $GITHUB_STEP_SUMMARY.
@@ -169,11 +183,12 @@ export async function runListing(
 export function reportToGitHub(
   failures: readonly Failure[],
   heading: string,
+  root: string | undefined,
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): void {
   if (!isGitHubActions(env)) return;
   const cwd = process.cwd();
-  const toPath = (file: string) => workspacePath(file, cwd, env.GITHUB_WORKSPACE);
+  const toPath = (file: string) => workspacePath(file, cwd, root);
   for (const f of failures) {
     process.stderr.write(`${formatAnnotation(failureAnnotation(f, toPath))}\n`);
   }

@@ -25,6 +25,8 @@ export interface Produced {
   defaultNamespace: string;
   /** The file each object came from, in the same order, where known. */
   files?: ReadonlyArray<string | undefined>;
+  /** The line in that file each object starts on, where known. */
+  lines?: ReadonlyArray<number | undefined>;
 }
 
 /** What a body returns: a status, and on success its artifact and produced objects. */

@@ -35,12 +35,14 @@ export function publishProduced(
     objects: readonly KubeObject[];
     defaultNamespace: string;
     files?: ReadonlyArray<string | undefined>;
+    lines?: ReadonlyArray<number | undefined>;
   },
 ): void {
   produced.objects.forEach((obj, index) => {
     const ref = producedRef(obj, produced.defaultNamespace);
     if (!ref) return;
     const file = produced.files?.[index];
-    store.put(ref, obj, { producer, ...(file ? { file } : {}) });
+    const line = file ? produced.lines?.[index] : undefined;
+    store.put(ref, obj, { producer, ...(file ? { file } : {}), ...(line ? { line } : {}) });
   });
 }

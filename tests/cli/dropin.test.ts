@@ -3,6 +3,7 @@
  * --path or a folder given as a name says what was meant, paths do not depend
  * on the folder the command runs in, and -l reads kubectl's selectors.
  */
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { runCli } from "../support/cli.js";
@@ -166,5 +167,49 @@ describe("-l, kubectl's label selectors", () => {
     expect(out.stderr).toContain(
       'label selector "replicas>1": the < and > operators are not supported',
     );
+  });
+});
+
+describe("where objects outside --path were defined", () => {
+  const makeRepo = useTempRepos();
+
+  it("has a line in JSON results and repository-relative GitHub annotations", async () => {
+    const broken = ks("broken", "./kubernetes/apps/default/echo/app").replace(
+      "spec:\n",
+      "spec:\n  dependsOn:\n    - name: missing\n",
+    );
+    const apps = `# apps of the default namespace\n${homeOps["kubernetes/apps/default/ks.yaml"]}---\n${broken}`;
+    const repo = await makeRepo({ ...homeOps, "kubernetes/apps/default/ks.yaml": apps });
+    // Each document starts with its apiVersion, three lines above its name.
+    const lineOf = (name: string) => apps.split("\n").indexOf(`  name: ${name}`) - 2;
+    const json = path.join(repo.root, "results.json");
+    const out = await runCli(
+      ["test", "--path", path.join(repo.root, "kubernetes/flux/cluster"), "--json", json],
+      {
+        cwd: path.join(repo.root, "docs"),
+        env: { GITHUB_ACTIONS: "true", GITHUB_WORKSPACE: "", GITHUB_STEP_SUMMARY: "" },
+      },
+    );
+    expect(out.exitCode).toBe(1);
+    expect(out.stderr).toContain(
+      `::error file=kubernetes/apps/default/ks.yaml,line=${lineOf("broken")},title=Kustomization flux-system/broken%3A DependencyNotFound::`,
+    );
+    const report = JSON.parse(await readFile(json, "utf8")) as {
+      objects: Array<{ kind: string; name: string; file?: string; line?: number }>;
+    };
+    const where = Object.fromEntries(
+      report.objects
+        .filter((o) => o.kind === "Kustomization")
+        .map((o) => [o.name, [o.file, o.line]]),
+    );
+    // Files outside the working directory are absolute in the JSON report.
+    const apps_ = path.join(repo.root, "kubernetes/apps/default/ks.yaml");
+    expect(where).toEqual({
+      "cluster-apps": [path.join(repo.root, "kubernetes/flux/cluster/ks.yaml"), 1],
+      echo: [apps_, 2],
+      db: [apps_, lineOf("db")],
+      cache: [apps_, lineOf("cache")],
+      broken: [apps_, lineOf("broken")],
+    });
   });
 });

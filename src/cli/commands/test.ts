@@ -33,7 +33,7 @@ import {
   type HelmOptions,
   type SelectionOptions,
 } from "../options.js";
-import { EXIT_FAILED, EXIT_OK, reportToGitHub, startRun } from "../run.js";
+import { annotationRoot, EXIT_FAILED, EXIT_OK, reportToGitHub, startRun } from "../run.js";
 import { printable, printableLines, redactUrls } from "../../util/printable.js";
 import { addExamples } from "../help.js";
 
@@ -260,11 +260,12 @@ export function testCommand(setExit: (code: number) => void): Command {
         const report = toJsonReport(result, run, { cwd, startedAt });
         await writeReport("--json", opts.json, formatJsonReport(report));
       }
-      reportToGitHub(asFailures(run), `flux-local test: ${summaryLine(run)}`);
+      const root = annotationRoot(result);
+      reportToGitHub(asFailures(run), `flux-local test: ${summaryLine(run)}`, root);
       if (isGitHubActions()) {
         for (const w of run.warnings) {
           const file = w.file
-            ? workspacePath(w.file, cwd, process.env.GITHUB_WORKSPACE)
+            ? workspacePath(w.file, cwd, root)
             : undefined;
           const annotation = formatAnnotation({
             level: "warning",

@@ -14,6 +14,7 @@ import {
 } from "../../flux/objects.js";
 import type { Kustomization } from "../../flux/schema.js";
 import { IgnoreRulesCache } from "../../discovery/scan.js";
+import { LineFinder } from "../../discovery/lines.js";
 import { kustomizeBuild } from "../../render/kustomize/build.js";
 import { isInside } from "../../flux/paths.js";
 import { withPart, type RenderInputs } from "../../render/inputs.js";
@@ -36,6 +37,7 @@ export class KustomizationController implements Reconciler<"Kustomization"> {
 
   // One run reads each folder's ignore files once, whatever number of builds.
   private readonly ignoreRules = new IgnoreRulesCache();
+  private readonly lines = new LineFinder();
 
   constructor(private readonly ctx: RunContext) {}
 
@@ -115,6 +117,7 @@ export class KustomizationController implements Reconciler<"Kustomization"> {
     if (superseded) return superseded;
     let objects: KubeObject[];
     let files: Array<string | undefined>;
+    let lines: Array<number | undefined>;
     let inputs: RenderInputs | undefined;
     try {
       const ignore = await this.ignoreRules.at(source.path, dir);
@@ -138,7 +141,15 @@ export class KustomizationController implements Reconciler<"Kustomization"> {
       );
       objects = built.map((b) => b.object);
       // Files of a generated artifact are named by where they were copied from.
-      files = built.map((b) => (b.file ? originalFile(source, b.file) : b.file));
+      files = built.map((b) =>
+        this.checkoutFile(source.path, b.file ? originalFile(source, b.file) : b.file),
+      );
+      lines = await Promise.all(
+        built.map((b, i) => {
+          const file = files[i];
+          return file && path.isAbsolute(file) ? this.lines.lineOf(file, b.object) : undefined;
+        }),
+      );
     } catch (err) {
       if (err instanceof InputError || err instanceof RenderError) {
         return { phase: "Failed", reason: "BuildFailed", message: err.message };
@@ -191,8 +202,21 @@ export class KustomizationController implements Reconciler<"Kustomization"> {
       message: notes.join("; "),
       ...(warnings.length > 0 ? { warnings } : {}),
       artifact: { type: "render", objects, path: dir, ...(inputs ? { inputs } : {}) },
-      produced: { objects, defaultNamespace: spec.targetNamespace ?? namespace, files },
+      produced: { objects, defaultNamespace: spec.targetNamespace ?? namespace, files, lines },
     };
+  }
+
+  /**
+   * Where a built object's file is, for its origin: absolute when it is in
+   * this checkout (its line can then be found, and every view shows it
+   * relative to where it runs or to the repository root); otherwise relative
+   * to its source's root, as kustomize reported it (a cached artifact's
+   * folder means nothing to the user).
+   */
+  private checkoutFile(sourceRoot: string, file: string | undefined): string | undefined {
+    if (file === undefined) return undefined;
+    const abs = path.resolve(sourceRoot, file);
+    return isInside(this.ctx.options.repoRoot, abs) ? abs : file;
   }
 
   private async resolveSource(

@@ -264,9 +264,7 @@ export function testCommand(setExit: (code: number) => void): Command {
       reportToGitHub(asFailures(run), `flux-local test: ${summaryLine(run)}`, root);
       if (isGitHubActions()) {
         for (const w of run.warnings) {
-          const file = w.file
-            ? workspacePath(w.file, cwd, root)
-            : undefined;
+          const file = w.file ? workspacePath(w.file, cwd, root) : undefined;
           const annotation = formatAnnotation({
             level: "warning",
             message: w.message,

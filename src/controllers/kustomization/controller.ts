@@ -145,7 +145,7 @@ export class KustomizationController implements Reconciler<"Kustomization"> {
         this.checkoutFile(source.path, b.file ? originalFile(source, b.file) : b.file),
       );
       lines = await Promise.all(
-        built.map((b, i) => {
+        built.map(async (b, i) => {
           const file = files[i];
           return file && path.isAbsolute(file) ? this.lines.lineOf(file, b.object) : undefined;
         }),

@@ -24,7 +24,7 @@
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parseAllDocuments } from "yaml";
-import { boundMessage, dumpYamlStream } from "../../discovery/yaml.js";
+import { boundMessage, dumpYamlStream, parseYamlDocuments } from "../../discovery/yaml.js";
 import { limits } from "../../util/limits.js";
 import type { KubeObject, ObjectRef } from "../../flux/objects.js";
 import {
@@ -432,16 +432,14 @@ async function readInputsFile(mapping: InputsMapping): Promise<InputSet[]> {
   return value as InputSet[];
 }
 
+/** flux-operator's output, read with the same bounds as the repository's files. */
 function readObjects(stream: string): KubeObject[] {
-  const out: KubeObject[] = [];
-  for (const doc of parseAllDocuments(stream)) {
-    if (doc.errors.length > 0) {
-      throw new FluxLocalError(
-        `flux-operator printed YAML that does not parse: ${doc.errors[0]?.message ?? ""}`,
-      );
-    }
-    const value: unknown = doc.toJS();
-    if (value && typeof value === "object" && !Array.isArray(value)) out.push(value as KubeObject);
+  const { documents, errors } = parseYamlDocuments(stream);
+  const [first] = errors;
+  if (first) {
+    throw new FluxLocalError(
+      `flux-operator printed YAML that does not parse (line ${first.line}): ${first.message}`,
+    );
   }
-  return out;
+  return documents.map((d) => d.object);
 }

@@ -14,6 +14,7 @@ export {
 } from "./store/store.js";
 export type { Status, Phase, Reason } from "./store/status.js";
 export type { KubeObject, ObjectRef, Origin } from "./flux/objects.js";
+export type { WantedObject } from "./controllers/context.js";
 export {
   collectFailures,
   formatFailures,

@@ -20,7 +20,8 @@ import {
   InputProviderController,
   ResourceSetController,
 } from "./controllers/resourceset/controller.js";
-import type { RunContext, RunOptions, SourceMapping } from "./controllers/context.js";
+import { isWanted } from "./controllers/context.js";
+import type { RunContext, RunOptions, SourceMapping, WantedObject } from "./controllers/context.js";
 import { scanFile, scanManifests, type ScannedObject } from "./discovery/scan.js";
 import { planSeed, type Issue } from "./discovery/seed.js";
 import { expressionProblems } from "./flux/cel.js";
@@ -54,11 +55,11 @@ export interface RenderRequest {
   /** Hash every cached file on use, not only those whose size or time changed. */
   verifyCache?: boolean;
   /**
-   * Build only this Kustomization and what it needs (`build ks NAME`): the
-   * Kustomizations that produce it, its dependencies, whatever produces what
-   * it waits for; the others are skipped.
+   * Build only this object and what it needs (`build ks|hr NAME`, `get
+   * ks|hr NAME`): the Kustomizations that produce it, its dependencies,
+   * whatever produces what it waits for; the other Kustomizations are skipped.
    */
-  wanted?: { name: string; namespace?: string };
+  wanted?: WantedObject;
   /** Neither read nor write the render cache (`--no-cache`). */
   noCache?: boolean;
   /** Plain Secret manifests with source credentials. */
@@ -165,15 +166,13 @@ export async function render(request: RenderRequest): Promise<RenderResult> {
   };
   const wanted = request.wanted;
   if (wanted) {
+    // Without helm rendering a HelmRelease is done once it is found.
+    const found = wanted.kind === "HelmRelease" && !request.helm;
     manager.wantedDone = () =>
       store
-        .list("Kustomization")
-        .some(
-          (e) =>
-            e.ref.name === wanted.name &&
-            (wanted.namespace === undefined || e.ref.namespace === wanted.namespace) &&
-            isTerminal(e.status.phase),
-        );
+        .list(wanted.kind)
+        .some((e) => isWanted(wanted, e.ref) && (found || isTerminal(e.status.phase)));
+    manager.wantedHint = (key) => key.split("/").at(-1) === wanted.name;
   }
   const kustomization = new KustomizationController(ctx);
   manager.register(harness(ctx, new SourceController(ctx)));

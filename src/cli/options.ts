@@ -4,7 +4,7 @@
  */
 import { Option, type Command } from "commander";
 import { statSync } from "node:fs";
-import type { SourceMapping } from "../controllers/context.js";
+import type { SourceMapping, WantedObject } from "../controllers/context.js";
 import type { HelmRenderOptions } from "../controllers/helmrelease/options.js";
 import type { RenderRequest } from "../run.js";
 import {
@@ -275,6 +275,19 @@ export function selectionOf(opts: SelectionOptions, name?: string): Selection {
     allNamespaces: opts.allNamespaces === true || opts.all === true,
     labels,
   };
+}
+
+/**
+ * The one object a command names: the run builds only the Kustomizations
+ * needed to discover and build it (in its namespace, or any with `-A`).
+ */
+export function wantedObject(
+  kind: WantedObject["kind"],
+  name: string,
+  opts: SelectionOptions,
+): WantedObject {
+  const { allNamespaces, namespace } = selectionOf(opts, name);
+  return { kind, name, ...(allNamespaces ? {} : { namespace }) };
 }
 
 /** flux-local's helm flags (`build hr`, `build all --enable-helm`, `test --enable-helm`). */

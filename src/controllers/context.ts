@@ -2,6 +2,7 @@
  * What every controller of one run shares: the store, the manager, the options
  * and where the local checkout is.
  */
+import type { ObjectRef } from "../flux/objects.js";
 import type { SourceArtifact, Store, StoreEntry } from "../store/store.js";
 import type { Status } from "../store/status.js";
 import type { ArtifactContext } from "../artifacts/context.js";
@@ -56,6 +57,23 @@ export interface RunOptions {
   renderMemo?: RenderMemo;
 }
 
+/** The one object a run was asked for (see RunContext.wanted). */
+export interface WantedObject {
+  kind: "Kustomization" | "HelmRelease";
+  name: string;
+  /** Absent: any namespace (`-A`). */
+  namespace?: string;
+}
+
+/** Is `ref` the object asked for? */
+export function isWanted(wanted: WantedObject, ref: ObjectRef): boolean {
+  return (
+    ref.kind === wanted.kind &&
+    ref.name === wanted.name &&
+    (wanted.namespace === undefined || ref.namespace === wanted.namespace)
+  );
+}
+
 export interface RunContext {
   store: Store;
   manager: Manager;
@@ -79,10 +97,11 @@ export interface RunContext {
    */
   generatedArtifacts: Map<string, SourceArtifact | Status>;
   /**
-   * `build ks NAME`: only this Kustomization and what it needs are built
-   * (the others are held, and skipped if nothing needs them).
+   * `build ks NAME`, `build hr NAME`, `get ks NAME`, `get hr NAME`: only this
+   * object and what is needed to discover and build it are built (the other
+   * Kustomizations are held, and skipped if nothing needs them).
    */
-  wanted?: { name: string; namespace?: string };
+  wanted?: WantedObject;
   /** Cached kustomize output by build key (absent with --no-cache). */
   kustomizeCache?: RenderStore;
   /** Cached helm template output by render key (absent with --no-cache). */

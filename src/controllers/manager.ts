@@ -59,6 +59,11 @@ export class Manager {
    * is, a run that can make no other progress releases every held reconcile.
    */
   wantedDone: (() => boolean) | undefined;
+  /**
+   * Held reconciles more likely to produce what was asked for (an app's
+   * Kustomization is usually named like its HelmRelease): released first.
+   */
+  wantedHint: ((key: string) => boolean) | undefined;
   private running = 0;
   private idleResolvers: Array<() => void> = [];
   private checkScheduled = false;
@@ -254,8 +259,22 @@ export class Manager {
     // 0. Held reconciles may produce what the waits (or the object asked for)
     // need: release them all before deciding anything is missing.
     const holds = all.filter((w) => w.kind === "hold");
-    if (holds.length > 0 && (waits.length > 0 || !(this.wantedDone?.() ?? true))) {
+    if (holds.length > 0 && waits.length > 0) {
       for (const w of holds) w.resolve(true);
+      return;
+    }
+    // What was asked for is not found yet: any held reconcile may produce it.
+    // The likely ones first, else a few at a time by key, so the search stops
+    // as soon as it turns up.
+    if (holds.length > 0 && !(this.wantedDone?.() ?? true)) {
+      const likely = holds.filter((w) => this.wantedHint?.(w.target));
+      const next =
+        likely.length > 0
+          ? likely
+          : holds
+              .sort((a, b) => (a.target < b.target ? -1 : a.target > b.target ? 1 : 0))
+              .slice(0, Math.max(1, this.queue.concurrency));
+      for (const w of next) w.resolve(true);
       return;
     }
     // Quiet waits next: what they go on to produce may end other waits.

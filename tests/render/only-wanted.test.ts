@@ -1,5 +1,5 @@
 /**
- * `build ks NAME` builds only what NAME needs: the Kustomizations that
+ * `build ks NAME` (and `build hr NAME`, `get ks|hr NAME`) builds only what NAME needs: the Kustomizations that
  * produce it, its dependencies, and — when it waits for an object nobody
  * needed yet — whatever may produce that. The output is a full run's.
  * Counted with one kustomize process per build (FLUX_LOCAL_KUSTOMIZE_WORKER=0).
@@ -39,6 +39,18 @@ describe("build ks NAME: only what NAME needs", () => {
     "apps/one/cm.yaml": configMap("one", { a: "1" }),
     "apps/two/cm.yaml": configMap("two", { a: "2" }),
     "apps/three/cm.yaml": configMap("three", { a: "3" }),
+    "apps/three/release.yaml": [
+      "apiVersion: helm.toolkit.fluxcd.io/v2",
+      "kind: HelmRelease",
+      "metadata: { name: podinfo, namespace: flux-system }",
+      "spec:",
+      "  interval: 1h",
+      "  chart:",
+      "    spec:",
+      "      chart: podinfo",
+      "      sourceRef: { kind: HelmRepository, name: charts }",
+      "",
+    ].join("\n"),
     "apps/vars/cm.yaml": configMap("settings", { greeting: "hi" }, "flux-system"),
     "apps/four/cm.yaml": configMap("four", { text: "${greeting}" }),
   };
@@ -55,7 +67,8 @@ describe("build ks NAME: only what NAME needs", () => {
       );
       const artifact = (name: string) =>
         stringify(result.store.get(`Kustomization/flux-system/${name}`)?.artifact);
-      return { builds: built.length, status, artifact };
+      const hasRelease = (name: string) => result.store.has(`HelmRelease/flux-system/${name}`);
+      return { builds: built.length, status, artifact, hasRelease };
     } finally {
       stop();
     }
@@ -68,7 +81,7 @@ describe("build ks NAME: only what NAME needs", () => {
     const two = await run({
       path: "clusters/prod",
       cwd: repo.root,
-      wanted: { name: "two", namespace: "flux-system" },
+      wanted: { kind: "Kustomization", name: "two", namespace: "flux-system" },
     });
     expect(two.builds).toBe(4); // flux-system, apps, one, two
     expect(two.status).toEqual({
@@ -89,7 +102,7 @@ describe("build ks NAME: only what NAME needs", () => {
     const four = await run({
       path: "clusters/prod",
       cwd: repo.root,
-      wanted: { name: "four", namespace: "flux-system" },
+      wanted: { kind: "Kustomization", name: "four", namespace: "flux-system" },
     });
     expect(four.status.four).toBe("Ready");
     expect(four.status.vars).toBe("Ready");
@@ -102,8 +115,34 @@ describe("build ks NAME: only what NAME needs", () => {
     const none = await run({
       path: "clusters/prod",
       cwd: repo.root,
-      wanted: { name: "nope", namespace: "flux-system" },
+      wanted: { kind: "Kustomization", name: "nope", namespace: "flux-system" },
     });
     expect(none.builds).toBe(7);
+  });
+
+  it("looks for a HelmRelease NAME first in the Kustomization of the same name", async () => {
+    const repo = await makeRepo({
+      ...files,
+      "apps/three/release.yaml": files["apps/three/release.yaml"].replace("podinfo", "three"),
+    });
+    const three = await run({
+      path: "clusters/prod",
+      cwd: repo.root,
+      wanted: { kind: "HelmRelease", name: "three", namespace: "flux-system" },
+    });
+    expect(three.builds).toBe(3); // flux-system, apps, three
+    expect(three.status).toMatchObject({ three: "Ready", one: "Skipped", four: "Skipped" });
+    expect(three.hasRelease("three")).toBe(true);
+  });
+
+  it("finds a HelmRelease NAME in a Kustomization of another name", async () => {
+    const repo = await makeRepo(files);
+    const podinfo = await run({
+      path: "clusters/prod",
+      cwd: repo.root,
+      wanted: { kind: "HelmRelease", name: "podinfo", namespace: "flux-system" },
+    });
+    expect(podinfo.status).toMatchObject({ "flux-system": "Ready", apps: "Ready", three: "Ready" });
+    expect(podinfo.hasRelease("podinfo")).toBe(true);
   });
 });

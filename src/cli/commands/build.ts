@@ -21,6 +21,7 @@ import {
   renderRequest,
   renderRequestWithHelm,
   selectionOf,
+  wantedObject,
   type CommonOptions,
   type HelmOptions,
   type SelectionOptions,
@@ -183,8 +184,7 @@ export function buildCommand(setExit: (code: number) => void): Command {
         if (opts.outputFile) await checkOutputFile("--output-file", opts.outputFile);
         const request = renderRequest(opts);
         // Only what is needed to discover and build NAME.
-        if (name)
-          request.wanted = { name, ...(opts.allNamespaces ? {} : { namespace: opts.namespace }) };
+        if (name) request.wanted = wantedObject("Kustomization", name, opts);
         const result = await startRun(opts, request);
         // Without a name, every Kustomization of every namespace (as flux-local did).
         const selection = selectionOf(opts, name);
@@ -234,7 +234,12 @@ export function buildCommand(setExit: (code: number) => void): Command {
           ...helmRenderOptions(opts),
           select: (e: StoreEntry) => matches(e, selection),
         };
-        const result = await startRun(opts, { ...renderRequest(opts), helm });
+        const result = await startRun(opts, {
+          ...renderRequest(opts),
+          helm,
+          // Only the Kustomizations needed to discover NAME are built.
+          ...(name ? { wanted: wantedObject("HelmRelease", name, opts) } : {}),
+        });
         const { objects, entries } = helmOutputOf(result, selection, opts);
         // A Kustomization that failed may hide HelmReleases: report it too.
         let code = finish(result, [...failedKustomizations(result), ...entries]);

@@ -33,6 +33,7 @@ import {
   helmRenderOptions,
   renderRequest,
   selectionOf,
+  wantedObject,
   type CommonOptions,
   type HelmOptions,
   type SelectionOptions,
@@ -128,14 +129,23 @@ export function getCommand(setExit: (code: number) => void): Command {
     addStatusOption(addSelectionOptions(addCommonOptions(cmd))).action(
       (name: string | undefined, opts: GetOptions) => {
         checkNameArgument("get ks", "Kustomization", name);
-        return runListing(opts, setExit, (result) => {
-          const infos = inRun(kustomizationInfos(result, selectionOf(opts, name)), opts);
-          if (infos.length === 0) checkNameNotFolder("get ks", "Kustomization", name);
-          const text = opts.tree
-            ? formatTree(result, opts, name)
-            : formatKustomizations(infos, opts);
-          return { text, listed: infos.map((i) => i.entry) };
-        });
+        const request = renderRequest(opts);
+        // Listing one needs only the Kustomizations that discover it (its
+        // tree needs everything below it).
+        if (name && !opts.tree) request.wanted = wantedObject("Kustomization", name, opts);
+        return runListing(
+          opts,
+          setExit,
+          (result) => {
+            const infos = inRun(kustomizationInfos(result, selectionOf(opts, name)), opts);
+            if (infos.length === 0) checkNameNotFolder("get ks", "Kustomization", name);
+            const text = opts.tree
+              ? formatTree(result, opts, name)
+              : formatKustomizations(infos, opts);
+            return { text, listed: infos.map((i) => i.entry) };
+          },
+          request,
+        );
       },
     );
     get.addCommand(cmd, alias === "ks" ? {} : { hidden: true });
@@ -150,11 +160,18 @@ export function getCommand(setExit: (code: number) => void): Command {
     addStatusOption(addSelectionOptions(addCommonOptions(cmd))).action(
       (name: string | undefined, opts: GetOptions) => {
         checkNameArgument("get hr", "HelmRelease", name);
-        return runListing(opts, setExit, (result) => {
-          const infos = helmReleaseInfos(result, selectionOf(opts, name));
-          if (infos.length === 0) checkNameNotFolder("get hr", "HelmRelease", name);
-          return { text: formatHelmReleases(infos, opts), listed: infos.map((i) => i.entry) };
-        });
+        const request = renderRequest(opts);
+        if (name) request.wanted = wantedObject("HelmRelease", name, opts);
+        return runListing(
+          opts,
+          setExit,
+          (result) => {
+            const infos = helmReleaseInfos(result, selectionOf(opts, name));
+            if (infos.length === 0) checkNameNotFolder("get hr", "HelmRelease", name);
+            return { text: formatHelmReleases(infos, opts), listed: infos.map((i) => i.entry) };
+          },
+          request,
+        );
       },
     );
     get.addCommand(cmd, alias === "hr" ? {} : { hidden: true });

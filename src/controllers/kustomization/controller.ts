@@ -22,7 +22,7 @@ import { wipeSecrets } from "../../render/secrets.js";
 import { substituteObjects, unsetVariables } from "../../render/substitute/postbuild.js";
 import type { SourceArtifact, StoreEntry } from "../../store/store.js";
 import { InputError, RenderError } from "../../util/errors.js";
-import { inSources, startWork, SUPERSEDED, type RunContext } from "../context.js";
+import { inSources, isWanted, startWork, SUPERSEDED, type RunContext } from "../context.js";
 import { awaitDependencies, awaitSourceArtifact } from "../dependencies.js";
 import type { Outcome, Reconciler } from "../harness.js";
 
@@ -44,13 +44,7 @@ export class KustomizationController implements Reconciler<"Kustomization"> {
   async reconcile(ks: Kustomization, entry: StoreEntry, generation: number): Promise<Outcome> {
     const { spec } = ks;
     const wanted = this.ctx.wanted;
-    if (
-      wanted &&
-      !(
-        entry.ref.name === wanted.name &&
-        (wanted.namespace === undefined || entry.ref.namespace === wanted.namespace)
-      )
-    ) {
+    if (wanted && !isWanted(wanted, entry.ref)) {
       // Built only if the one asked for needs it (or may be produced by it).
       const needed = await this.ctx.manager.hold(entry.key);
       if (entry.generation !== generation) return SUPERSEDED;
@@ -58,7 +52,7 @@ export class KustomizationController implements Reconciler<"Kustomization"> {
         return {
           phase: "Skipped",
           reason: "Skipped",
-          message: `not needed for Kustomization ${wanted.namespace ? `${wanted.namespace}/` : ""}${wanted.name}`,
+          message: `not needed for ${wanted.kind} ${wanted.namespace ? `${wanted.namespace}/` : ""}${wanted.name}`,
         };
       }
     }

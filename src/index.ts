@@ -14,7 +14,6 @@ export {
 } from "./store/store.js";
 export type { Status, Phase, Reason } from "./store/status.js";
 export type { KubeObject, ObjectRef, Origin } from "./flux/objects.js";
-export type { WantedObject } from "./controllers/context.js";
 export {
   collectFailures,
   formatFailures,

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Entry point of the `flux-local` command: the compiled CLI in dist/.
-import { main } from "../dist/cli/main.js";
+// Entry point of the `flux-local` command: the compiled CLI in dist/. A run the
+// run cache holds is replayed before the rest of the program is loaded.
+import { runCommandLine } from "../dist/cli/entry.js";
 
-process.exitCode = await main(process.argv.slice(2));
+process.exitCode = await runCommandLine(process.argv.slice(2));

@@ -2,6 +2,7 @@
  * Options shared by the commands, named as in flux-local so existing scripts
  * keep working.
  */
+import { parseSize } from "./run-cache/bound.js";
 import { Option, type Command } from "commander";
 import { statSync } from "node:fs";
 import type { SourceMapping, WantedObject } from "../controllers/context.js";
@@ -37,6 +38,7 @@ export interface CommonOptions {
   logFormat?: "json" | "pretty";
   toolTimeout?: string;
   toolMemory?: string;
+  cacheMaxSize?: string;
 }
 
 export interface SelectionOptions {
@@ -105,7 +107,11 @@ export function addCommonOptions(cmd: Command): Command {
     )
     .option(
       "--no-cache",
-      "neither read nor write the render cache (kustomize output by every input of a build)",
+      "neither read nor write the run and render caches (sources keep their cache)",
+    )
+    .option(
+      "--cache-max-size <size>",
+      "after the run, remove the least recently used cache entries until the cache fits (default 1G, or $FLUX_LOCAL_CACHE_MAX_SIZE; 0: never)",
     )
     .option("-v, --verbose", "log each external command and its duration")
     .option("-q, --quiet", "no live progress display on a terminal")
@@ -245,6 +251,8 @@ export function renderRequest(opts: CommonOptions, pathOverride?: string): Rende
     throw new UsageError(`--concurrency ${opts.concurrency}: expected a positive whole number`);
   }
   applyToolLimits(opts);
+  // Applied after the run (src/cli/entry.ts); a bad value is a usage error before it.
+  if (opts.cacheMaxSize !== undefined) parseSize(opts.cacheMaxSize, "--cache-max-size");
   return {
     path: pathOverride ?? opts.path,
     sources: parseSources(opts.sources),

@@ -30,6 +30,7 @@ import { emit } from "./format/output.js";
 import { kustomizeBuildFlagNotes, renderRequest, type CommonOptions } from "./options.js";
 import { UsageError } from "../util/errors.js";
 import { ProgressDisplay, shouldShowProgress } from "./progress.js";
+import { notReplayable, runRecorder } from "../util/run-record.js";
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
@@ -71,7 +72,10 @@ export async function startRun(opts: CommonOptions, request: RenderRequest): Pro
 
   // A live display on a terminal while the run works; erased before anything is printed.
   const progress = shouldShowProgress(opts)
-    ? new ProgressDisplay(process.stderr, styleFor(process.stderr))
+    ? new ProgressDisplay(
+        runRecorder()?.unrecordedStderr() ?? process.stderr,
+        styleFor(process.stderr),
+      )
     : undefined;
   const result = await renderWith(request, progress);
   await refuseNothingFound(result, request.path);
@@ -194,6 +198,7 @@ export function reportToGitHub(
   }
   const summaryFile = env.GITHUB_STEP_SUMMARY;
   if (!summaryFile) return;
+  notReplayable("appended to the GitHub step summary");
   try {
     appendFileSync(summaryFile, stepSummary(heading, failures.map(failureRow)));
   } catch (err) {

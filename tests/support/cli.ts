@@ -10,6 +10,8 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 const entry = path.join(projectRoot, "tests", "support", "cli-entry.ts");
+/** The published bin's way: a run the run cache holds is replayed (src/cli/entry.ts). */
+const cachedEntry = path.join(projectRoot, "tests", "support", "cli-cached-entry.ts");
 // Absolute, so it resolves whatever the child's working directory is.
 const tsx = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
 
@@ -21,9 +23,10 @@ export interface CliResult {
 
 export async function runCli(
   args: string[],
-  options: { cwd: string; env?: Record<string, string>; input?: string },
+  options: { cwd: string; env?: Record<string, string>; input?: string; runCache?: boolean },
 ): Promise<CliResult> {
-  const result = await execa(process.execPath, ["--import", tsx, entry, ...args], {
+  const file = options.runCache ? cachedEntry : entry;
+  const result = await execa(process.execPath, ["--import", tsx, file, ...args], {
     cwd: options.cwd,
     env: { NO_COLOR: "1", ...options.env },
     reject: false,

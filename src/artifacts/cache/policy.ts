@@ -10,6 +10,7 @@
 import { FluxLocalError } from "../../util/errors.js";
 import type { ArtifactContext } from "../context.js";
 import type { ResolutionRecord } from "./source-cache.js";
+import { notReplayable } from "../../util/run-record.js";
 
 /** A fetch that cannot be done offline; its message says how to fill the cache. */
 export class OfflineMissError extends FluxLocalError {}
@@ -42,6 +43,8 @@ export interface CachedResult {
 }
 
 export async function cachedFetch(ac: ArtifactContext, req: CachedRequest): Promise<CachedResult> {
+  // A moving reference may point elsewhere next time: a run that used one is never replayed.
+  if (!req.immutable && !req.known) notReplayable(`${req.describe} may move`);
   let record: Omit<ResolutionRecord, "resolvedAt"> | undefined = req.known;
   if (!record && (ac.offline || req.immutable)) record = await ac.cache.readRecord(req.recordKey);
   if (record) {

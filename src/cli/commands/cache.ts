@@ -8,20 +8,11 @@ import { Command } from "commander";
 import {
   defaultCacheDir,
   listCacheEntries,
-  removeCacheEntry,
   type CacheEntryInfo,
 } from "../../artifacts/cache/dir-cache.js";
-import { UsageError } from "../../util/errors.js";
 import { formatTable } from "../format/table.js";
 import { addExamples } from "../help.js";
-
-const UNITS: Record<string, number> = { "": 1, K: 2 ** 10, M: 2 ** 20, G: 2 ** 30, T: 2 ** 40 };
-
-export function parseSize(text: string): number {
-  const match = /^(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?$/i.exec(text.trim());
-  if (!match) throw new UsageError(`--max-size ${text}: expected a size such as 500M or 2G`);
-  return Math.floor(Number(match[1]) * UNITS[match[2]!.toUpperCase()]!);
-}
+import { DEFAULT_CACHE_MAX_SIZE, parseSize, pruneCache } from "../run-cache/bound.js";
 
 export function formatSize(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
@@ -86,28 +77,12 @@ export function cacheCommand(): Command {
       "--cache-dir <dir>",
       "cache folder (default: $FLUX_LOCAL_CACHE_DIR or ~/.cache/flux-local)",
     )
-    .option("--max-size <size>", "size to keep at most (e.g. 500M, 2G)", "1G")
+    .option("--max-size <size>", "size to keep at most (e.g. 500M, 2G)", DEFAULT_CACHE_MAX_SIZE)
     .option("--all", "remove every entry")
     .action(async (opts: { cacheDir?: string; maxSize: string; all?: boolean }) => {
       const root = rootOf(opts);
       const limit = opts.all ? 0 : parseSize(opts.maxSize);
-      const entries = (await listCacheEntries(root)).sort((a, b) => b.usedMs - a.usedMs);
-      let kept = 0;
-      let keptBytes = 0;
-      let removed = 0;
-      let removedBytes = 0;
-      let full = false;
-      for (const entry of entries) {
-        if (!full && keptBytes + entry.bytes <= limit) {
-          kept++;
-          keptBytes += entry.bytes;
-          continue;
-        }
-        full = true; // everything older goes too
-        await removeCacheEntry(entry.dir);
-        removed++;
-        removedBytes += entry.bytes;
-      }
+      const { kept, keptBytes, removed, removedBytes } = await pruneCache(root, limit);
       process.stdout.write(
         `removed ${removed} entries (${formatSize(removedBytes)}), kept ${kept} (${formatSize(keptBytes)}) in ${root}\n`,
       );

@@ -9,6 +9,7 @@ import path from "node:path";
 import { toYaml as safeYaml } from "../../util/yaml.js";
 import { FluxLocalError, UsageError } from "../../util/errors.js";
 import { removeOnInterrupt } from "../../util/interrupt.js";
+import { runRecorder } from "../../util/run-record.js";
 
 /**
  * Check an output file's place before the run, so a bad `--output-file`
@@ -57,10 +58,12 @@ export async function isSpecialTarget(file: string): Promise<boolean> {
 /** Remove an earlier run's output file; never a device or pipe. */
 export async function removeStaleOutput(file: string): Promise<void> {
   if (await isSpecialTarget(file)) return;
+  runRecorder()?.wroteOutput(file, undefined);
   await rm(file, { force: true });
 }
 
 export async function writeAtomically(file: string, content: string): Promise<void> {
+  runRecorder()?.wroteOutput(file, content);
   if (await isSpecialTarget(file)) {
     await writeFile(file, content);
     return;

@@ -1,0 +1,58 @@
+/**
+ * The `flux-local` executable's entry: a run the run cache holds is replayed
+ * without loading the rest of the program (Node built-ins and
+ * src/cli/run-cache/{invocation,observe,replay}.ts only); any other run loads
+ * the command line, and a `build` or `get` run is recorded for next time.
+ * After a run that renders, the cache is kept under its size bound.
+ */
+import { flagValue, invocationOf } from "./run-cache/invocation.js";
+import { replay } from "./run-cache/replay.js";
+
+/** Commands whose runs fill the cache (and so are followed by the size bound). */
+const FILLING = new Set(["build", "get", "test", "diff"]);
+
+export async function runCommandLine(argv: readonly string[]): Promise<number> {
+  const inv = invocationOf(argv, process.env, process.cwd());
+  if (inv) {
+    try {
+      const code = await replay(inv);
+      if (code !== undefined) return code;
+    } catch (err) {
+      process.stderr.write(
+        `flux-local: replaying the cached run failed: ${(err as Error).message} (--no-cache renders without the cache)\n`,
+      );
+      return 1;
+    }
+  }
+  const recorder = inv ? (await import("./run-cache/record.js")).startRecording(inv) : undefined;
+  const { main } = await import("./main.js");
+  let code: number;
+  try {
+    code = await main(argv);
+  } finally {
+    if (recorder && inv) {
+      const why = await recorder.finish(code! ?? 1);
+      if (why !== undefined && inv.verbose)
+        process.stderr.write(`flux-local: run cache: this run is not kept (${why})\n`);
+    }
+  }
+  if (FILLING.has(argv[0] ?? "")) await keepCacheBounded(argv);
+  return code;
+}
+
+async function keepCacheBounded(argv: readonly string[]): Promise<void> {
+  const { cacheRootOf } = await import("./run-cache/invocation.js");
+  const { DEFAULT_CACHE_MAX_SIZE, parseSize, pruneCache } = await import("./run-cache/bound.js");
+  const text =
+    flagValue(argv, "--cache-max-size") ??
+    process.env.FLUX_LOCAL_CACHE_MAX_SIZE ??
+    DEFAULT_CACHE_MAX_SIZE;
+  let limit: number;
+  try {
+    limit = parseSize(text, "--cache-max-size");
+  } catch {
+    return; // the command itself reported the bad value
+  }
+  if (limit === 0) return;
+  await pruneCache(cacheRootOf(argv, process.env, process.cwd()), limit);
+}

@@ -1,0 +1,33 @@
+/**
+ * The run cache's hooks for the rest of the program (see src/cli/run-cache/):
+ * while the command line records a run, code that does something a replay
+ * could not reproduce says so here, and the run is not kept. Outside a
+ * recorded run (the library, tests, uncached commands) every call is a no-op.
+ *
+ * No imports: every layer may call this.
+ */
+
+export interface RunRecorderHooks {
+  /** This run depends on something besides its inputs on disk (the network, a moving reference). */
+  notReplayable(reason: string): void;
+  /** The run wrote `content` to `file` (undefined: removed it), as its output. */
+  wroteOutput(file: string, content: string | undefined): void;
+  /** A stream that writes to stderr without being recorded (the live progress display). */
+  unrecordedStderr(): { write(chunk: string): unknown; isTTY?: boolean; columns?: number };
+}
+
+let current: RunRecorderHooks | undefined;
+
+/** Installed by the command line while it records a run. */
+export function setRunRecorder(recorder: RunRecorderHooks | undefined): void {
+  current = recorder;
+}
+
+export function runRecorder(): RunRecorderHooks | undefined {
+  return current;
+}
+
+/** Mark the current run (if recorded) as not to be replayed, saying why. */
+export function notReplayable(reason: string): void {
+  current?.notReplayable(reason);
+}

@@ -2,11 +2,12 @@
  * `npm run bench`: speed and memory of a render, printed as figures and ratios
  * (never asserted in tests). For each generated shape (home-ops, flat, nested,
  * chain; see shapes.ts) and size: our wall and CPU time for `build ks`, cold
- * (empty cache) and warm (the same run again), against the floor (plain
- * `kustomize build` of every spec.path, one process each, the same
- * concurrency), the ratio, the external processes started and peak RSS; with
- * the kustomize worker, and one process per build for home-ops. Writes a JSON
- * file for comparing commits.
+ * (empty cache), warm (the same run again: replayed by the run cache) and
+ * with the render cache alone (FLUX_LOCAL_RUN_CACHE=0), against the floor
+ * (plain `kustomize build` of every spec.path, one process each, the same
+ * concurrency), the ratios, the external processes started and peak RSS;
+ * with the kustomize worker (and one process per build with --process).
+ * Writes a JSON file for comparing commits.
  *
  *   npm run bench -- --apps 100 --sizes 100,500,1000 --chain 500 --runs 3 [--process]
  *
@@ -28,73 +29,9 @@ import { run } from "../../src/exec/run.js";
 import { findTool } from "../../src/exec/tools.js";
 import { render } from "../../src/run.js";
 import { main as cli } from "../../src/cli/main.js";
-import { homeOps, layout, type GeneratedRepo } from "./shapes.js";
+import { helmReleases, homeOps, layout, type GeneratedRepo } from "./shapes.js";
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
-
-async function generateRepo(apps: number): Promise<string> {
-  const root = await mkdtemp(path.join(os.tmpdir(), "flux-local-bench-"));
-  const write = async (rel: string, text: string) => {
-    await mkdir(path.dirname(path.join(root, rel)), { recursive: true });
-    await writeFile(path.join(root, rel), text);
-  };
-  await write(
-    "clusters/prod/flux-system/gotk.yaml",
-    `apiVersion: source.toolkit.fluxcd.io/v1
-kind: GitRepository
-metadata: {name: flux-system, namespace: flux-system}
-spec: {url: https://git.example.com/fleet.git, ref: {branch: main}}
----
-apiVersion: kustomize.toolkit.fluxcd.io/v1
-kind: Kustomization
-metadata: {name: flux-system, namespace: flux-system}
-spec: {path: ./clusters/prod, sourceRef: {kind: GitRepository, name: flux-system}}
-`,
-  );
-  await write(
-    "clusters/prod/vars.yaml",
-    "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cluster-vars, namespace: flux-system}\ndata: {domain: example.com}\n",
-  );
-  for (let i = 0; i < apps; i++) {
-    const name = `app-${String(i).padStart(4, "0")}`;
-    await write(
-      `clusters/prod/apps/${name}.yaml`,
-      `apiVersion: kustomize.toolkit.fluxcd.io/v1
-kind: Kustomization
-metadata: {name: ${name}, namespace: flux-system}
-spec:
-  path: ./apps/${name}
-  targetNamespace: ${name}
-  sourceRef: {kind: GitRepository, name: flux-system}
-  images: [{name: nginx, newTag: "1.27"}]
-  postBuild:
-    substitute: {app: ${name}}
-    substituteFrom: [{kind: ConfigMap, name: cluster-vars}]
-`,
-    );
-    await write(`apps/${name}/kustomization.yaml`, "resources: [deployment.yaml, service.yaml]\n");
-    await write(
-      `apps/${name}/deployment.yaml`,
-      `apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web}
-spec:
-  replicas: \${replicas:=2}
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec:
-      containers: [{name: web, image: nginx, env: [{name: HOST, value: "\${app}.\${domain}"}]}]
-`,
-    );
-    await write(
-      `apps/${name}/service.yaml`,
-      "apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {selector: {app: web}, ports: [{port: 80}]}\n",
-    );
-  }
-  execFileSync("git", ["init", "-q"], { cwd: root });
-  return root;
-}
 
 /**
  * A Helm repository on loopback: `helm package` of testdata/charts/podinfo and
@@ -131,46 +68,11 @@ async function startChartRepository(
   };
 }
 
-async function generateHelmRepo(releases: number, url: string): Promise<string> {
-  const root = await mkdtemp(path.join(os.tmpdir(), "flux-local-bench-helm-"));
-  const write = async (rel: string, text: string) => {
-    await mkdir(path.dirname(path.join(root, rel)), { recursive: true });
-    await writeFile(path.join(root, rel), text);
-  };
-  await write(
-    "clusters/prod/apps.yaml",
-    `apiVersion: kustomize.toolkit.fluxcd.io/v1
-kind: Kustomization
-metadata: {name: apps, namespace: flux-system}
-spec: {path: ./apps, sourceRef: {kind: GitRepository, name: flux-system}}
----
-apiVersion: source.toolkit.fluxcd.io/v1
-kind: HelmRepository
-metadata: {name: charts, namespace: flux-system}
-spec: {url: "${url}"}
-`,
-  );
-  for (let i = 0; i < releases; i++) {
-    await write(
-      `apps/release-${i}.yaml`,
-      `apiVersion: helm.toolkit.fluxcd.io/v2
-kind: HelmRelease
-metadata: {name: podinfo-${i}, namespace: team-${i % 10}}
-spec:
-  chart: {spec: {chart: podinfo, version: ">=0.1.0", sourceRef: {kind: HelmRepository, name: charts, namespace: flux-system}}}
-  values: {replicaCount: ${(i % 3) + 1}}
-`,
-    );
-  }
-  execFileSync("git", ["init", "-q"], { cwd: root });
-  return root;
-}
-
 async function benchHelm(releases: number): Promise<Array<[string, string]>> {
   const serveDir = await mkdtemp(path.join(os.tmpdir(), "flux-local-bench-charts-"));
   const cacheDir = await mkdtemp(path.join(os.tmpdir(), "flux-local-bench-cache-"));
   const repo = await startChartRepository(serveDir);
-  const root = await generateHelmRepo(releases, repo.url);
+  const root = await helmReleases(releases, repo.url);
   try {
     const once = async () => {
       const before = repo.requests();
@@ -213,7 +115,8 @@ async function benchHelm(releases: number): Promise<Array<[string, string]>> {
  * full `build all` of the same repository: wall time and renders.
  */
 async function benchDiff(apps: number): Promise<Array<[string, string]>> {
-  const root = await generateRepo(apps);
+  // The flat layout: apps/app-NNNN/{deployment,service}.yaml, two objects each.
+  const { root } = await layout("flat", apps);
   const out = await mkdtemp(path.join(os.tmpdir(), "flux-local-bench-out-"));
   const git = (...args: string[]) =>
     execFileSync("git", ["-c", "user.name=bench", "-c", "user.email=bench@example.com", ...args], {
@@ -327,6 +230,7 @@ async function ours(
   mode: "worker" | "process",
   cacheDir: string,
   concurrency: number,
+  runCache = true,
 ): Promise<Run> {
   const run = await timed(
     [
@@ -347,6 +251,7 @@ async function ours(
       env: {
         FLUX_LOCAL_CACHE_DIR: cacheDir,
         FLUX_LOCAL_KUSTOMIZE_WORKER: mode === "worker" ? "1" : "0",
+        FLUX_LOCAL_RUN_CACHE: runCache ? "1" : "0",
       },
     },
   );
@@ -369,7 +274,10 @@ interface Row {
   mode: "worker" | "process";
   floor: Run;
   cold: Run;
+  /** The same run again: replayed by the run cache. */
   warm: Run;
+  /** The same run again without the run cache: the render cache alone. */
+  warmRender: Run;
   ratio: number;
   coldOverWarm: number;
 }
@@ -388,10 +296,12 @@ async function benchShape(
   for (const mode of modes) {
     const colds: Run[] = [];
     const warms: Run[] = [];
+    const warmRenders: Run[] = [];
     for (let i = 0; i < runs; i++) {
       const cacheDir = await mkdtemp(path.join(os.tmpdir(), "flux-local-bench-cache-"));
       try {
         colds.push(await ours(repo, mode, cacheDir, concurrency));
+        warmRenders.push(await ours(repo, mode, cacheDir, concurrency, false));
         warms.push(await ours(repo, mode, cacheDir, concurrency));
       } finally {
         await rm(cacheDir, { recursive: true, force: true });
@@ -399,6 +309,7 @@ async function benchShape(
     }
     const cold = medianRun(colds);
     const warm = medianRun(warms);
+    const warmRender = medianRun(warmRenders);
     rows.push({
       shape: repo.shape,
       size: repo.size,
@@ -407,6 +318,7 @@ async function benchShape(
       floor: floorRun,
       cold,
       warm,
+      warmRender,
       ratio: cold.wallMs / floorRun.wallMs,
       coldOverWarm: cold.wallMs / warm.wallMs,
     });
@@ -429,6 +341,8 @@ function printRows(rows: Row[]): void {
     "warm ms",
     "warm CPU",
     "cold/warm",
+    "CPU cold/warm",
+    "render-cache ms/CPU",
     "procs cold/warm",
     "peak RSS MiB",
   ];
@@ -445,7 +359,9 @@ function printRows(rows: Row[]): void {
     (r.cold.cpuMs / r.floor.cpuMs).toFixed(2),
     r.warm.wallMs.toFixed(0),
     r.warm.cpuMs.toFixed(0),
-    r.coldOverWarm.toFixed(2),
+    r.coldOverWarm.toFixed(1),
+    (r.cold.cpuMs / Math.max(r.warm.cpuMs, 1)).toFixed(1),
+    `${r.warmRender.wallMs.toFixed(0)}/${r.warmRender.cpuMs.toFixed(0)}`,
     `${r.cold.processes}/${r.warm.processes}`,
     r.cold.peakRssMiB.toFixed(0),
   ]);
@@ -490,7 +406,7 @@ async function main(): Promise<void> {
       .join(" ")} (other work on the machine inflates wall times; compare ratios of one run)`,
   );
   console.log(
-    `concurrency ${concurrency}, median of ${runs} runs; floor = plain \`kustomize build\` of every spec.path (+${nodeStartMs.toFixed(0)} ms node start-up); cold = empty cache, warm = the same run again`,
+    `concurrency ${concurrency}, median of ${runs} runs; floor = plain \`kustomize build\` of every spec.path (+${nodeStartMs.toFixed(0)} ms node start-up); cold = empty cache, warm = the same run again (replayed by the run cache), render-cache = again with FLUX_LOCAL_RUN_CACHE=0 (the render cache alone)`,
   );
   const rows: Row[] = [];
   const plan: Array<() => Promise<GeneratedRepo>> = [];
@@ -504,8 +420,9 @@ async function main(): Promise<void> {
   for (const make of plan) {
     const repo = await make();
     try {
-      const modes: Array<"worker" | "process"> =
-        repo.shape === "home-ops" || values.process ? ["worker", "process"] : ["worker"];
+      const modes: Array<"worker" | "process"> = values.process
+        ? ["worker", "process"]
+        : ["worker"];
       const shapeRows = await benchShape(repo, modes, runs, concurrency, nodeStartMs);
       rows.push(...shapeRows);
       printRows(shapeRows);

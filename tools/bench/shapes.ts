@@ -1,8 +1,8 @@
 /**
  * Generated repositories for `npm run bench`: the shape of real home-ops
- * repositories, and flat / nested / chained layouts of N Kustomizations. Each
- * comes with the `--path` to render and every Kustomization's spec.path (the
- * floor builds those directly).
+ * repositories, flat / nested / chained layouts of N Kustomizations (each
+ * comes with the `--path` to render and every Kustomization's spec.path; the
+ * floor builds those directly), and N HelmReleases of one chart.
  */
 import { execFileSync } from "node:child_process";
 import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
@@ -290,4 +290,36 @@ spec:
   await write("clusters/prod/apps.yaml", objects.join("---\n"));
   gitInit(root);
   return { shape, size: n, root, path: "clusters/prod", specPaths };
+}
+
+/** `releases` HelmReleases of the chart `podinfo` from the Helm repository at `url`. */
+export async function helmReleases(releases: number, url: string): Promise<string> {
+  const { root, write } = await writer("helm");
+  await write(
+    "clusters/prod/apps.yaml",
+    `apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {name: apps, namespace: flux-system}
+spec: {path: ./apps, sourceRef: {kind: GitRepository, name: flux-system}}
+---
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: HelmRepository
+metadata: {name: charts, namespace: flux-system}
+spec: {url: "${url}"}
+`,
+  );
+  for (let i = 0; i < releases; i++) {
+    await write(
+      `apps/release-${i}.yaml`,
+      `apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata: {name: podinfo-${i}, namespace: team-${i % 10}}
+spec:
+  chart: {spec: {chart: podinfo, version: ">=0.1.0", sourceRef: {kind: HelmRepository, name: charts, namespace: flux-system}}}
+  values: {replicaCount: ${(i % 3) + 1}}
+`,
+    );
+  }
+  gitInit(root);
+  return root;
 }

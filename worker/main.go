@@ -11,7 +11,10 @@
 //
 // then for each request line {"id":1,"dir":"/abs/dir"} (optionally
 // "rootOnly":true for kustomize's default load restrictor) it answers one line,
-// {"id":1,"yaml":"..."} or {"id":1,"error":"..."}, in order. The build is
+// {"id":1,"yaml":"..."} or {"id":1,"error":"..."}, in order. With
+// "objects":true the answer is {"id":1,"objects":[...]} instead of "yaml": the
+// documents' objects as JSON, exactly as flux-local's YAML reader reads that
+// YAML (objects.go), or "yaml" still when JSON cannot say it exactly. The build is
 // `kustomize build DIR --load-restrictor LoadRestrictionsNone` exactly:
 // plugins disabled, no helm, sort order from the kustomization. Anything
 // kustomize logs goes to stderr; stdout carries only the protocol. The worker
@@ -39,6 +42,8 @@ type request struct {
 	// RootOnly keeps kustomize's default load restrictor (LoadRestrictionsRootOnly);
 	// Flux builds, the default here, use LoadRestrictionsNone.
 	RootOnly bool `json:"rootOnly,omitempty"`
+	// Objects asks for the output as JSON objects when they say it exactly.
+	Objects bool `json:"objects,omitempty"`
 }
 
 type response struct {
@@ -89,14 +94,25 @@ func main() {
 
 	enc := json.NewEncoder(protocol)
 	enc.SetEscapeHTML(false)
+	fail := func(err error) {
+		fmt.Fprintf(os.Stderr, "flux-local-kustomize-worker: cannot write: %v\n", err)
+		os.Exit(2)
+	}
 	send := func(v any) {
 		if err := enc.Encode(v); err != nil {
-			fmt.Fprintf(os.Stderr, "flux-local-kustomize-worker: cannot write: %v\n", err)
-			os.Exit(2)
+			fail(err)
 		}
 		if err := protocol.Flush(); err != nil {
-			fmt.Fprintf(os.Stderr, "flux-local-kustomize-worker: cannot write: %v\n", err)
-			os.Exit(2)
+			fail(err)
+		}
+	}
+	// {"id":N,"objects":[...]}: the array is already JSON, written as it is.
+	sendObjects := func(id int64, objects []byte) {
+		fmt.Fprintf(protocol, `{"id":%d,"objects":`, id)
+		protocol.Write(objects)
+		protocol.WriteString("}\n")
+		if err := protocol.Flush(); err != nil {
+			fail(err)
 		}
 	}
 
@@ -117,6 +133,8 @@ func main() {
 				out, err := build(fSys, req.Dir, req.RootOnly)
 				if err != nil {
 					send(response{ID: req.ID, Error: err.Error()})
+				} else if objects, ok := asObjects(req.Objects, out); ok {
+					sendObjects(req.ID, objects)
 				} else {
 					send(response{ID: req.ID, YAML: string(out)})
 				}

@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { render } from "../../src/run.js";
+import { parseYamlDocuments } from "../../src/discovery/yaml.js";
 import {
   KustomizeFailure,
   ProcessRunner,
@@ -80,6 +81,69 @@ describe("kustomize worker", () => {
     }
     // One worker served them all, one build at a time.
     expect(workers.started).toBe(1);
+  });
+
+  it("answers objects exactly as the YAML reader reads kustomize's output", async () => {
+    const weird = [
+      "apiVersion: example.com/v1",
+      "kind: Thing",
+      "metadata: {name: weird, annotations: {a: 'No', b: \"on\", c: '12:30'}}",
+      "spec:",
+      "  plain: [No, on, y, 12:30, 1_000, 2001-12-14, ~, null, Null, '', true, False, 0, -3, 007, +4]",
+      "  numbers: [1.5, 1e3, 1E-2, 0.0, -0, -0.0, .5, 1., 0o17, 0x1F, 123456789012345678, 1e400]",
+      "  strings: ['1.5', \"true\", '0x1F', \"multi\\nline\", 'tab\\there', \"\\u00e9\\u2028\", '#x', 'a: b']",
+      "  block: |",
+      "    line one",
+      "      indented",
+      "  folded: >-",
+      "    folded",
+      "    text",
+      "  '123': quoted key",
+      "  'true': quoted bool key",
+      '  "": empty key',
+      "  __proto__: {polluted: true}",
+      "  nested: {list: [[1, [2]], {deep: {deeper: x}}], empty: {}, none: []}",
+      "",
+    ].join("\n");
+    const repo = await makeRepo(
+      {
+        "weird/kustomization.yaml": "resources: [thing.yaml]\n",
+        "weird/thing.yaml": weird,
+        "intkey/kustomization.yaml": "resources: [thing.yaml]\n",
+        "intkey/thing.yaml":
+          "apiVersion: example.com/v1\nkind: Thing\nmetadata: {name: k}\nspec: {1: one, true: yes}\n",
+        "anchor/kustomization.yaml": "resources: [thing.yaml]\n",
+        "anchor/thing.yaml":
+          "apiVersion: example.com/v1\nkind: Thing\nmetadata: {name: a}\nspec: {a: &x {b: 1}, c: *x, d: !!str 5}\n",
+      },
+      { git: false },
+    );
+    const dirs = [
+      ...(await kustomizationDirs(testdata)),
+      ...["weird", "intkey", "anchor"].map((d) => path.join(repo.root, d)),
+    ];
+    const workers = pool();
+    const kinds = new Set<string>();
+    for (const dir of dirs) {
+      let yaml: string;
+      try {
+        yaml = await workers.build(dir, flux);
+      } catch {
+        continue; // broken on purpose (kustomize refuses non-string keys too)
+      }
+      const output = await workers.buildOutput(dir, flux);
+      const objects = "objects" in output ? output.objects : undefined;
+      kinds.add(objects ? "objects" : "yaml");
+      const parsed = parseYamlDocuments(yaml);
+      expect(parsed.errors, dir).toEqual([]);
+      const expected = parsed.documents.map((d) => d.object);
+      expect(objects ?? expected, dir).toStrictEqual(expected);
+      if (objects && "json" in output && output.json !== undefined) {
+        expect(JSON.parse(output.json), dir).toStrictEqual(expected);
+      }
+    }
+    // Both answers occur: objects where JSON says them exactly, YAML elsewhere.
+    expect([...kinds].sort()).toEqual(["objects", "yaml"]);
   });
 
   it("fails broken kustomizations with kustomize's own message, naming the file", async () => {

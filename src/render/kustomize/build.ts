@@ -18,7 +18,12 @@ import { generateKustomization } from "./generate.js";
 import { jsonExact, renderCacheKey, type RenderStore } from "./cache.js";
 import { mirrorTree } from "./mirror.js";
 import { applyFluxSpec } from "./overlay.js";
-import { KustomizeFailure, ProcessRunner, type KustomizeRunner } from "./runner.js";
+import {
+  KustomizeFailure,
+  ProcessRunner,
+  type KustomizeOutput,
+  type KustomizeRunner,
+} from "./runner.js";
 import { checkKustomizationTree, readYamlText, type TreeReads } from "./safety.js";
 import {
   digest,
@@ -187,12 +192,23 @@ async function runKustomize(
   const cached = key ? await request.cache?.get(key) : undefined;
   let objects = cached === undefined ? undefined : decodeCached(cached);
   if (objects === undefined) {
-    const stdout = cached ?? (await build(request, runner, realRoot, realDir, doc, references));
-    const parsed = parseYamlDocuments(stdout);
-    if (parsed.errors[0])
-      throw new RenderError(`kustomize produced invalid YAML: ${parsed.errors[0].message}`);
-    objects = parsed.documents.map(({ object }) => object);
-    if (key && cached === undefined) await request.cache?.put(key, encodeCached(objects, stdout));
+    const output: KustomizeOutput =
+      cached !== undefined
+        ? { yaml: cached }
+        : await build(request, runner, realRoot, realDir, doc, references);
+    let entry: string;
+    if ("objects" in output) {
+      // The worker's JSON holds every value exactly (worker/objects.go).
+      objects = output.objects;
+      entry = JSON_ENTRY + (output.json ?? JSON.stringify(objects));
+    } else {
+      const parsed = parseYamlDocuments(output.yaml);
+      if (parsed.errors[0])
+        throw new RenderError(`kustomize produced invalid YAML: ${parsed.errors[0].message}`);
+      objects = parsed.documents.map(({ object }) => object);
+      entry = encodeCached(objects, output.yaml);
+    }
+    if (key && cached === undefined) await request.cache?.put(key, entry);
   }
   return objects.map((object) => {
     const built = takeOrigin(object, realDir, addedOrigin);
@@ -225,13 +241,13 @@ async function build(
   realDir: string,
   doc: Record<string, unknown>,
   references: readonly string[],
-): Promise<string> {
+): Promise<KustomizeOutput> {
   const scratch = await mkdtemp(path.join(request.scratchDir, "ks-"));
   try {
     const mirrored = await mirrorTree(realRoot, realDir, scratch, references);
     await writeFile(path.join(mirrored, "kustomization.yaml"), dumpYaml(doc));
     try {
-      return await runner.build(mirrored, {
+      return await runner.buildOutput(mirrored, {
         loadRestrictionsNone: true,
         signal: request.signal,
         timeoutMs: request.timeoutMs,

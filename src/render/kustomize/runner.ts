@@ -26,6 +26,7 @@ import { FluxLocalError, SubprocessError } from "../../util/errors.js";
 import { RAISE } from "../../util/limits.js";
 import { logger } from "../../util/log.js";
 import { toolIdentity } from "./cache.js";
+import type { KubeObject } from "../../flux/objects.js";
 
 export interface KustomizeBuildOptions {
   /** `--load-restrictor LoadRestrictionsNone` (Flux's) when true, kustomize's default otherwise. */
@@ -42,10 +43,25 @@ export class KustomizeFailure extends Error {
   }
 }
 
+/**
+ * What a build printed: the YAML stream, or (from the worker) the objects of
+ * its documents exactly as parseYamlDocuments reads that stream, already as
+ * data (JSON from the worker, read far faster than YAML).
+ */
+export type KustomizeOutput =
+  | { yaml: string }
+  | {
+      objects: KubeObject[];
+      /** The objects' JSON text as received (for the render cache, without writing it again). */
+      json?: string;
+    };
+
 export interface KustomizeRunner {
   readonly mode: "worker" | "process";
   /** `kustomize build DIR`: the YAML stream it prints, or a KustomizeFailure. */
   build(dir: string, options: KustomizeBuildOptions): Promise<string>;
+  /** `kustomize build DIR`: its output as objects when the runner has them so, else the YAML. */
+  buildOutput(dir: string, options: KustomizeBuildOptions): Promise<KustomizeOutput>;
   /** Stop every worker (idempotent). */
   close(): Promise<void>;
   /** What builds, for render cache keys (a binary's path, size and time; no process). */
@@ -87,6 +103,10 @@ export class ProcessRunner implements KustomizeRunner {
     }
   }
 
+  async buildOutput(dir: string, options: KustomizeBuildOptions): Promise<KustomizeOutput> {
+    return { yaml: await this.build(dir, options) };
+  }
+
   async close(): Promise<void> {}
 
   async identity(): Promise<string> {
@@ -123,11 +143,12 @@ export async function createKustomizeRunner(concurrency: number): Promise<Kustom
 
 interface Pending {
   dir: string;
-  resolve: (yaml: string) => void;
+  resolve: (output: KustomizeOutput) => void;
   reject: (err: Error) => void;
 }
 
 const STDERR_TAIL = 4000;
+const OBJECTS_FIELD = ',"objects":';
 
 /** One worker process, serving one build at a time. */
 class Worker {
@@ -223,7 +244,7 @@ class Worker {
     const pending = this.pending;
     if (!pending) return;
     this.pending = undefined;
-    let message: { yaml?: unknown; error?: unknown };
+    let message: { yaml?: unknown; objects?: unknown; error?: unknown };
     try {
       message = JSON.parse(line) as typeof message;
     } catch {
@@ -234,13 +255,21 @@ class Worker {
       return;
     }
     if (typeof message.error === "string") pending.reject(new KustomizeFailure(message.error));
-    else pending.resolve(typeof message.yaml === "string" ? message.yaml : "");
+    else if (Array.isArray(message.objects)) {
+      // The worker writes {"id":N,"objects":[...]}: the array's text is the line's tail.
+      const at = line.indexOf(OBJECTS_FIELD);
+      pending.resolve({
+        objects: message.objects as KubeObject[],
+        ...(at > 0 ? { json: line.slice(at + OBJECTS_FIELD.length, -1) } : {}),
+      });
+    } else pending.resolve({ yaml: typeof message.yaml === "string" ? message.yaml : "" });
   }
 
-  build(dir: string, options: KustomizeBuildOptions): Promise<string> {
+  /** One build; with `objects`, the answer is objects when JSON says them exactly. */
+  build(dir: string, options: KustomizeBuildOptions, objects: boolean): Promise<KustomizeOutput> {
     if (!this.alive) return Promise.reject(new KustomizeFailure("the kustomize worker is gone"));
     const timeoutMs = options.timeoutMs ?? defaultTimeoutMs();
-    return new Promise<string>((resolve, reject) => {
+    return new Promise<KustomizeOutput>((resolve, reject) => {
       const signal = options.signal;
       const onAbort = () => this.stop("was stopped: the build was cancelled");
       const timer = setTimeout(
@@ -256,9 +285,9 @@ class Worker {
       };
       this.pending = {
         dir,
-        resolve: (yaml) => {
+        resolve: (output) => {
           done();
-          resolve(yaml);
+          resolve(output);
         },
         reject: (err) => {
           done();
@@ -270,7 +299,12 @@ class Worker {
         return;
       }
       signal?.addEventListener("abort", onAbort, { once: true });
-      const request = { id: this.nextId++, dir, rootOnly: !options.loadRestrictionsNone };
+      const request = {
+        id: this.nextId++,
+        dir,
+        rootOnly: !options.loadRestrictionsNone,
+        ...(objects ? { objects: true } : {}),
+      };
       this.child.stdin?.write(`${JSON.stringify(request)}\n`);
     });
   }
@@ -329,11 +363,24 @@ export class WorkerPool implements KustomizeRunner {
   }
 
   async build(dir: string, options: KustomizeBuildOptions): Promise<string> {
-    if (this.fallback) return this.fallback.build(dir, options);
+    const output = await this.run(dir, options, false);
+    return "yaml" in output ? output.yaml : "";
+  }
+
+  buildOutput(dir: string, options: KustomizeBuildOptions): Promise<KustomizeOutput> {
+    return this.run(dir, options, true);
+  }
+
+  private async run(
+    dir: string,
+    options: KustomizeBuildOptions,
+    objects: boolean,
+  ): Promise<KustomizeOutput> {
+    if (this.fallback) return this.fallback.buildOutput(dir, options);
     const worker = await this.acquire();
-    if (!worker) return (this.fallback ??= new ProcessRunner()).build(dir, options);
+    if (!worker) return (this.fallback ??= new ProcessRunner()).buildOutput(dir, options);
     try {
-      return await worker.build(dir, options);
+      return await worker.build(dir, options, objects);
     } finally {
       this.release(worker);
     }

@@ -20,6 +20,7 @@ import path from "node:path";
 import { parse } from "yaml";
 import { isRemoteReference, referencesOf } from "../discovery/references.js";
 import type { RenderInputs } from "../flux/render-inputs.js";
+import type { FileFacts } from "./file-facts.js";
 
 export type { RenderInputs };
 
@@ -137,6 +138,8 @@ export interface InputReader {
   isDirectory(file: string): Promise<boolean>;
   /** Every file below `dir` (absolute paths); used for chart folders. */
   list(dir: string): Promise<string[]>;
+  /** digest() of the file's content, or undefined when it does not exist (default: from read). */
+  digest?(file: string): Promise<string | undefined>;
 }
 
 export const fsReader: InputReader = {
@@ -161,6 +164,22 @@ export const fsReader: InputReader = {
       .map((e) => path.join(e.parentPath, e.name));
   },
 };
+
+/** The file system through a run's file facts: each file read and digested once per run. */
+export function factsReader(facts: FileFacts): InputReader {
+  return {
+    read: (file) => Promise.resolve(facts.tryRead(file)),
+    isDirectory: (file) => Promise.resolve(facts.isDirectory(file)),
+    list: (dir) => fsReader.list(dir),
+    digest: (file) => Promise.resolve(facts.digest(file)),
+  };
+}
+
+async function digestOf(reader: InputReader, file: string): Promise<string | undefined> {
+  if (reader.digest) return reader.digest(file);
+  const content = await reader.read(file);
+  return content === undefined ? undefined : digest(content);
+}
 
 const KUSTOMIZATION_FILES = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
 
@@ -197,7 +216,7 @@ export async function kustomizationFiles(
           const content = await reader.read(kfile);
           if (content === undefined) continue;
           found = true;
-          files[relativeKey(root, kfile)] = digest(content);
+          files[relativeKey(root, kfile)] = (await digestOf(reader, kfile)) ?? MISSING;
           let nested: unknown;
           try {
             nested = parse(Buffer.from(content).toString("utf8"));
@@ -212,8 +231,7 @@ export async function kustomizationFiles(
         if (!found) files[`${key}/`] = "directory without kustomization";
         continue;
       }
-      const content = await reader.read(target);
-      files[key] = content === undefined ? MISSING : digest(content);
+      files[key] = (await digestOf(reader, target)) ?? MISSING;
     }
   };
   await walk(dir, doc, 0);

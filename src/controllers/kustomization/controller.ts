@@ -16,6 +16,7 @@ import type { Kustomization } from "../../flux/schema.js";
 import { IgnoreRulesCache } from "../../discovery/scan.js";
 import { LineFinder } from "../../discovery/lines.js";
 import { kustomizeBuild } from "../../render/kustomize/build.js";
+import { FileFacts } from "../../render/file-facts.js";
 import { isInside } from "../../flux/paths.js";
 import { withPart, type RenderInputs } from "../../render/inputs.js";
 import { wipeSecrets } from "../../render/secrets.js";
@@ -38,6 +39,8 @@ export class KustomizationController implements Reconciler<"Kustomization"> {
   // One run reads each folder's ignore files once, whatever number of builds.
   private readonly ignoreRules = new IgnoreRulesCache();
   private readonly lines = new LineFinder();
+  // ... and looks at each file a build reads once, whatever number of builds read it.
+  private readonly files = new FileFacts();
 
   constructor(private readonly ctx: RunContext) {}
 
@@ -130,6 +133,7 @@ export class KustomizationController implements Reconciler<"Kustomization"> {
               inputs = i;
             },
             cache: this.ctx.kustomizeCache,
+            facts: this.files,
           }),
         { throwOnTimeout: true },
       );

@@ -3,7 +3,8 @@
  * as kustomize-controller does: the kustomization file generated when absent,
  * the Flux spec applied in place, load restrictions off, no plugins.
  */
-import { mkdtemp, readFile, realpath, rm, stat, writeFile } from "node:fs/promises";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { rm } from "node:fs/promises";
 import path from "node:path";
 import { parse } from "yaml";
 import type { IgnoreRules } from "../../discovery/ignore.js";
@@ -25,8 +26,9 @@ import {
   type KustomizeRunner,
 } from "./runner.js";
 import { checkKustomizationTree, readYamlText, type TreeReads } from "./safety.js";
+import { FileFacts } from "../file-facts.js";
 import {
-  digest,
+  factsReader,
   kustomizeInputs,
   MISSING,
   withFiles,
@@ -55,6 +57,8 @@ export interface KustomizeBuildRequest {
   onInputs?: (inputs: RenderInputs) => void;
   /** The render cache (none with --no-cache): kustomize's output by build key. */
   cache?: RenderStore;
+  /** The run's file facts (each source file looked at once per run); default: the build's own. */
+  facts?: FileFacts;
 }
 
 export interface BuiltObject {
@@ -66,25 +70,26 @@ export interface BuiltObject {
 const ORIGIN_ANNOTATION = "config.kubernetes.io/origin";
 
 export async function kustomizeBuild(request: KustomizeBuildRequest): Promise<BuiltObject[]> {
-  const realRoot = await realpath(request.root);
+  const facts = request.facts ?? new FileFacts();
+  const realRoot = facts.realpath(request.root);
   let realDir: string;
   try {
-    realDir = await realpath(request.dir);
+    realDir = facts.realpath(request.dir);
   } catch {
     throw new InputError(`path ${request.dir} does not exist`);
   }
   if (!isInside(realRoot, realDir)) {
     throw new InputError(`path ${request.dir} resolves outside the source root ${request.root}`);
   }
-  if (!(await stat(realDir)).isDirectory())
+  if (!facts.stat(realDir).isDirectory())
     throw new InputError(`path ${request.dir} is not a directory`);
 
-  const existing = await findKustomizationFile(realDir);
+  const existing = findKustomizationFile(realDir, facts);
   let original: Record<string, unknown>;
   let docFile: string;
   if (existing) {
     docFile = existing;
-    const parsed = parseYamlDocuments(await readFile(existing, "utf8"));
+    const parsed = parseYamlDocuments(facts.read(existing).toString("utf8"));
     const bad = parsed.errors[0];
     if (bad)
       throw new InputError(`${existing}:${bad.line}: ${bad.message}`, {
@@ -94,13 +99,13 @@ export async function kustomizeBuild(request: KustomizeBuildRequest): Promise<Bu
     original = parsed.documents[0]?.object ?? {};
   } else {
     docFile = path.join(realDir, "kustomization.yaml (generated)");
-    original = { ...(await generateKustomization(realDir, request.ignore, realRoot)) };
+    original = { ...(await generateKustomization(realDir, request.ignore, realRoot, facts)) };
   }
 
   const existingComponents = new Set<string>();
   for (const component of request.spec.components ?? []) {
     try {
-      await stat(path.resolve(realDir, component));
+      facts.stat(path.resolve(realDir, component));
       existingComponents.add(component);
     } catch {
       // missing: dropped when ignoreMissingComponents, else kustomize reports it
@@ -109,6 +114,7 @@ export async function kustomizeBuild(request: KustomizeBuildRequest): Promise<Bu
   const doc = applyFluxSpec(original, request.spec, { existingComponents });
   const reads = await checkKustomizationTree(realRoot, realDir, doc, docFile, {
     buildConfigs: (configDir) => buildPluginConfigs(configDir, request),
+    facts,
   });
 
   // Ask kustomize where each object came from, for precise error locations.
@@ -118,7 +124,7 @@ export async function kustomizeBuild(request: KustomizeBuildRequest): Promise<Bu
   // Flux builds without reordering: objects come out in the order of resources.
   if (doc.sortOptions === undefined) doc.sortOptions = { order: "fifo" };
 
-  const inputs = await buildInputs(realRoot, realDir, doc, reads);
+  const inputs = await buildInputs(realRoot, realDir, doc, reads, facts);
   request.onInputs?.(inputs);
   const references = reads.topReferences;
   // A kustomization with its own OpenAPI schema is built by a fresh process,
@@ -126,11 +132,19 @@ export async function kustomizeBuild(request: KustomizeBuildRequest): Promise<Bu
   const runner =
     doc.openapi !== undefined ? new ProcessRunner() : (request.runner ?? new ProcessRunner());
   const build = () =>
-    runKustomize(request, runner, realRoot, realDir, doc, references, addedOrigin, inputs).catch(
-      async (err: unknown) => {
-        throw (await locateDuplicateKey(err, realRoot, inputs.files)) ?? err;
-      },
-    );
+    runKustomize(
+      request,
+      runner,
+      realRoot,
+      realDir,
+      doc,
+      references,
+      addedOrigin,
+      inputs,
+      facts,
+    ).catch((err: unknown) => {
+      throw locateDuplicateKey(err, realRoot, inputs.files) ?? err;
+    });
   const built = request.memo
     ? await request.memo.run(`kustomize:${inputs.key}`, build)
     : await build();
@@ -153,8 +167,9 @@ async function buildInputs(
   realDir: string,
   doc: Record<string, unknown>,
   reads: TreeReads,
+  facts: FileFacts,
 ): Promise<RenderInputs> {
-  let inputs = await kustomizeInputs(realRoot, realDir, doc);
+  let inputs = await kustomizeInputs(realRoot, realDir, doc, factsReader(facts));
   const extra: Record<string, string> = {};
   for (const [file, what] of reads.opened) {
     const key = path.relative(realRoot, file).split(path.sep).join("/");
@@ -163,11 +178,7 @@ async function buildInputs(
       extra[key] = MISSING;
       continue;
     }
-    try {
-      extra[key] = digest(await readFile(file));
-    } catch {
-      extra[key] = MISSING;
-    }
+    extra[key] = facts.digest(file) ?? MISSING;
   }
   inputs = withFiles(inputs, extra);
   if (reads.builtConfigs.length > 0) inputs = withPart(inputs, "pluginConfigs", reads.builtConfigs);
@@ -187,6 +198,7 @@ async function runKustomize(
   references: readonly string[],
   addedOrigin: boolean,
   inputs: RenderInputs,
+  facts: FileFacts,
 ): Promise<BuiltObject[]> {
   const key = request.cache ? renderCacheKey(inputs.key, await runner.identity()) : undefined;
   const cached = key ? await request.cache?.get(key) : undefined;
@@ -195,7 +207,7 @@ async function runKustomize(
     const output: KustomizeOutput =
       cached !== undefined
         ? { yaml: cached }
-        : await build(request, runner, realRoot, realDir, doc, references);
+        : await build(request, runner, realRoot, realDir, doc, references, facts);
     let entry: string;
     if ("objects" in output) {
       // The worker's JSON holds every value exactly (worker/objects.go).
@@ -241,11 +253,12 @@ async function build(
   realDir: string,
   doc: Record<string, unknown>,
   references: readonly string[],
+  facts: FileFacts,
 ): Promise<KustomizeOutput> {
-  const scratch = await mkdtemp(path.join(request.scratchDir, "ks-"));
+  const scratch = mkdtempSync(path.join(request.scratchDir, "ks-"));
   try {
-    const mirrored = await mirrorTree(realRoot, realDir, scratch, references);
-    await writeFile(path.join(mirrored, "kustomization.yaml"), dumpYaml(doc));
+    const mirrored = mirrorTree(realRoot, realDir, scratch, references, facts);
+    writeFileSync(path.join(mirrored, "kustomization.yaml"), dumpYaml(doc));
     try {
       return await runner.buildOutput(mirrored, {
         loadRestrictionsNone: true,
@@ -262,6 +275,7 @@ async function build(
       throw err;
     }
   } finally {
+    // Asynchronous: removing is the slow part on a journalled disk; other builds go on meanwhile.
     await rm(scratch, { recursive: true, force: true });
   }
 }
@@ -271,11 +285,11 @@ async function build(
  * counts lines from somewhere else. Find the file among those the build reads
  * and say where, in that file's lines.
  */
-async function locateDuplicateKey(
+function locateDuplicateKey(
   err: unknown,
   realRoot: string,
   files: Record<string, string>,
-): Promise<RenderError | undefined> {
+): RenderError | undefined {
   if (!(err instanceof RenderError)) return undefined;
   const key = /mapping key "([^"]*)" already defined/.exec(err.message)?.[1];
   if (key === undefined) return undefined;
@@ -283,7 +297,7 @@ async function locateDuplicateKey(
     if (digest === MISSING || rel.endsWith("/")) continue;
     let text: string;
     try {
-      text = await readYamlText(path.join(realRoot, rel), rel);
+      text = readYamlText(path.join(realRoot, rel), rel);
     } catch {
       continue;
     }

@@ -1,5 +1,5 @@
-import { lstat } from "node:fs/promises";
 import path from "node:path";
+import { FileFacts } from "../file-facts.js";
 
 /** The file names kustomize recognises, in its order of preference. */
 export const KUSTOMIZATION_FILE_NAMES = [
@@ -9,11 +9,14 @@ export const KUSTOMIZATION_FILE_NAMES = [
 ];
 
 /** The kustomization file in `dir`, or undefined. */
-export async function findKustomizationFile(dir: string): Promise<string | undefined> {
+export function findKustomizationFile(
+  dir: string,
+  facts: FileFacts = new FileFacts(),
+): string | undefined {
   for (const name of KUSTOMIZATION_FILE_NAMES) {
     const candidate = path.join(dir, name);
     try {
-      const st = await lstat(candidate);
+      const st = facts.lstat(candidate);
       if (st.isFile() || st.isSymbolicLink()) return candidate;
     } catch {
       // not there

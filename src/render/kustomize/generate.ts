@@ -4,11 +4,12 @@
  * sub-directory with its own kustomization file is one resource and is not
  * descended; other sub-directories are walked.
  */
-import { readdir, realpath } from "node:fs/promises";
+import { readdir } from "node:fs/promises";
 import path from "node:path";
 import type { IgnoreRules } from "../../discovery/ignore.js";
 import { parseYamlDocuments } from "../../discovery/yaml.js";
 import { InputError } from "../../util/errors.js";
+import { FileFacts } from "../file-facts.js";
 import { findKustomizationFile } from "./files.js";
 import { containedPath, readYamlText } from "./safety.js";
 
@@ -22,13 +23,15 @@ export async function generateKustomization(
   dir: string,
   rules: IgnoreRules,
   root: string = dir,
+  facts: FileFacts = new FileFacts(),
 ): Promise<GeneratedKustomization> {
   const resources: string[] = [];
-  await scan(await realpath(root), dir, dir, rules, resources);
+  await scan(facts, facts.realpath(root), dir, dir, rules, resources);
   return { apiVersion: "kustomize.config.k8s.io/v1beta1", kind: "Kustomization", resources };
 }
 
 async function scan(
+  facts: FileFacts,
   realRoot: string,
   base: string,
   dir: string,
@@ -42,11 +45,11 @@ async function scan(
     const rel = `./${path.relative(base, full).split(path.sep).join("/")}`;
     if (entry.isDirectory()) {
       if (rules.ignores(full, true)) continue;
-      if (await findKustomizationFile(full)) {
+      if (findKustomizationFile(full, facts)) {
         out.push(rel);
         continue;
       }
-      await scan(realRoot, base, full, await rules.enter(full), out);
+      await scan(facts, realRoot, base, full, await rules.enter(full), out);
       continue;
     }
     if (!entry.isFile() && !entry.isSymbolicLink()) continue;
@@ -54,9 +57,10 @@ async function scan(
     if (rules.ignores(full, false)) continue;
     // A link is resolved and contained before anything is read; devices,
     // FIFOs and folders behind a *.yaml name are refused.
-    const real = await containedPath(realRoot, dir, entry.name, () => `${full}: link`, full);
+    const real = containedPath(realRoot, dir, entry.name, () => `${full}: link`, full, facts);
     if (!real) throw new InputError(`${full} is a broken symlink`, { file: full });
-    const parsed = parseYamlDocuments(await readYamlText(real, full));
+    const text = readYamlText(real, full, facts);
+    const parsed = facts.from("yaml-documents", real, () => parseYamlDocuments(text));
     const bad = parsed.errors[0];
     if (bad) {
       throw new InputError(

@@ -12,25 +12,26 @@
  * ancestors' siblings: a flat folder of N Kustomizations costs N, not N².
  * A reference to an ancestor itself (`..`) links every ancestor's entries.
  */
-import { lstat, mkdir, readdir, symlink } from "node:fs/promises";
+import { mkdirSync, readdirSync, symlinkSync } from "node:fs";
 import path from "node:path";
 import { isInside } from "../../flux/paths.js";
 import { KUSTOMIZATION_FILE_NAMES } from "./files.js";
 import { exposedInMirror } from "./safety.js";
+import { FileFacts } from "../file-facts.js";
 
-async function link(target: string, at: string): Promise<void> {
+function link(target: string, at: string): void {
   try {
-    await symlink(target, at);
+    symlinkSync(target, at);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
   }
 }
 
 /** exposedInMirror for a path whose directory entry we have not read. */
-async function exposedPath(realRoot: string, from: string): Promise<boolean> {
+function exposedPath(realRoot: string, from: string, facts: FileFacts): boolean {
   let st;
   try {
-    st = await lstat(from);
+    st = facts.lstat(from);
   } catch {
     return false; // nothing there: kustomize reports the missing reference
   }
@@ -40,7 +41,7 @@ async function exposedPath(realRoot: string, from: string): Promise<boolean> {
     isDirectory: () => st.isDirectory(),
     isSymbolicLink: () => st.isSymbolicLink(),
   };
-  return exposedInMirror(realRoot, entry, path.dirname(from));
+  return exposedInMirror(realRoot, entry, path.dirname(from), facts);
 }
 
 /**
@@ -50,26 +51,24 @@ async function exposedPath(realRoot: string, from: string): Promise<boolean> {
  * kustomization file in it. Entries that leave the root or are not files or
  * folders are not exposed (see exposedInMirror).
  */
-export async function mirrorTree(
+export function mirrorTree(
   root: string,
   dir: string,
   scratch: string,
   references: readonly string[],
-): Promise<string> {
+  facts: FileFacts = new FileFacts(),
+): string {
   const rel = path.relative(root, dir);
   const parts = rel === "" ? [] : rel.split(path.sep);
   const mirrorRoot = path.join(scratch, "root");
   const mirrored = path.join(mirrorRoot, rel);
-  await mkdir(mirrored, { recursive: true });
-  const entries = await readdir(dir, { withFileTypes: true });
-  await Promise.all(
-    entries
-      .filter(({ name }) => !KUSTOMIZATION_FILE_NAMES.includes(name))
-      .map(async (entry) => {
-        if (await exposedInMirror(root, entry, dir))
-          await symlink(path.join(dir, entry.name), path.join(mirrored, entry.name));
-      }),
-  );
+  // Synchronous: a few small calls on local folders cost less so than as thread-pool round trips.
+  mkdirSync(mirrored, { recursive: true });
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (KUSTOMIZATION_FILE_NAMES.includes(entry.name)) continue;
+    if (exposedInMirror(root, entry, dir, facts))
+      symlinkSync(path.join(dir, entry.name), path.join(mirrored, entry.name));
+  }
 
   // The ancestors, deepest first: [dir's parent, ..., root].
   const ancestors: string[] = [];
@@ -92,17 +91,15 @@ export async function mirrorTree(
   }
   if (everything) {
     for (const ancestor of ancestors) {
-      for (const name of await readdir(ancestor)) {
+      for (const name of readdirSync(ancestor)) {
         const from = path.join(ancestor, name);
         if (isInside(from, dir)) continue; // the chain itself is real
         links.set(path.join(mirrorRoot, path.relative(root, from)), from);
       }
     }
   }
-  await Promise.all(
-    [...links].map(async ([at, from]) => {
-      if (await exposedPath(root, from)) await link(from, at);
-    }),
-  );
+  for (const [at, from] of links) {
+    if (exposedPath(root, from, facts)) link(from, at);
+  }
   return mirrored;
 }

@@ -109,9 +109,16 @@ export class ProcessRunner implements KustomizeRunner {
 
   async close(): Promise<void> {}
 
-  async identity(): Promise<string> {
-    const tool = await findTool("kustomize");
-    return [await toolIdentity(tool.file), ...tool.prefix].join(" ");
+  private known: Promise<string> | undefined;
+
+  identity(): Promise<string> {
+    // Asked once per build; the binary does not change while a run lasts.
+    return (this.known ??= findTool("kustomize")
+      .then(async (tool) => [await toolIdentity(tool.file), ...tool.prefix].join(" "))
+      .catch((err: unknown) => {
+        this.known = undefined;
+        throw err;
+      }));
   }
 }
 
@@ -358,8 +365,14 @@ export class WorkerPool implements KustomizeRunner {
   /** Workers started so far (tests look at it). */
   started = 0;
 
+  private known: Promise<string> | undefined;
+
   identity(): Promise<string> {
-    return toolIdentity(this.file);
+    // Asked once per build; the binary does not change while a run lasts.
+    return (this.known ??= toolIdentity(this.file).catch((err: unknown) => {
+      this.known = undefined;
+      throw err;
+    }));
   }
 
   async build(dir: string, options: KustomizeBuildOptions): Promise<string> {

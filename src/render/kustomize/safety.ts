@@ -6,17 +6,17 @@
  * or symlink escape, no device or FIFO); no remote bases; no `helmCharts`
  * (Flux does not inflate charts in a Kustomization).
  */
-import { lstat, readFile, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import { InputError } from "../../util/errors.js";
 import { limits, RAISE } from "../../util/limits.js";
 import { isInside } from "../../flux/paths.js";
 import { parseYamlDocuments } from "../../discovery/yaml.js";
+import { FileFacts } from "../file-facts.js";
 import { findKustomizationFile, KUSTOMIZATION_FILE_NAMES } from "./files.js";
 
-async function isPresent(file: string): Promise<boolean> {
+function isPresent(facts: FileFacts, file: string): boolean {
   try {
-    await lstat(file);
+    facts.lstat(file);
     return true;
   } catch {
     return false;
@@ -37,9 +37,12 @@ export interface TreeCheckOptions {
    * the files they name are checked too. Without it such directories are refused.
    */
   buildConfigs?: (dir: string) => Promise<unknown[]>;
+  /** The run's file facts (each file looked at once per run); default: this check's own. */
+  facts?: FileFacts;
 }
 
 interface Context {
+  facts: FileFacts;
   realRoot: string;
   seen: Set<string>;
   options: TreeCheckOptions;
@@ -86,8 +89,10 @@ export async function checkKustomizationTree(
   docFile: string,
   options: TreeCheckOptions = {},
 ): Promise<TreeReads> {
+  const facts = options.facts ?? new FileFacts();
   const ctx: Context = {
-    realRoot: await realpath(root),
+    facts,
+    realRoot: facts.realpath(root),
     seen: new Set(),
     options,
     top: dir,
@@ -100,17 +105,12 @@ export async function checkKustomizationTree(
 }
 
 /** Note what kustomize opens at `value` (from `base`): the file, or that nothing is there. */
-async function noteOpened(
-  ctx: Context,
-  base: string,
-  value: string,
-  real: string | undefined,
-): Promise<void> {
+function noteOpened(ctx: Context, base: string, value: string, real: string | undefined): void {
   if (real === undefined) {
     ctx.opened.set(path.resolve(base, value), "missing");
     return;
   }
-  if ((await stat(real)).isFile()) ctx.opened.set(real, "file");
+  if (ctx.facts.stat(real).isFile()) ctx.opened.set(real, "file");
 }
 
 /**
@@ -119,13 +119,14 @@ async function noteOpened(
  * Undefined when nothing is there (the tool reading it reports that). Devices,
  * FIFOs and sockets are refused.
  */
-export async function containedPath(
+export function containedPath(
   realRoot: string,
   base: string,
   value: string,
   what: () => string,
   file: string,
-): Promise<string | undefined> {
+  facts: FileFacts = new FileFacts(),
+): string | undefined {
   const target = path.resolve(base, value);
   if (!isInside(realRoot, target)) {
     throw new InputError(
@@ -135,7 +136,7 @@ export async function containedPath(
   }
   let real: string;
   try {
-    real = await realpath(target);
+    real = facts.realpath(target);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "ELOOP")
       throw new InputError(`${what()} "${value}" is a symlink loop`, { file });
@@ -147,7 +148,7 @@ export async function containedPath(
       { file },
     );
   }
-  const st = await stat(real);
+  const st = facts.stat(real);
   if (!st.isFile() && !st.isDirectory()) {
     throw new InputError(`${what()} "${value}" is not a regular file (a device, FIFO or socket)`, {
       file,
@@ -189,17 +190,18 @@ async function checkDoc(
     if (depth === 0 && !ref.inline) ctx.topReferences.push(ref.value);
     // Inline entries are checked as paths as well: whichever way kustomize
     // reads an entry, what it could open is inside the root.
-    const real = await containedPath(
+    const real = containedPath(
       ctx.realRoot,
       dir,
       ref.value,
       () => `${docFile}: ${ref.field} entry`,
       docFile,
+      ctx.facts,
     );
-    if (!ref.inline) await noteOpened(ctx, dir, ref.value, real);
+    if (!ref.inline) noteOpened(ctx, dir, ref.value, real);
     if (ref.pluginConfig) await checkPluginEntry(ctx, dir, ref, real, docFile, depth);
     if (!real || !ref.mayBeDir || ctx.seen.has(real)) continue;
-    if (!(await stat(real)).isDirectory()) continue;
+    if (!ctx.facts.stat(real).isDirectory()) continue;
     ctx.seen.add(real);
     await checkDirectory(ctx, real, depth);
   }
@@ -210,19 +212,20 @@ async function checkDirectory(ctx: Context, real: string, depth: number): Promis
   // changes the build (kustomize refuses two).
   for (const name of KUSTOMIZATION_FILE_NAMES) {
     const candidate = path.join(real, name);
-    ctx.opened.set(candidate, (await isPresent(candidate)) ? "file" : "missing");
+    ctx.opened.set(candidate, isPresent(ctx.facts, candidate) ? "file" : "missing");
   }
-  const kfile = await findKustomizationFile(real);
+  const kfile = findKustomizationFile(real, ctx.facts);
   if (!kfile) return;
-  const realKfile = await containedPath(
+  const realKfile = containedPath(
     ctx.realRoot,
     real,
     path.basename(kfile),
     () => "kustomization file",
     kfile,
+    ctx.facts,
   );
   if (!realKfile) return;
-  const nested = await readYamlFile(realKfile, kfile);
+  const nested = readYamlFile(realKfile, kfile, ctx.facts);
   const first = nested[0];
   if (first && typeof first === "object" && !Array.isArray(first)) {
     await checkDoc(ctx, real, first as Record<string, unknown>, kfile, depth + 1);
@@ -244,11 +247,11 @@ async function checkPluginEntry(
 ): Promise<void> {
   const where = `${docFile}: ${ref.field}`;
   for (const config of inlineDocuments(ref.value) ?? [])
-    await checkConfig(ctx, dir, config, where, docFile);
+    checkConfig(ctx, dir, config, where, docFile);
   if (!real) return;
-  if ((await stat(real)).isFile()) {
-    for (const config of await readYamlFile(real, path.resolve(dir, ref.value)))
-      await checkConfig(ctx, dir, config, `${where} ${ref.value}`, docFile);
+  if (ctx.facts.stat(real).isFile()) {
+    for (const config of readYamlFile(real, path.resolve(dir, ref.value), ctx.facts))
+      checkConfig(ctx, dir, config, `${where} ${ref.value}`, docFile);
     return;
   }
   if (!ctx.options.buildConfigs) {
@@ -265,17 +268,16 @@ async function checkPluginEntry(
   }
   const configs = await ctx.options.buildConfigs(real);
   ctx.builtConfigs.push(...configs);
-  for (const config of configs)
-    await checkConfig(ctx, dir, config, `${where} ${ref.value}`, docFile);
+  for (const config of configs) checkConfig(ctx, dir, config, `${where} ${ref.value}`, docFile);
 }
 
-async function checkConfig(
+function checkConfig(
   ctx: Context,
   dir: string,
   config: unknown,
   where: string,
   docFile: string,
-): Promise<void> {
+): void {
   const kind = (config as { kind?: unknown } | null)?.kind;
   if (kind === "HelmChartInflationGenerator") {
     throw new InputError(
@@ -285,20 +287,25 @@ async function checkConfig(
   }
   for (const ref of pluginConfigReferences(config, where)) {
     if (dir === ctx.top) ctx.topReferences.push(ref.value);
-    const real = await containedPath(
+    const real = containedPath(
       ctx.realRoot,
       dir,
       ref.value,
       () => `${ref.field} entry`,
       docFile,
+      ctx.facts,
     );
-    await noteOpened(ctx, dir, ref.value, real);
+    noteOpened(ctx, dir, ref.value, real);
   }
 }
 
 /** A regular file's text, within the size bound (a folder or device is refused). */
-export async function readYamlText(real: string, shown: string): Promise<string> {
-  const st = await stat(real);
+export function readYamlText(
+  real: string,
+  shown: string,
+  facts: FileFacts = new FileFacts(),
+): string {
+  const st = facts.stat(real);
   if (!st.isFile()) throw new InputError(`${shown} is not a regular file`, { file: shown });
   if (st.size > limits.maxFileBytes) {
     throw new InputError(
@@ -306,12 +313,18 @@ export async function readYamlText(real: string, shown: string): Promise<string>
       { file: shown },
     );
   }
-  return readFile(real, "utf8");
+  return facts.read(real).toString("utf8");
 }
 
 /** A YAML file's documents, read within the size bound; errors name the file. */
-export async function readYamlFile(real: string, shown: string): Promise<unknown[]> {
-  const parsed = parseYamlDocuments(await readYamlText(real, shown));
+export function readYamlFile(
+  real: string,
+  shown: string,
+  facts: FileFacts = new FileFacts(),
+): unknown[] {
+  const text = readYamlText(real, shown, facts);
+  // Parsed once per run (the documents are only read, never changed).
+  const parsed = facts.from("yaml-documents", real, () => parseYamlDocuments(text));
   const bad = parsed.errors[0];
   if (bad)
     throw new InputError(`${shown}:${bad.line}: ${bad.message}`, { file: shown, line: bad.line });
@@ -326,17 +339,18 @@ export async function readYamlFile(real: string, shown: string): Promise<unknown
  * are left out, so kustomize cannot reach them through the mirror whatever a
  * kustomization says.
  */
-export async function exposedInMirror(
+export function exposedInMirror(
   realRoot: string,
   entry: { name: string; isFile(): boolean; isDirectory(): boolean; isSymbolicLink(): boolean },
   parent: string,
-): Promise<boolean> {
+  facts: FileFacts = new FileFacts(),
+): boolean {
   if (entry.isFile() || entry.isDirectory()) return true;
   if (!entry.isSymbolicLink()) return false;
   try {
-    const real = await realpath(path.join(parent, entry.name));
+    const real = facts.realpath(path.join(parent, entry.name));
     if (!isInside(realRoot, real)) return false;
-    const st = await stat(real);
+    const st = facts.stat(real);
     return st.isFile() || st.isDirectory();
   } catch {
     return false;

@@ -3,8 +3,8 @@
  * on the serialized YAML of each object, parsed again afterwards. Pure apart from
  * the variables it is given.
  */
-import { parse } from "yaml";
-import { toYaml } from "../../util/yaml.js";
+import { parse, parseDocument } from "yaml";
+import { isAmbiguousPlainString, toYaml } from "../../util/yaml.js";
 import type { KubeObject } from "../../flux/objects.js";
 import { refDisplay } from "../../flux/objects.js";
 import { RenderError } from "../../util/errors.js";
@@ -67,6 +67,19 @@ export function substituteObject(
   // string (key or value) can hold one, and the JSON form holds every string
   // as the YAML form does: checked there first, without the YAML writer.
   if (!JSON.stringify(obj).includes("$")) return obj;
+  return substituteLeaves(obj, vars, options) ?? substituteByRoundTrip(obj, vars, options);
+}
+
+/**
+ * Substitution exactly as kustomize-controller does it: the object printed as
+ * YAML, substituted as text, read back. (Exported for the test that holds the
+ * shortcut above to it.)
+ */
+export function substituteByRoundTrip(
+  obj: KubeObject,
+  vars: ReadonlyMap<string, string>,
+  options: SubstituteOptions,
+): KubeObject {
   const text = toYaml(obj);
   if (!text.includes("$")) return obj;
   let output: string;
@@ -93,6 +106,131 @@ export function substituteObject(
     throw new RenderError(`variable substitution in ${describe(obj)} did not produce an object`);
   }
   return parsed as KubeObject;
+}
+
+/**
+ * The round trip above without the YAML writer and reader, for the usual
+ * object: every `$` sits in a one-line string value that the writer prints
+ * plain (`host: ${APP}.${DOMAIN}`), so the text holds each such string as it
+ * is, and text without a `$` around it (substitution cannot reach from one
+ * into another). Each string is substituted alone and read back as the reader
+ * would read the substituted line — a plain scalar, typed by the YAML 1.2
+ * core schema (`replicas: ${N}` becomes a number). Anything else (a `$` in a
+ * key or a quoted or block string, a result that would not read back as one
+ * plain scalar, any substitution error) returns undefined: the round trip
+ * decides, with its own messages.
+ */
+function substituteLeaves(
+  obj: KubeObject,
+  vars: ReadonlyMap<string, string>,
+  options: SubstituteOptions,
+): KubeObject | undefined {
+  try {
+    return substituteValue(obj, vars, options) as KubeObject;
+  } catch (err) {
+    if (err instanceof RoundTrip) return undefined;
+    throw err;
+  }
+}
+
+/** Thrown inside substituteLeaves: this object takes the round trip. */
+class RoundTrip extends Error {}
+const ROUND_TRIP = new RoundTrip("round trip");
+
+function substituteValue(
+  value: unknown,
+  vars: ReadonlyMap<string, string>,
+  options: SubstituteOptions,
+): unknown {
+  if (typeof value === "string") {
+    if (!value.includes("$")) return value;
+    if (!printedPlain(value)) throw ROUND_TRIP;
+    let out: string;
+    try {
+      out = envsubst(value, vars, { strict: options.strict });
+    } catch {
+      throw ROUND_TRIP;
+    }
+    if (out === value) return value;
+    return readPlain(out);
+  }
+  if (Array.isArray(value)) {
+    let copy: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      const next = substituteValue(item, vars, options);
+      if (next !== item) (copy ??= [...(value as unknown[])])[i] = next;
+    }
+    return copy ?? value;
+  }
+  if (value !== null && typeof value === "object") {
+    let changed = false;
+    const entries: Array<[string, unknown]> = [];
+    for (const [key, item] of Object.entries(value)) {
+      const name = key.includes("$") ? substituteKey(key, vars, options) : key;
+      const next = substituteValue(item, vars, options);
+      if (name !== key || next !== item) changed = true;
+      entries.push([name, next]);
+    }
+    if (!changed) return value;
+    // Rebuilt in the printed order, as the reader builds it; keys made equal
+    // by substitution are the reader's error to report.
+    const names = new Set(entries.map(([name]) => name));
+    if (names.size !== entries.length || names.has("__proto__")) throw ROUND_TRIP;
+    return Object.fromEntries(entries);
+  }
+  return value;
+}
+
+/** A mapping key holding a `$`: substituted alone when it is printed and read back plain. */
+function substituteKey(
+  key: string,
+  vars: ReadonlyMap<string, string>,
+  options: SubstituteOptions,
+): string {
+  // Long implicit keys are refused by YAML readers; and the reader's own
+  // typing of a key (`3: x` is the number 3, named "3") is the round trip's.
+  if (key.length > MAX_KEY || !printedPlain(key)) throw ROUND_TRIP;
+  let out: string;
+  try {
+    out = envsubst(key, vars, { strict: options.strict });
+  } catch {
+    throw ROUND_TRIP;
+  }
+  if (out === key) return key;
+  if (out === "" || out.length > MAX_KEY || NOT_PLAIN.test(out)) throw ROUND_TRIP;
+  if (CORE_NOT_STRING.some((re) => re.test(out))) throw ROUND_TRIP;
+  return out;
+}
+
+const MAX_KEY = 1000;
+
+/**
+ * Characters and places that keep a string from being one plain scalar
+ * (the `yaml` library's writer quotes such strings): a leading indicator,
+ * `: `, ` #`, a trailing space or colon, control characters, document markers.
+ */
+const NOT_PLAIN =
+  // eslint-disable-next-line no-control-regex -- control characters are what it looks for
+  /^[\n\t ,[\]{}#&*!|>'"%@`]|^[?-]$|^[?-][ \t]|[\n:][ \t]|[ \t]\n|[\n\t ]#|[\n\t :]$|^(?:---|\.\.\.)|[\n\r\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff]|[\u{D800}-\u{DFFF}]/u;
+
+/** True when toYaml prints the one-line string `value` plain (as it is). */
+function printedPlain(value: string): boolean {
+  return value !== "" && !NOT_PLAIN.test(value) && !isAmbiguousPlainString(value);
+}
+
+/** Plain-scalar patterns of the YAML 1.2 core schema that read as something other than a string. */
+const CORE_NOT_STRING: readonly RegExp[] = parseDocument("").schema.tags.flatMap((tag) => {
+  const { test } = tag as { test?: RegExp };
+  return test && tag.tag !== "tag:yaml.org,2002:str" ? [test] : [];
+});
+
+/** What the YAML reader makes of `text` printed plain as a value (`key: text`). */
+function readPlain(text: string): unknown {
+  if (text === "") return null; // `key: ` reads as null
+  if (NOT_PLAIN.test(text)) throw ROUND_TRIP;
+  // A string unless a core pattern matches; then the reader's own answer.
+  return CORE_NOT_STRING.some((re) => re.test(text)) ? parse(text) : text;
 }
 
 function firstLine(err: unknown): string {

@@ -39,7 +39,7 @@ export class KustomizationController implements Reconciler<"Kustomization"> {
   // One run reads each folder's ignore files once, whatever number of builds.
   private readonly ignoreRules = new IgnoreRulesCache();
   private readonly lines = new LineFinder();
-  // ... and looks at each file a build reads once, whatever number of builds read it.
+  // One run looks at each file builds read once, whatever number of builds read it.
   private readonly files = new FileFacts();
 
   constructor(private readonly ctx: RunContext) {}

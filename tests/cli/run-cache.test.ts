@@ -17,6 +17,7 @@ import {
 } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { findTool } from "../../src/exec/tools.js";
 import { runCli, type CliResult } from "../support/cli.js";
@@ -107,6 +108,21 @@ describe("the run cache", () => {
     const again = await build(repo.root);
     expect(again.stderr).toContain(REPLAYED);
     expect(again.exitCode).toBe(verbose.exitCode);
+  });
+
+  it("replays get too", async () => {
+    const repo = await makeRepo(cluster());
+    const get = () =>
+      runCli(["get", "ks", "-A", "--path", "clusters/prod", "-v"], {
+        cwd: repo.root,
+        env: { FLUX_LOCAL_CACHE_DIR: cacheDir },
+        runCache: true,
+      });
+    const first = await get();
+    expect(first.stdout).toMatch(/^flux-system\s+apps\s/m);
+    const second = await get();
+    expect(second.stderr).toContain(REPLAYED);
+    expect(second.stdout).toBe(first.stdout);
   });
 
   it("writes --output-file again on a replay, atomically, with the same bytes", async () => {
@@ -252,6 +268,35 @@ describe("the run cache", () => {
     const usage = await build(repo.root, ["--cache-max-size", "lots"]);
     expect(usage.exitCode).toBe(2);
     expect(usage.stderr).toContain("--cache-max-size lots");
+  });
+});
+
+describe("the replay path", () => {
+  it("loads Node built-ins only: entry.ts's static imports, transitively", async () => {
+    const src = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../src/cli");
+    const seen = new Set<string>();
+    const external: string[] = [];
+    const visit = async (file: string): Promise<void> => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      const text = await readFile(file, "utf8");
+      // Static imports only (`import ... from "x"`); `await import("x")` loads on a miss.
+      for (const m of text.matchAll(/^import\s[^;]*?from\s+"([^"]+)";/gms)) {
+        const spec = m[1]!;
+        if (spec.startsWith("node:")) continue;
+        if (spec.startsWith("."))
+          await visit(path.resolve(path.dirname(file), spec.replace(/\.js$/, ".ts")));
+        else external.push(spec);
+      }
+    };
+    await visit(path.join(src, "entry.ts"));
+    expect(external).toEqual([]);
+    expect([...seen].map((f) => path.relative(src, f)).sort()).toEqual([
+      "entry.ts",
+      "run-cache/invocation.ts",
+      "run-cache/observe.ts",
+      "run-cache/replay.ts",
+    ]);
   });
 });
 

@@ -64,8 +64,15 @@ function attempt<T>(fn: () => T): T | string {
   }
 }
 
-/** The file's content hash now (or the error code). */
+/**
+ * The file's content hash now (or the error code). Only a regular file is
+ * read: a FIFO or device put in a file's place is a difference, never a wait.
+ */
 export function fileHashNow(p: string): string {
+  const st = attempt(() => statSync(p));
+  if (typeof st === "string") return st;
+  if (st.isDirectory()) return "!EISDIR";
+  if (!st.isFile()) return "!ENOTFILE";
   const data = attempt(() => readFileSync(p));
   return typeof data === "string" ? data : sha256(data);
 }

@@ -450,6 +450,11 @@ export class RunRecorder implements RunRecorderHooks {
         return undefined;
       }
       const h = fileHashNow(p);
+      if (h === "!ENOTFILE") {
+        // A pipe, a device, /dev/stdin: what it gave cannot be checked again.
+        this.notReplayable(`read ${p}, which is not a regular file`);
+        return undefined;
+      }
       let q: [string, string, string, string] | undefined;
       if (!h.startsWith("!")) {
         try {

@@ -78,6 +78,22 @@ function toPath(p: unknown): string | undefined {
   return undefined;
 }
 
+/** What an observation found (its kind, path and variant are its identity). */
+function valueOf(o: Observation): string {
+  switch (o.k) {
+    case "file":
+    case "dir":
+      return o.h;
+    case "stat":
+      return o.d;
+    case "realpath":
+    case "readlink":
+      return o.r;
+    case "access":
+      return String(o.ok);
+  }
+}
+
 export class RunRecorder implements RunRecorderHooks {
   private readonly started = process.hrtime.bigint();
   private readonly startedWallNs = BigInt(Date.now()) * 1_000_000n - CLOCK_MARGIN_NS;
@@ -164,8 +180,7 @@ export class RunRecorder implements RunRecorderHooks {
       this.observed.set(id, o);
       return;
     }
-    if (JSON.stringify(before) !== JSON.stringify(o))
-      this.notReplayable(`${o.p} changed while the run read it`);
+    if (valueOf(before) !== valueOf(o)) this.notReplayable(`${o.p} changed while the run read it`);
   }
 
   private noteStat(p: string | undefined, follow: boolean, result: unknown, failed: boolean): void {
@@ -327,7 +342,9 @@ export class RunRecorder implements RunRecorderHooks {
         if (p && !this.isExcluded(p)) this.laterDirs.add(p);
       });
       wrap(obj, `mkdtemp${sync}`, (_a, r, f) => {
-        if (!f && typeof r === "string") this.excluded.push(path.resolve(r));
+        // Nested temporary folders (a build's, in the run's scratch folder) are already left out.
+        if (!f && typeof r === "string" && !this.isExcluded(path.resolve(r)))
+          this.excluded.push(path.resolve(r));
       });
     }
     // realpathSync.native was carried over to the wrapper: wrap it there too.

@@ -117,14 +117,13 @@ export class KustomizationController implements Reconciler<"Kustomization"> {
     let lines: Array<number | undefined>;
     let inputs: RenderInputs | undefined;
     try {
-      const ignore = await this.ignoreRules.at(source.path, dir);
       const built = await this.ctx.manager.queue.add(
         () =>
           kustomizeBuild({
             root: source.path,
             dir,
             spec,
-            ignore,
+            ignore: () => this.ignoreRules.at(source.path, dir),
             scratchDir: this.ctx.options.scratchDir,
             signal: this.ctx.options.signal,
             runner: this.ctx.kustomize,

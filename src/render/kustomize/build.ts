@@ -43,8 +43,8 @@ export interface KustomizeBuildRequest {
   /** Directory to build (absolute, inside root). */
   dir: string;
   spec: Kustomization["spec"];
-  /** Ignore rules in force at `dir` (for a generated kustomization). */
-  ignore: IgnoreRules;
+  /** Ignore rules in force at `dir` (for a generated kustomization), or how to read them when needed. */
+  ignore: IgnoreRules | (() => Promise<IgnoreRules>);
   /** Parent folder for scratch directories. */
   scratchDir: string;
   signal?: AbortSignal;
@@ -99,7 +99,9 @@ export async function kustomizeBuild(request: KustomizeBuildRequest): Promise<Bu
     original = parsed.documents[0]?.object ?? {};
   } else {
     docFile = path.join(realDir, "kustomization.yaml (generated)");
-    original = { ...(await generateKustomization(realDir, request.ignore, realRoot, facts)) };
+    // Read only now: a folder with its own kustomization needs no ignore rules.
+    const rules = typeof request.ignore === "function" ? await request.ignore() : request.ignore;
+    original = { ...(await generateKustomization(realDir, rules, realRoot, facts)) };
   }
 
   const existingComponents = new Set<string>();

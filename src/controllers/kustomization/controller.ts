@@ -22,6 +22,7 @@ import { withPart, type RenderInputs } from "../../render/inputs.js";
 import { wipeSecrets } from "../../render/secrets.js";
 import { substituteObjects, unsetVariables } from "../../render/substitute/postbuild.js";
 import type { SourceArtifact, StoreEntry } from "../../store/store.js";
+import { isStoredKind } from "../../store/produced.js";
 import { InputError, RenderError } from "../../util/errors.js";
 import { inSources, isWanted, startWork, SUPERSEDED, type RunContext } from "../context.js";
 import { awaitDependencies, awaitSourceArtifact } from "../dependencies.js";
@@ -141,10 +142,14 @@ export class KustomizationController implements Reconciler<"Kustomization"> {
       files = built.map((b) =>
         this.checkoutFile(source.path, b.file ? originalFile(source, b.file) : b.file),
       );
+      // Lines only for the objects that join the store (the others are never
+      // reported on their own): most built files are not read again.
       lines = await Promise.all(
         built.map(async (b, i) => {
           const file = files[i];
-          return file && path.isAbsolute(file) ? this.lines.lineOf(file, b.object) : undefined;
+          return file && path.isAbsolute(file) && isStoredKind(b.object)
+            ? this.lines.lineOf(file, b.object)
+            : undefined;
         }),
       );
     } catch (err) {

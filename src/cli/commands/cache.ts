@@ -45,6 +45,12 @@ function summary(entries: CacheEntryInfo[]): string[][] {
   return [...rows, ["total", String(entries.length), formatSize(total)]];
 }
 
+/** The folder both subcommands read. */
+const CACHE_DIR_OPTION = [
+  "--cache-dir <dir>",
+  "cache folder (default: $FLUX_LOCAL_CACHE_DIR or ~/.cache/flux-local)",
+] as const;
+
 export function cacheCommand(): Command {
   const cmd = new Command("cache").description(
     "the on-disk cache of sources, charts and rendered output",
@@ -56,10 +62,7 @@ export function cacheCommand(): Command {
   const info = cmd
     .command("info")
     .description("where the cache is, and its entries and size by kind")
-    .option(
-      "--cache-dir <dir>",
-      "cache folder (default: $FLUX_LOCAL_CACHE_DIR or ~/.cache/flux-local)",
-    )
+    .option(...CACHE_DIR_OPTION)
     .action(async (opts: { cacheDir?: string }) => {
       const root = rootOf(opts);
       const entries = await listCacheEntries(root);
@@ -73,10 +76,7 @@ export function cacheCommand(): Command {
   const prune = cmd
     .command("prune")
     .description("remove entries, least recently used first, until the cache fits --max-size")
-    .option(
-      "--cache-dir <dir>",
-      "cache folder (default: $FLUX_LOCAL_CACHE_DIR or ~/.cache/flux-local)",
-    )
+    .option(...CACHE_DIR_OPTION)
     .option("--max-size <size>", "size to keep at most (e.g. 500M, 2G)", DEFAULT_CACHE_MAX_SIZE)
     .option("--all", "remove every entry")
     .action(async (opts: { cacheDir?: string; maxSize: string; all?: boolean }) => {

@@ -44,7 +44,8 @@ export function runInterruptCleanups(): void {
 
 /**
  * On SIGINT or SIGTERM: run the clean-ups and exit 130 or 143, as a shell
- * reports a process ended by that signal. Child processes started through
+ * reports a process ended by that signal (and 141 when stdout's reader has
+ * gone, as for SIGPIPE). Child processes started through
  * execa are killed on exit by execa itself.
  */
 export function exitOnInterrupt(): void {
@@ -56,4 +57,11 @@ export function exitOnInterrupt(): void {
       process.exit(EXIT_CODES[signal]);
     });
   }
+  // stdout closed by its reader (`flux-local ... | head`): end as a process
+  // killed by SIGPIPE does (exit 141), quietly, instead of an unhandled error.
+  process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code !== "EPIPE") throw err;
+    runInterruptCleanups();
+    process.exit(141);
+  });
 }

@@ -4,36 +4,65 @@
  */
 import { Command, CommanderError } from "commander";
 import { FluxLocalError, UsageError } from "../util/errors.js";
-import { buildCommand } from "./commands/build.js";
-import { cacheCommand } from "./commands/cache.js";
-import { diagnosticsCommand } from "./commands/diagnostics.js";
-import { diffCommand } from "./commands/diff.js";
-import { doctorCommand } from "./commands/doctor.js";
-import { hookCommand } from "./commands/hook.js";
-import { prCommentCommand } from "./commands/pr-comment.js";
-import { getCommand } from "./commands/get.js";
-import { testCommand } from "./commands/test.js";
-import { versionText } from "./commands/version.js";
 import { packageVersion } from "../util/package-info.js";
 import { addFluxLocalFlags } from "./options.js";
-import { EXIT_FAILED, EXIT_USAGE, setLogLevel } from "./run.js";
+import { EXIT_FAILED, EXIT_USAGE, setLogLevel } from "./settings.js";
 import { printableLines } from "../util/printable.js";
 import { exitOnInterrupt } from "../util/interrupt.js";
+import { loadPart } from "../util/lazy.js";
 import { addExamples, configureHelpEverywhere } from "./help.js";
+
+type SetExit = (code: number) => void;
+type CommandFactory = (setExit: SetExit) => Command;
+
+/**
+ * Every command, in the order of the root help, and how to load its module.
+ * A run loads only the module of the command it runs (a command's module
+ * brings in what its action needs: the render pipeline, diff, diagnostics);
+ * the root help, `help` and anything unrecognised load them all.
+ */
+const COMMANDS: ReadonlyArray<readonly [string, () => Promise<CommandFactory>]> = [
+  ["get", () => import("./commands/get.js").then((m) => m.getCommand)],
+  ["build", () => import("./commands/build.js").then((m) => m.buildCommand)],
+  ["test", () => import("./commands/test.js").then((m) => m.testCommand)],
+  ["diagnostics", () => import("./commands/diagnostics.js").then((m) => m.diagnosticsCommand)],
+  ["diff", () => import("./commands/diff.js").then((m) => m.diffCommand)],
+  ["doctor", () => import("./commands/doctor.js").then((m) => m.doctorCommand)],
+  ["hook", () => import("./commands/hook.js").then((m) => m.hookCommand)],
+  ["pr-comment", () => import("./commands/pr-comment.js").then((m) => m.prCommentCommand)],
+  ["cache", () => import("./commands/cache.js").then((m) => m.cacheCommand)],
+];
+
+/**
+ * The command argv runs: its first word, after the root's own options
+ * (`--log-level LEVEL`); undefined when that is not a command's name.
+ */
+export function commandNameOf(argv: readonly string[]): string | undefined {
+  let i = 0;
+  while (i < argv.length) {
+    const word = argv[i]!;
+    if (word === "--log-level") i += 2;
+    else if (word.startsWith("--log-level=")) i += 1;
+    else break;
+  }
+  const word = argv[i];
+  return COMMANDS.some(([name]) => name === word) ? word : undefined;
+}
 
 export async function main(argv: readonly string[]): Promise<number> {
   // `--version` looks the tools up (asynchronously), so it is answered before
   // commander, which prints versions synchronously.
   if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-V")) {
+    const { versionText } = await loadPart("--version", () => import("./commands/version.js"));
     process.stdout.write(await versionText());
     return 0;
   }
   exitOnInterrupt();
   let exitCode = 0;
-  const program = createProgram((code: number) => {
-    exitCode = Math.max(exitCode, code);
-  });
   try {
+    const program = await createProgram((code: number) => {
+      exitCode = Math.max(exitCode, code);
+    }, commandNameOf(argv));
     await program.parseAsync(argv, { from: "user" });
   } catch (err) {
     if (err instanceof CommanderError) {
@@ -61,8 +90,15 @@ export async function main(argv: readonly string[]): Promise<number> {
   return exitCode;
 }
 
-/** The command tree (every command, its options and help), for main and for tests. */
-export function createProgram(setExit: (code: number) => void): Command {
+/**
+ * The command tree, for main and for tests: every command, or only `only`
+ * (with the same options and help; its siblings' modules are not loaded).
+ */
+export async function createProgram(setExit: SetExit, only?: string): Promise<Command> {
+  const wanted = COMMANDS.filter(([name]) => only === undefined || name === only);
+  const factories = await Promise.all(
+    wanted.map(([name, load]) => loadPart(`the ${name} command`, load)),
+  );
   const program = new Command("flux-local")
     .description(
       "Render a Flux CD repository offline: every Kustomization built, every HelmRelease templated.",
@@ -82,15 +118,7 @@ export function createProgram(setExit: (code: number) => void): Command {
       const level = root.opts<{ logLevel?: string }>().logLevel;
       if (level) setLogLevel(level);
     });
-  program.addCommand(getCommand(setExit));
-  program.addCommand(buildCommand(setExit));
-  program.addCommand(testCommand(setExit));
-  program.addCommand(diagnosticsCommand(setExit));
-  program.addCommand(diffCommand(setExit));
-  program.addCommand(doctorCommand(setExit));
-  program.addCommand(hookCommand(setExit));
-  program.addCommand(prCommentCommand(setExit));
-  program.addCommand(cacheCommand());
+  for (const factory of factories) program.addCommand(factory(setExit));
   addExamples(program, [
     {
       does: "render everything a cluster folder applies",

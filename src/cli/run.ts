@@ -29,38 +29,18 @@ import { styleFor } from "./format/style.js";
 import { emit } from "./format/output.js";
 import { kustomizeBuildFlagNotes, renderRequest, type CommonOptions } from "./options.js";
 import { UsageError } from "../util/errors.js";
+import { EXIT_FAILED, EXIT_OK, logLevelRequested } from "./settings.js";
 import { ProgressDisplay, shouldShowProgress } from "./progress.js";
 import { notReplayable, runRecorder } from "../util/run-record.js";
 
-export const EXIT_OK = 0;
-export const EXIT_FAILED = 1;
-export const EXIT_USAGE = 2;
-
-/** flux-local's top-level `--log-level` (DEBUG, INFO, WARNING, ERROR, CRITICAL). */
-let requestedLogLevel: string | undefined;
-
-export function setLogLevel(level: string): void {
-  const levels: Record<string, string> = {
-    debug: "debug",
-    info: "info",
-    warning: "warn",
-    warn: "warn",
-    error: "error",
-    critical: "fatal",
-  };
-  const mapped = levels[level.toLowerCase()];
-  if (!mapped) {
-    throw new UsageError(`--log-level ${level}: expected DEBUG, INFO, WARNING, ERROR or CRITICAL`);
-  }
-  requestedLogLevel = mapped;
-}
+export { EXIT_FAILED, EXIT_OK, EXIT_USAGE, setLogLevel } from "./settings.js";
 
 export async function startRun(opts: CommonOptions, request: RenderRequest): Promise<RenderResult> {
   for (const note of kustomizeBuildFlagNotes(opts.kustomizeBuildFlags)) {
     process.stderr.write(`note: ${note}\n`);
   }
   await configureLogging({
-    level: opts.verbose ? "debug" : (requestedLogLevel ?? "warn"),
+    level: opts.verbose ? "debug" : (logLevelRequested() ?? "warn"),
     format: opts.logFormat ?? "pretty",
   });
   // Tools first: a missing kustomize (or helm, when HelmReleases are rendered)

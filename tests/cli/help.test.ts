@@ -15,7 +15,7 @@ import { runCli } from "../support/cli.js";
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 
 /** Every visible command, with its path from the root (`["build", "ks"]`). */
-function visibleCommands(): Array<{ names: string[]; cmd: Command }> {
+function visibleCommands(root: Command): Array<{ names: string[]; cmd: Command }> {
   const out: Array<{ names: string[]; cmd: Command }> = [];
   const visit = (cmd: Command, names: string[]) => {
     out.push({ names, cmd });
@@ -25,10 +25,7 @@ function visibleCommands(): Array<{ names: string[]; cmd: Command }> {
       visit(sub, [...names, sub.name()]);
     }
   };
-  visit(
-    createProgram(() => undefined),
-    [],
-  );
+  visit(root, []);
   return out;
 }
 
@@ -76,8 +73,10 @@ function resolveExample(
   return { cmd, names, positionals };
 }
 
+const program = await createProgram(() => undefined);
+
 describe("--help", () => {
-  const commands = visibleCommands();
+  const commands = visibleCommands(program);
 
   it("covers the commands users run", () => {
     const listed = commands.map((c) => c.names.join(" "));
@@ -89,11 +88,11 @@ describe("--help", () => {
   for (const { names, cmd } of commands) {
     const label = ["flux-local", ...names].join(" ");
 
-    it(`${label}: two or three examples, each a real command line of it`, () => {
+    it(`${label}: two or three examples, each a real command line of it`, async () => {
       const examples = examplesIn(helpOf(cmd));
       expect(examples.length, label).toBeGreaterThanOrEqual(2);
       expect(examples.length, label).toBeLessThanOrEqual(3);
-      const root = createProgram(() => undefined);
+      const root = await createProgram(() => undefined);
       for (const example of examples) {
         const resolved = resolveExample(root, example);
         // A group's examples run its subcommands; a leaf's run itself.
@@ -117,6 +116,16 @@ describe("--help", () => {
       expect(flat).not.toContain("(default) (default");
     });
   }
+
+  it("a run loading only its command's module has the same help as the whole program", async () => {
+    for (const { names, cmd } of commands) {
+      if (names.length === 0) continue;
+      const alone = visibleCommands(await createProgram(() => undefined, names[0])).find(
+        (c) => c.names.join(" ") === names.join(" "),
+      );
+      expect(alone && helpOf(alone.cmd), names.join(" ")).toBe(helpOf(cmd));
+    }
+  });
 
   it("build explains NAME (ks, hr) against PATH (all)", () => {
     for (const { names, cmd } of commands) {

@@ -19,7 +19,7 @@ import {
 import { formatSeconds } from "../../views/test-results.js";
 import { emit } from "../format/output.js";
 import { styleFor, type Style } from "../format/style.js";
-import { EXIT_FAILED, EXIT_OK } from "../run.js";
+import { EXIT_FAILED, EXIT_OK } from "../settings.js";
 import { appendFileSync } from "node:fs";
 import { printable, printableLines, redactUrls } from "../../util/printable.js";
 import { addExamples } from "../help.js";

@@ -20,7 +20,7 @@ import {
   gitRoot,
   hooksDir,
 } from "../hook/changes.js";
-import { EXIT_FAILED, EXIT_OK } from "../run.js";
+import { EXIT_FAILED, EXIT_OK } from "../settings.js";
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 

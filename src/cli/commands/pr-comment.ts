@@ -9,7 +9,7 @@ import { Command, Option } from "commander";
 import { errorMessage, UsageError } from "../../util/errors.js";
 import { syncComment } from "../github/comment.js";
 import { addExamples } from "../help.js";
-import { EXIT_OK } from "../run.js";
+import { EXIT_OK } from "../settings.js";
 
 export function prCommentCommand(setExit: (code: number) => void): Command {
   const cmd = new Command("pr-comment")

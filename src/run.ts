@@ -9,18 +9,15 @@ import path from "node:path";
 import { defaultCacheDir } from "./artifacts/cache/dir-cache.js";
 import { createArtifactContext } from "./artifacts/context.js";
 import { RenderCache } from "./artifacts/cache/render-cache.js";
-import { HelmReleaseController } from "./controllers/helmrelease/controller.js";
+import type { HelmReleaseController } from "./controllers/helmrelease/controller.js";
 import type { HelmRenderOptions } from "./controllers/helmrelease/options.js";
 import { KustomizationController } from "./controllers/kustomization/controller.js";
 import { harness } from "./controllers/harness.js";
 import { Manager } from "./controllers/manager.js";
-import { ArtifactGeneratorController } from "./controllers/source/artifact-generator.js";
 import { SourceController } from "./controllers/source/controller.js";
-import {
-  InputProviderController,
-  ResourceSetController,
-} from "./controllers/resourceset/controller.js";
 import { isWanted } from "./controllers/context.js";
+import { lazyReconciler } from "./controllers/lazy.js";
+import { loadPart } from "./util/lazy.js";
 import type { RunContext, RunOptions, SourceMapping, WantedObject } from "./controllers/context.js";
 import { scanFile, scanManifests, type ScannedObject } from "./discovery/scan.js";
 import { planSeed, type Issue } from "./discovery/seed.js";
@@ -176,11 +173,51 @@ export async function render(request: RenderRequest): Promise<RenderResult> {
   }
   const kustomization = new KustomizationController(ctx);
   manager.register(harness(ctx, new SourceController(ctx)));
-  manager.register(harness(ctx, new ArtifactGeneratorController(ctx)));
+  // Controllers of kinds many repositories do not use are loaded on their first object.
+  const generator = () => import("./controllers/source/artifact-generator.js");
+  const resourceSets = () => import("./controllers/resourceset/controller.js");
+  manager.register(
+    harness(
+      ctx,
+      lazyReconciler(
+        ["ArtifactGenerator"],
+        "the ArtifactGenerator controller",
+        "BuildFailed",
+        async () => new (await generator()).ArtifactGeneratorController(ctx),
+      ),
+    ),
+  );
   manager.register(harness(ctx, kustomization));
-  manager.register(harness(ctx, new ResourceSetController(ctx)));
-  manager.register(harness(ctx, new InputProviderController()));
-  const helmRelease = request.helm ? new HelmReleaseController(ctx, request.helm) : undefined;
+  manager.register(
+    harness(
+      ctx,
+      lazyReconciler(
+        ["ResourceSet"],
+        "the ResourceSet controller",
+        "BuildFailed",
+        async () => new (await resourceSets()).ResourceSetController(ctx),
+      ),
+    ),
+  );
+  manager.register(
+    harness(
+      ctx,
+      lazyReconciler(
+        ["ResourceSetInputProvider"],
+        "the ResourceSet controller",
+        "BuildFailed",
+        async () => new (await resourceSets()).InputProviderController(),
+      ),
+    ),
+  );
+  const helmRelease = request.helm
+    ? new (
+        await loadPart(
+          "the HelmRelease controller",
+          () => import("./controllers/helmrelease/controller.js"),
+        )
+      ).HelmReleaseController(ctx, request.helm)
+    : undefined;
   if (helmRelease) manager.register(harness(ctx, helmRelease));
 
   const issues: Issue[] = [];

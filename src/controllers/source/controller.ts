@@ -14,8 +14,7 @@ import { findSourceMapping, type RunContext } from "../context.js";
 import type { Reconciler } from "../harness.js";
 import type { TypedObject } from "../../flux/schema.js";
 import type { SourceOutcome, SourceFetcher } from "./fetching.js";
-import { GitFetcher } from "./git.js";
-import { OciFetcher } from "./oci.js";
+import { lazyPart } from "../../util/lazy.js";
 
 export const LOCAL_REVISION = "local";
 
@@ -34,7 +33,7 @@ export class SourceController implements Reconciler<SourceKind> {
     private readonly ctx: RunContext,
     options: SourceControllerOptions = {},
   ) {
-    for (const fetcher of options.fetchers ?? [new GitFetcher(ctx), new OciFetcher(ctx)]) {
+    for (const fetcher of options.fetchers ?? defaultFetchers(ctx)) {
       this.fetchers.set(fetcher.kind, fetcher);
     }
   }
@@ -129,4 +128,30 @@ export class SourceController implements Reconciler<SourceKind> {
       message: `${refDisplay(ref)}: ${why}; map it to a local directory with --sources ${ref.name}=PATH`,
     };
   }
+}
+
+/**
+ * Git and OCI, each loaded with its libraries (isomorphic-git, the registry
+ * client, tar) when a source of its kind is first fetched: a run whose sources
+ * are all local never loads them. A fetcher that cannot be loaded fails the
+ * source (ArtifactFailed, through recover) with the part named.
+ */
+function defaultFetchers(ctx: RunContext): SourceFetcher[] {
+  return [
+    lazyFetcher("GitRepository", "the Git source fetcher", async () => {
+      return new (await import("./git.js")).GitFetcher(ctx);
+    }),
+    lazyFetcher("OCIRepository", "the OCI source fetcher", async () => {
+      return new (await import("./oci.js")).OciFetcher(ctx);
+    }),
+  ];
+}
+
+function lazyFetcher(
+  kind: string,
+  part: string,
+  load: () => Promise<SourceFetcher>,
+): SourceFetcher {
+  const get = lazyPart(part, load);
+  return { kind, fetch: async (entry, generation) => (await get()).fetch(entry, generation) };
 }

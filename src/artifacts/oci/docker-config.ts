@@ -10,8 +10,10 @@ import os from "node:os";
 import path from "node:path";
 import { run } from "../../exec/run.js";
 import { FluxLocalError } from "../../util/errors.js";
-import { DOCKER_HUB } from "./reference.js";
 import { DockerConfig } from "./schema.js";
+
+/** Docker Hub's registry host, as references name it. */
+export const DOCKER_HUB = "index.docker.io";
 
 export interface RegistryCredentials {
   username?: string;

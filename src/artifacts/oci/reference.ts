@@ -5,6 +5,7 @@
  * and which manifest of an index and which layer of a manifest are used.
  */
 import { pickSemver } from "../git/refs.js";
+import { DOCKER_HUB } from "./docker-config.js";
 import { MEDIA_TYPES, type Descriptor, type ImageIndex, type ImageManifest } from "./schema.js";
 
 export interface OciLocation {
@@ -14,7 +15,8 @@ export interface OciLocation {
   repository: string;
 }
 
-export const DOCKER_HUB = "index.docker.io";
+// Docker Hub's host lives with the credentials, which need it without semver and the rest of this module.
+export { DOCKER_HUB } from "./docker-config.js";
 
 export function parseOciUrl(
   url: string,

@@ -23,10 +23,18 @@ export interface CliResult {
 
 export async function runCli(
   args: string[],
-  options: { cwd: string; env?: Record<string, string>; input?: string; runCache?: boolean },
+  options: {
+    cwd: string;
+    env?: Record<string, string>;
+    input?: string;
+    runCache?: boolean;
+    /** More `--import` modules for the child's Node (after tsx). */
+    imports?: string[];
+  },
 ): Promise<CliResult> {
   const file = options.runCache ? cachedEntry : entry;
-  const result = await execa(process.execPath, ["--import", tsx, file, ...args], {
+  const imports = (options.imports ?? []).flatMap((m) => ["--import", m]);
+  const result = await execa(process.execPath, ["--import", tsx, ...imports, file, ...args], {
     cwd: options.cwd,
     env: { NO_COLOR: "1", ...options.env },
     reject: false,

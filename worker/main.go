@@ -7,11 +7,18 @@
 // Protocol: one JSON object per line (newline-framed JSON; JSON strings never
 // hold a raw newline). After start-up the worker writes
 //
-//	{"ready":true,"kustomize":"v5.7.1"}
+//	{"ready":true,"kustomize":"v5.7.1","protocol":2}
 //
+// (protocol 2: requests may carry a kustomization; a worker without
+// "protocol" knows only protocol 1, plain builds of DIR)
 // then for each request line {"id":1,"dir":"/abs/dir"} (optionally
 // "rootOnly":true for kustomize's default load restrictor) it answers one line,
-// {"id":1,"yaml":"..."} or {"id":1,"error":"..."}, in order. With
+// {"id":1,"yaml":"..."} or {"id":1,"error":"..."}, in order. A request
+// with "root" and "kustomization" builds DIR as if its kustomization file
+// were that text (the Flux spec applied), in a read-only view of the disk that
+// shows what flux-local's build mirror would (overlay.go): "reach" lists the
+// entries of DIR's ancestors the kustomization reaches with "..", "reachAll"
+// shows them all. Nothing is written to disk. With
 // "objects":true the answer is {"id":1,"objects":[...]} instead of "yaml": the
 // documents' objects as JSON, exactly as flux-local's YAML reader reads that
 // YAML (objects.go), or "yaml" still when JSON cannot say it exactly. The build is
@@ -27,6 +34,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"runtime"
 	"runtime/debug"
 
 	"sigs.k8s.io/kustomize/api/krusty"
@@ -44,6 +53,14 @@ type request struct {
 	RootOnly bool `json:"rootOnly,omitempty"`
 	// Objects asks for the output as JSON objects when they say it exactly.
 	Objects bool `json:"objects,omitempty"`
+	// Root and Kustomization (protocol 2): build Dir with its kustomization
+	// file replaced by this text, seeing only what the build mirror shows
+	// inside Root (a real path, as Dir); Reach and ReachAll: which entries of
+	// Dir's ancestors it shows (overlay.go).
+	Root          string   `json:"root,omitempty"`
+	Kustomization *string  `json:"kustomization,omitempty"`
+	Reach         []string `json:"reach,omitempty"`
+	ReachAll      bool     `json:"reachAll,omitempty"`
 }
 
 type response struct {
@@ -55,7 +72,11 @@ type response struct {
 type hello struct {
 	Ready     bool   `json:"ready"`
 	Kustomize string `json:"kustomize"`
+	Protocol  int    `json:"protocol"`
 }
+
+// protocolVersion 2: requests may carry the kustomization (overlay.go).
+const protocolVersion = 2
 
 // options are those of `kustomize build --load-restrictor LoadRestrictionsNone`
 // without any other flag (see kustomize/commands/build.HonorKustomizeFlags).
@@ -86,6 +107,13 @@ func build(fSys filesys.FileSystem, dir string, rootOnly bool) (out []byte, err 
 	return m.AsYaml()
 }
 
+// overlayPaths checks a kustomization request's root and dir: absolute and
+// clean, dir inside root (flux-local sends their real paths).
+func overlayPaths(root, dir string) bool {
+	return filepath.IsAbs(root) && filepath.IsAbs(dir) && filepath.Clean(root) == root &&
+		filepath.Clean(dir) == dir && within(root, dir)
+}
+
 // gcSettings trades some memory for less garbage-collection work: a build
 // allocates much and keeps little, and the collector's default pace (GOGC=100)
 // spent about a third of the worker's CPU. The soft memory limit keeps the heap
@@ -99,7 +127,23 @@ func gcSettings() {
 	}
 }
 
+// schedulerSettings runs Go code on one thread at a time (GOMAXPROCS=1)
+// unless GOMAXPROCS says otherwise. A worker serves one build at a time and a
+// build is serial; flux-local starts one worker per concurrent build, so the
+// parallelism is across workers. With the default (one P per core) every
+// worker on an N-core machine runs N Ps plus parallel GC workers, all waking
+// and parking each other: measured on a cold home-ops-shaped run with two
+// workers on two cores, GOMAXPROCS=1 took wall 3.25 s -> 2.7 s and system time
+// 1.3 s -> 0.93 s (futex and scheduler churn gone). The garbage collector
+// still runs, on the same thread, between the build's own work.
+func schedulerSettings() {
+	if os.Getenv("GOMAXPROCS") == "" {
+		runtime.GOMAXPROCS(1)
+	}
+}
+
 func main() {
+	schedulerSettings()
 	gcSettings()
 	// Only the protocol may reach the real stdout: anything else that prints
 	// (kustomize's warnings, a stray fmt.Printf) goes to stderr.
@@ -132,7 +176,7 @@ func main() {
 
 	fSys := filesys.MakeFsOnDisk()
 	defaultSchema := openapi.GetSchemaVersion()
-	send(hello{Ready: true, Kustomize: provenance.GetProvenance().Semver()})
+	send(hello{Ready: true, Kustomize: provenance.GetProvenance().Semver(), Protocol: protocolVersion})
 
 	in := bufio.NewReaderSize(os.Stdin, 1<<16)
 	for {
@@ -143,8 +187,14 @@ func main() {
 				send(response{ID: req.ID, Error: fmt.Sprintf("flux-local-kustomize-worker: malformed request: %v", err)})
 			} else if req.Dir == "" {
 				send(response{ID: req.ID, Error: "flux-local-kustomize-worker: request without dir"})
+			} else if req.Kustomization != nil && !overlayPaths(req.Root, req.Dir) {
+				send(response{ID: req.ID, Error: fmt.Sprintf("flux-local-kustomize-worker: dir %s is not an absolute, clean path inside root %s", req.Dir, req.Root)})
 			} else {
-				out, err := build(fSys, req.Dir, req.RootOnly)
+				var view filesys.FileSystem = fSys
+				if req.Kustomization != nil {
+					view = newOverlayFS(fSys, req.Root, req.Dir, *req.Kustomization, req.Reach, req.ReachAll)
+				}
+				out, err := build(view, req.Dir, req.RootOnly)
 				if err != nil {
 					send(response{ID: req.ID, Error: err.Error()})
 				} else if objects, ok := asObjects(req.Objects, out); ok {

@@ -3,8 +3,6 @@
  * as kustomize-controller does: the kustomization file generated when absent,
  * the Flux spec applied in place, load restrictions off, no plugins.
  */
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { rm } from "node:fs/promises";
 import path from "node:path";
 import { parse } from "yaml";
 import type { IgnoreRules } from "../../discovery/ignore.js";
@@ -17,7 +15,7 @@ import { isInside } from "../../flux/paths.js";
 import { findKustomizationFile } from "./files.js";
 import { generateKustomization } from "./generate.js";
 import { jsonExact, renderCacheKey, type RenderStore } from "./cache.js";
-import { mirrorTree } from "./mirror.js";
+import { buildInMirror, reachedEntries } from "./mirror.js";
 import { applyFluxSpec } from "./overlay.js";
 import {
   KustomizeFailure,
@@ -247,7 +245,10 @@ function decodeCached(text: string): KubeObject[] | undefined {
   return JSON.parse(text.slice(JSON_ENTRY.length)) as KubeObject[];
 }
 
-/** Run kustomize on a mirror of `realDir` whose kustomization is `doc`. */
+/**
+ * Run kustomize on `realDir` with `doc` as its kustomization: the worker takes
+ * it in the request (nothing written); a kustomize process builds a mirror.
+ */
 async function build(
   request: KustomizeBuildRequest,
   runner: KustomizeRunner,
@@ -257,28 +258,38 @@ async function build(
   references: readonly string[],
   facts: FileFacts,
 ): Promise<KustomizeOutput> {
-  const scratch = mkdtempSync(path.join(request.scratchDir, "ks-"));
+  const kustomization = dumpYaml(doc);
+  const options = {
+    loadRestrictionsNone: true,
+    signal: request.signal,
+    timeoutMs: request.timeoutMs,
+  };
   try {
-    const mirrored = mirrorTree(realRoot, realDir, scratch, references, facts);
-    writeFileSync(path.join(mirrored, "kustomization.yaml"), dumpYaml(doc));
-    try {
-      return await runner.buildOutput(mirrored, {
-        loadRestrictionsNone: true,
-        signal: request.signal,
-        timeoutMs: request.timeoutMs,
-      });
-    } catch (err) {
-      if (err instanceof KustomizeFailure) {
-        throw new RenderError(
-          `kustomize build failed: ${err.message.split(path.join(scratch, "root")).join(realRoot)}`,
-          { cause: err },
-        );
-      }
-      throw err;
+    const overlay = {
+      root: realRoot,
+      kustomization,
+      reach: reachedEntries(realRoot, realDir, references),
+    };
+    return (
+      (await runner.buildOverlay(realDir, overlay, options)) ??
+      (await buildInMirror(
+        runner,
+        {
+          root: realRoot,
+          dir: realDir,
+          kustomization,
+          references,
+          scratchDir: request.scratchDir,
+          facts,
+        },
+        options,
+      ))
+    );
+  } catch (err) {
+    if (err instanceof KustomizeFailure) {
+      throw new RenderError(`kustomize build failed: ${err.message}`, { cause: err });
     }
-  } finally {
-    // Asynchronous: removing is the slow part on a journalled disk; other builds go on meanwhile.
-    await rm(scratch, { recursive: true, force: true });
+    throw err;
   }
 }
 

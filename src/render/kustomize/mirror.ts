@@ -12,12 +12,19 @@
  * ancestors' siblings: a flat folder of N Kustomizations costs N, not N².
  * A reference to an ancestor itself (`..`) links every ancestor's entries.
  */
-import { mkdirSync, readdirSync, symlinkSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { rm } from "node:fs/promises";
 import path from "node:path";
 import { isInside } from "../../flux/paths.js";
 import { KUSTOMIZATION_FILE_NAMES } from "./files.js";
 import { exposedInMirror } from "./safety.js";
 import { FileFacts } from "../file-facts.js";
+import {
+  KustomizeFailure,
+  type KustomizeBuildOptions,
+  type KustomizeOutput,
+  type KustomizeRunner,
+} from "./runner.js";
 
 function link(target: string, at: string): void {
   try {
@@ -45,6 +52,36 @@ function exposedPath(realRoot: string, from: string, facts: FileFacts): boolean 
 }
 
 /**
+ * The entries of `dir`'s ancestors (up to `root`, both real paths) that a
+ * kustomization in `dir` reaches with `references` (paths as written in it,
+ * relative to `dir`, or absolute): `../base` from apps/app reaches apps/base,
+ * `../../components/x` reaches components. "all" when a reference is an
+ * ancestor itself (`..`). What the build mirror links, and what the worker's
+ * view of the tree shows (worker/overlay.go).
+ */
+export function reachedEntries(
+  root: string,
+  dir: string,
+  references: readonly string[],
+): Set<string> | "all" {
+  const rel = path.relative(root, dir);
+  const parts = rel === "" ? [] : rel.split(path.sep);
+  // The ancestors, deepest first: [dir's parent, ..., root].
+  const ancestors: string[] = [];
+  for (let i = parts.length - 1; i >= 0; i--) ancestors.push(path.join(root, ...parts.slice(0, i)));
+  const reached = new Set<string>();
+  for (const ref of references) {
+    const target = path.resolve(dir, ref);
+    if (isInside(dir, target) || !isInside(root, target)) continue;
+    const ancestor = ancestors.find((a) => isInside(a, target));
+    if (!ancestor) continue;
+    if (ancestor === target) return "all";
+    reached.add(path.join(ancestor, path.relative(ancestor, target).split(path.sep)[0]!));
+  }
+  return reached;
+}
+
+/**
  * Mirror `dir` (inside `root`, both real paths) under `scratch` for a build
  * whose kustomization references `references` (paths as written in it,
  * relative to `dir`). Returns the mirrored path of `dir`, with no
@@ -59,7 +96,6 @@ export function mirrorTree(
   facts: FileFacts = new FileFacts(),
 ): string {
   const rel = path.relative(root, dir);
-  const parts = rel === "" ? [] : rel.split(path.sep);
   const mirrorRoot = path.join(scratch, "root");
   const mirrored = path.join(mirrorRoot, rel);
   // Synchronous: a few small calls on local folders cost less so than as thread-pool round trips.
@@ -70,36 +106,64 @@ export function mirrorTree(
       symlinkSync(path.join(dir, entry.name), path.join(mirrored, entry.name));
   }
 
-  // The ancestors, deepest first: [dir's parent, ..., root].
-  const ancestors: string[] = [];
-  for (let i = parts.length - 1; i >= 0; i--) ancestors.push(path.join(root, ...parts.slice(0, i)));
-  const links = new Map<string, string>();
-  let everything = false;
-  for (const ref of references) {
-    if (path.isAbsolute(ref)) continue;
-    const target = path.resolve(dir, ref);
-    if (isInside(dir, target) || !isInside(root, target)) continue;
-    const ancestor = ancestors.find((a) => isInside(a, target));
-    if (!ancestor) continue;
-    if (ancestor === target) {
-      everything = true;
-      break;
-    }
-    const first = path.relative(ancestor, target).split(path.sep)[0]!;
-    const from = path.join(ancestor, first);
-    links.set(path.join(mirrorRoot, path.relative(root, from)), from);
-  }
-  if (everything) {
-    for (const ancestor of ancestors) {
+  const reached = reachedEntries(root, dir, references);
+  const links = new Set<string>();
+  if (reached === "all") {
+    for (let ancestor = dir; ancestor !== root;) {
+      ancestor = path.dirname(ancestor);
       for (const name of readdirSync(ancestor)) {
         const from = path.join(ancestor, name);
-        if (isInside(from, dir)) continue; // the chain itself is real
-        links.set(path.join(mirrorRoot, path.relative(root, from)), from);
+        if (!isInside(from, dir)) links.add(from); // the chain itself is real
       }
     }
+  } else {
+    for (const from of reached) links.add(from);
   }
-  for (const [at, from] of links) {
-    if (exposedPath(root, from, facts)) link(from, at);
+  for (const from of links) {
+    if (exposedPath(root, from, facts))
+      link(from, path.join(mirrorRoot, path.relative(root, from)));
   }
   return mirrored;
+}
+
+export interface MirrorBuild {
+  /** The source root and the folder built (real paths, the folder inside the root). */
+  root: string;
+  dir: string;
+  /** The kustomization file's text, in place of the folder's own. */
+  kustomization: string;
+  /** What the kustomization references (paths as written), for reachedEntries. */
+  references: readonly string[];
+  /** Parent folder for the scratch folder. */
+  scratchDir: string;
+  facts?: FileFacts;
+}
+
+/**
+ * A build by a runner that reads only the disk (a kustomize process): in a
+ * scratch mirror of the folder holding the kustomization, removed afterwards.
+ * kustomize's error text names the real paths, as a build in place would.
+ */
+export async function buildInMirror(
+  runner: KustomizeRunner,
+  build: MirrorBuild,
+  options: KustomizeBuildOptions,
+): Promise<KustomizeOutput> {
+  const scratch = mkdtempSync(path.join(build.scratchDir, "ks-"));
+  try {
+    const mirrored = mirrorTree(build.root, build.dir, scratch, build.references, build.facts);
+    writeFileSync(path.join(mirrored, "kustomization.yaml"), build.kustomization);
+    try {
+      return await runner.buildOutput(mirrored, options);
+    } catch (err) {
+      if (err instanceof KustomizeFailure) {
+        const message = err.message.split(path.join(scratch, "root")).join(build.root);
+        throw new KustomizeFailure(message, { cause: err });
+      }
+      throw err;
+    }
+  } finally {
+    // Asynchronous: removing is the slow part on a journalled disk; other builds go on meanwhile.
+    await rm(scratch, { recursive: true, force: true });
+  }
 }

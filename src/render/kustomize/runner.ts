@@ -56,12 +56,37 @@ export type KustomizeOutput =
       json?: string;
     };
 
+/**
+ * A Flux build of a folder: its kustomization file replaced by the one
+ * flux-local generated (the Flux spec applied), everything else as the build
+ * mirror (mirror.ts) would show it.
+ */
+export interface KustomizeOverlay {
+  /** The source root (a real path); the folder built is inside it. */
+  root: string;
+  /** The kustomization file's text, in place of the folder's own. */
+  kustomization: string;
+  /** The entries of the folder's ancestors the build may see (real paths), or all of them. */
+  reach: ReadonlySet<string> | "all";
+}
+
 export interface KustomizeRunner {
   readonly mode: "worker" | "process";
   /** `kustomize build DIR`: the YAML stream it prints, or a KustomizeFailure. */
   build(dir: string, options: KustomizeBuildOptions): Promise<string>;
   /** `kustomize build DIR`: its output as objects when the runner has them so, else the YAML. */
   buildOutput(dir: string, options: KustomizeBuildOptions): Promise<KustomizeOutput>;
+  /**
+   * buildOutput of DIR (a real path) with `overlay` in place, written nowhere
+   * (the worker serves the kustomization from memory); undefined when this
+   * runner cannot (a kustomize process reads only the disk): the caller then
+   * builds a mirror of DIR holding the kustomization.
+   */
+  buildOverlay(
+    dir: string,
+    overlay: KustomizeOverlay,
+    options: KustomizeBuildOptions,
+  ): Promise<KustomizeOutput | undefined>;
   /** Stop every worker (idempotent). */
   close(): Promise<void>;
   /** What builds, for render cache keys (a binary's path, size and time; no process). */
@@ -107,6 +132,10 @@ export class ProcessRunner implements KustomizeRunner {
     return { yaml: await this.build(dir, options) };
   }
 
+  buildOverlay(): Promise<undefined> {
+    return Promise.resolve(undefined);
+  }
+
   async close(): Promise<void> {}
 
   private known: Promise<string> | undefined;
@@ -148,6 +177,19 @@ export async function createKustomizeRunner(concurrency: number): Promise<Kustom
   return worker ? new WorkerPool(worker, concurrency) : new ProcessRunner();
 }
 
+/** The worker protocol that takes a kustomization in the request (worker/main.go). */
+const OVERLAY_PROTOCOL = 2;
+
+/** The protocol a worker's greeting names; 1 (plain builds) when it names none. */
+function helloProtocol(line: string): number {
+  try {
+    const protocol = (JSON.parse(line) as { protocol?: unknown } | null)?.protocol;
+    return typeof protocol === "number" && Number.isInteger(protocol) ? protocol : 1;
+  } catch {
+    return 1;
+  }
+}
+
 interface Pending {
   dir: string;
   resolve: (output: KustomizeOutput) => void;
@@ -168,6 +210,8 @@ class Worker {
   private stderrHead = "";
   private readonly started = performance.now();
   alive = true;
+  /** The protocol its greeting names (1 when it names none). */
+  protocol = 1;
   private exitReason: string | undefined;
 
   constructor(private readonly file: string) {
@@ -203,6 +247,7 @@ class Worker {
     lines.on("line", (line) => {
       if (!greeted) {
         greeted = true;
+        this.protocol = helloProtocol(line);
         onHello?.(
           /"ready":true/.test(line)
             ? undefined
@@ -272,8 +317,16 @@ class Worker {
     } else pending.resolve({ yaml: typeof message.yaml === "string" ? message.yaml : "" });
   }
 
-  /** One build; with `objects`, the answer is objects when JSON says them exactly. */
-  build(dir: string, options: KustomizeBuildOptions, objects: boolean): Promise<KustomizeOutput> {
+  /**
+   * One build; with `objects`, the answer is objects when JSON says them
+   * exactly; with `overlay` (protocol 2), of DIR with that kustomization.
+   */
+  build(
+    dir: string,
+    options: KustomizeBuildOptions,
+    objects: boolean,
+    overlay?: KustomizeOverlay,
+  ): Promise<KustomizeOutput> {
     if (!this.alive) return Promise.reject(new KustomizeFailure("the kustomize worker is gone"));
     const timeoutMs = options.timeoutMs ?? defaultTimeoutMs();
     return new Promise<KustomizeOutput>((resolve, reject) => {
@@ -311,6 +364,13 @@ class Worker {
         dir,
         rootOnly: !options.loadRestrictionsNone,
         ...(objects ? { objects: true } : {}),
+        ...(overlay
+          ? {
+              root: overlay.root,
+              kustomization: overlay.kustomization,
+              ...(overlay.reach === "all" ? { reachAll: true } : { reach: [...overlay.reach] }),
+            }
+          : {}),
       };
       this.child.stdin?.write(`${JSON.stringify(request)}\n`);
     });
@@ -382,6 +442,23 @@ export class WorkerPool implements KustomizeRunner {
 
   buildOutput(dir: string, options: KustomizeBuildOptions): Promise<KustomizeOutput> {
     return this.run(dir, options, true);
+  }
+
+  /** Undefined when the workers are off (processes instead) or speak protocol 1. */
+  async buildOverlay(
+    dir: string,
+    overlay: KustomizeOverlay,
+    options: KustomizeBuildOptions,
+  ): Promise<KustomizeOutput | undefined> {
+    if (this.fallback) return undefined;
+    const worker = await this.acquire();
+    if (!worker) return undefined;
+    try {
+      if (worker.protocol < OVERLAY_PROTOCOL) return undefined;
+      return await worker.build(dir, options, true, overlay);
+    } finally {
+      this.release(worker);
+    }
   }
 
   private async run(

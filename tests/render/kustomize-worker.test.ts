@@ -271,6 +271,14 @@ describe("kustomize worker failures", () => {
     expect((await pending).error).toContain("cancelled");
   });
 
+  it("asks a worker of protocol 1 for no build from a kustomization (the caller mirrors)", async () => {
+    const file = await fakeWorker("protocol1", `echo '{"id":1,"error":"not asked"}'`);
+    const workers = pool(file, 1);
+    const overlay = { root: "/r", kustomization: "resources: []\n", reach: new Set<string>() };
+    expect(await workers.buildOverlay("/r/app", overlay, flux)).toBeUndefined();
+    expect(await new ProcessRunner().buildOverlay()).toBeUndefined();
+  });
+
   it("falls back to one process per build when the worker cannot start", async () => {
     const file = await fakeWorker("broken", "");
     await writeFile(file, "#!/bin/sh\necho 'not a worker'\nexit 1\n");

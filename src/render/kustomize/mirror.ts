@@ -11,6 +11,11 @@
  * A build costs the size of its own folder and references, not of its
  * ancestors' siblings: a flat folder of N Kustomizations costs N, not N².
  * A reference to an ancestor itself (`..`) links every ancestor's entries.
+ *
+ * Used when a kustomize process builds (no Go, FLUX_LOCAL_KUSTOMIZE_WORKER=0, a
+ * kustomization with its own openapi schema, a protocol-1 worker): the
+ * worker instead takes the kustomization in its request and shows the same
+ * tree without writing one (worker/overlay.go, reachedEntries below).
  */
 import { mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { rm } from "node:fs/promises";

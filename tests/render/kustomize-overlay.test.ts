@@ -74,8 +74,10 @@ const deploy = (name: string) =>
   ].join("\n");
 
 type Spec = Kustomization["spec"];
-const spec = (more: Partial<Spec> = {}): Spec =>
-  ({ sourceRef: { kind: "GitRepository", name: "repo" }, ...more });
+const spec = (more: Partial<Spec> = {}): Spec => ({
+  sourceRef: { kind: "GitRepository", name: "repo" },
+  ...more,
+});
 
 /** A build's outcome as data: its objects with their files, or its error text. */
 async function outcome(

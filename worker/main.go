@@ -16,9 +16,9 @@
 // {"id":1,"yaml":"..."} or {"id":1,"error":"..."}, in order. A request
 // with "root" and "kustomization" builds DIR as if its kustomization file
 // were that text (the Flux spec applied), in a read-only view of the disk that
-// shows what flux-local's build mirror would (overlay.go): "reach" lists the
+// holds flux-local's build mirror in memory (overlay.go): "reach" lists the
 // entries of DIR's ancestors the kustomization reaches with "..", "reachAll"
-// shows them all. Nothing is written to disk. With
+// links them all. Nothing is written to disk; error text names real paths. With
 // "objects":true the answer is {"id":1,"objects":[...]} instead of "yaml": the
 // documents' objects as JSON, exactly as flux-local's YAML reader reads that
 // YAML (objects.go), or "yaml" still when JSON cannot say it exactly. The build is
@@ -37,6 +37,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"strings"
 
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/api/provenance"
@@ -175,6 +176,9 @@ func main() {
 	}
 
 	fSys := filesys.MakeFsOnDisk()
+	// Where builds from a kustomization in the request see their mirror
+	// (overlay.go): a path that exists nowhere, unlike any path kustomize reads.
+	mirror := filepath.Join(os.TempDir(), fmt.Sprintf("flux-local-kustomize-view-%d", os.Getpid()))
 	defaultSchema := openapi.GetSchemaVersion()
 	send(hello{Ready: true, Kustomize: provenance.GetProvenance().Semver(), Protocol: protocolVersion})
 
@@ -191,12 +195,16 @@ func main() {
 				send(response{ID: req.ID, Error: fmt.Sprintf("flux-local-kustomize-worker: dir %s is not an absolute, clean path inside root %s", req.Dir, req.Root)})
 			} else {
 				var view filesys.FileSystem = fSys
+				dir, mapped := req.Dir, func(text string) string { return text }
 				if req.Kustomization != nil {
-					view = newOverlayFS(fSys, req.Root, req.Dir, *req.Kustomization, req.Reach, req.ReachAll)
+					overlay := newOverlayFS(fSys, mirror, req.Root, req.Dir, *req.Kustomization, req.Reach, req.ReachAll)
+					view, dir = overlay, overlay.Top()
+					// Error text names the mirror's paths: they stand for the root's.
+					mapped = func(text string) string { return strings.ReplaceAll(text, mirror, req.Root) }
 				}
-				out, err := build(view, req.Dir, req.RootOnly)
+				out, err := build(view, dir, req.RootOnly)
 				if err != nil {
-					send(response{ID: req.ID, Error: err.Error()})
+					send(response{ID: req.ID, Error: mapped(err.Error())})
 				} else if objects, ok := asObjects(req.Objects, out); ok {
 					sendObjects(req.ID, objects)
 				} else {

@@ -1,36 +1,32 @@
 package main
 
-// The file system a Flux build sees: the disk, read-only, with one folder's
-// kustomization file replaced by the text flux-local generated (the Flux spec
-// applied), served from memory. It stands in for the scratch "mirror" tree
-// flux-local's Node side builds for a kustomize process (src/render/kustomize/
-// mirror.ts): the same paths are visible, the same are not, and kustomize gets
-// the same answers (error text included) — without creating, linking and
-// removing a folder tree per build.
+// The file system of a Flux build: the disk, read-only, plus the build mirror
+// flux-local's Node side makes for a kustomize process (src/render/kustomize/
+// mirror.ts) — held in memory instead of made of folders and links on disk.
+// The mirror is a tree at a path that exists nowhere (`mirror`, standing for
+// the source root): kustomize builds the mirrored folder there and sees
+// exactly what it sees in the mirror on disk, error text included, without a
+// folder created, linked or removed per build.
 //
-// What the mirror shows, and so what this shows, for a build of `dir` inside
-// `root` (both real paths):
-//   - dir itself and the folders from root down to it (the "chain");
-//   - in dir: its entries, except its kustomization files (kustomization.yaml,
-//     kustomization.yml, Kustomization), plus the generated kustomization.yaml;
-//   - in each folder above dir: only the entries the kustomization reaches
-//     with `..` (`reach`, computed on the Node side as for the mirror), or all
-//     of them (`reachAll`, a reference to an ancestor itself);
-//   - of those entries (dir's and the ancestors'), only the ones exposedInMirror
-//     (src/render/kustomize/safety.ts) exposes: regular files, folders, and links
-//     that resolve inside root to a regular file or folder. A link leaving the
-//     root, a broken link, a device, FIFO or socket is not there at all;
-//   - below an entry shown, and anywhere outside root, the disk as it is (in
-//     the mirror those are reached through a link, into the real tree).
-// Hidden paths answer as a missing path would, with the error text the disk
-// gives for one (`lstat PATH: no such file or directory`, ...), so kustomize's
-// messages are those of a build in the mirror with its scratch prefix mapped
-// back to the root.
-//
-// One difference remains, where the mirror was unlike Flux anyway: in the
-// mirror, a base that reaches back into dir through the real tree saw dir's
-// own kustomization file and was no cycle to kustomize; here, as in
-// kustomize-controller's build in place, it sees the generated one.
+// The mirror of a build of `dir` inside `root` (both real paths) holds:
+//   - the folders from root down to dir (the "chain"), as folders;
+//   - in dir: a link to each entry, except its kustomization files
+//     (kustomization.yaml, kustomization.yml, Kustomization), and the generated
+//     kustomization.yaml (served from memory);
+//   - in each folder above dir: links to only the entries the kustomization
+//     reaches with `..` (`reach`, computed on the Node side as for the
+//     mirror), or to all of them (`reachAll`: a reference to an ancestor);
+//   - links only to entries exposedInMirror (src/render/kustomize/safety.ts)
+//     exposes: regular files, folders, and links that resolve inside root to a
+//     regular file or folder. A link leaving the root, a broken link, a device,
+//     FIFO or socket is not there at all: missing to kustomize.
+// A link leads to the real entry (root/the same relative path): what kustomize
+// reaches through it, and every base or component it loads from there, is the
+// real tree on disk, as with the mirror. Paths outside the mirror are the disk.
+// Every answer about the mirror is the one the disk gives for the mirror on
+// disk (`lstat PATH: no such file or directory`, `read PATH: is a directory`),
+// naming mirror paths; the worker maps the mirror's path back to root in the
+// error text, as the Node side maps a scratch mirror's.
 
 import (
 	"bytes"
@@ -55,14 +51,18 @@ var kustomizationFileNames = []string{"kustomization.yaml", "kustomization.yml",
 // generatedName is the file the generated kustomization is served as.
 const generatedName = "kustomization.yaml"
 
+const sep = string(filepath.Separator)
+
 type overlayFS struct {
 	disk filesys.FileSystem
-	root string // real, clean, absolute
-	dir  string // real, clean, absolute, inside root
-	// The generated kustomization file (dir/kustomization.yaml) and its text.
+	// The mirror's path (exists nowhere) and the source root it stands for.
+	mirror string
+	root   string // real, clean, absolute
+	dir    string // real, clean, absolute, inside root
+	// The generated kustomization's mirror path and text.
 	kfile   string
 	content []byte
-	// Entries of dir's ancestors the build may see (real paths), or all of them.
+	// Entries of dir's ancestors the mirror links (real paths), or all of them.
 	reach    map[string]bool
 	reachAll bool
 	// exposed memoizes exposedInMirror per entry, for one build.
@@ -72,9 +72,12 @@ type overlayFS struct {
 
 var _ filesys.FileSystem = (*overlayFS)(nil)
 
-func newOverlayFS(disk filesys.FileSystem, root, dir, kustomization string, reach []string, reachAll bool) *overlayFS {
+// newOverlayFS is the disk plus the mirror, at `mirror`, of a build of `dir`
+// in `root` whose kustomization is `kustomization`.
+func newOverlayFS(disk filesys.FileSystem, mirror, root, dir, kustomization string, reach []string, reachAll bool) *overlayFS {
 	o := &overlayFS{
 		disk:     disk,
+		mirror:   filepath.Clean(mirror),
 		root:     filepath.Clean(root),
 		dir:      filepath.Clean(dir),
 		content:  []byte(kustomization),
@@ -83,77 +86,100 @@ func newOverlayFS(disk filesys.FileSystem, root, dir, kustomization string, reac
 		exposed:  make(map[string]bool),
 		started:  time.Now(),
 	}
-	o.kfile = filepath.Join(o.dir, generatedName)
+	o.kfile = filepath.Join(o.mirrored(o.dir), generatedName)
 	for _, p := range reach {
 		o.reach[filepath.Clean(p)] = true
 	}
 	return o
 }
 
+// mirrored is the mirror path of a real path inside root.
+func (o *overlayFS) mirrored(real string) string {
+	return o.mirror + real[len(o.root):]
+}
+
+// Top is the mirror path of dir: what kustomize builds.
+func (o *overlayFS) Top() string { return o.mirrored(o.dir) }
+
 // within is true when p is base or below it (both clean).
 func within(base, p string) bool {
 	if p == base {
 		return true
 	}
-	if base == string(filepath.Separator) {
+	if base == sep {
 		return strings.HasPrefix(p, base)
 	}
-	return strings.HasPrefix(p, base+string(filepath.Separator))
+	return strings.HasPrefix(p, base+sep)
 }
 
-// What a path is in the view.
+// What a path is.
 type viewKind int
 
 const (
-	viewDisk      viewKind = iota // as on disk
-	viewGenerated                 // the generated kustomization file
-	viewBelowFile                 // a path through the generated file (not a folder)
-	viewHidden                    // not there
+	onDisk    viewKind = iota // outside the mirror
+	folder                    // a folder of the chain, in the mirror
+	generated                 // the generated kustomization file
+	belowFile                 // a path through the generated file (not a folder)
+	hidden                    // in the mirror, not there
+	linked                    // through a link of the mirror (to `real`)
 )
 
-// view says what the clean absolute path p is; for a hidden path, `at` is the
-// hidden entry p goes through (where a walk of the path first finds nothing).
-func (o *overlayFS) view(p string) (kind viewKind, at string) {
-	if p == o.kfile {
-		return viewGenerated, ""
+type view struct {
+	kind viewKind
+	// real: the real path it stands for (onDisk, folder, linked).
+	real string
+	// at: the mirror path where nothing is (hidden).
+	at string
+	// entry: the path is a link of the mirror itself (linked).
+	entry bool
+}
+
+// see says what the clean absolute path p is.
+func (o *overlayFS) see(p string) view {
+	if !within(o.mirror, p) {
+		return view{kind: onDisk, real: p}
 	}
-	if !within(o.root, p) || within(p, o.dir) {
-		return viewDisk, "" // outside the root, or a folder of the chain
+	if p == o.kfile {
+		return view{kind: generated}
+	}
+	real := o.root + p[len(o.mirror):]
+	if within(real, o.dir) {
+		return view{kind: folder, real: real}
 	}
 	// The first entry on the way down from the root that is off the chain,
-	// and the chain folder holding it (p is off the chain: there is one).
+	// and the chain folder holding it (real is off the chain: there is one).
 	parent := o.root
-	rest := strings.TrimPrefix(p[len(o.root):], string(filepath.Separator))
+	rest := strings.TrimPrefix(real[len(o.root):], sep)
 	for {
-		name, tail, _ := strings.Cut(rest, string(filepath.Separator))
+		name, tail, _ := strings.Cut(rest, sep)
 		entry := filepath.Join(parent, name)
 		if within(entry, o.dir) {
 			parent, rest = entry, tail
 			continue
 		}
+		at := o.mirrored(entry)
 		if parent == o.dir {
-			if entry == o.kfile {
-				return viewBelowFile, "" // p is below it (p == kfile was handled)
+			if at == o.kfile {
+				return view{kind: belowFile} // p is below it (p == kfile was handled)
 			}
 			for _, other := range kustomizationFileNames {
 				if name == other {
-					return viewHidden, entry
+					return view{kind: hidden, at: at}
 				}
 			}
 		} else if !o.reachAll && !o.reach[entry] {
-			return viewHidden, entry
+			return view{kind: hidden, at: at}
 		}
 		if !o.isExposed(entry) {
-			return viewHidden, entry
+			return view{kind: hidden, at: at}
 		}
-		return viewDisk, ""
+		return view{kind: linked, real: real, entry: entry == real}
 	}
 }
 
 // isExposed is exposedInMirror for an entry of a chain folder: regular files
 // and folders are; a link is when it resolves inside the root to a regular
-// file or folder; nothing else is. A missing entry answers "exposed": the disk
-// then says it is missing, as it would in the mirror.
+// file or folder; nothing else is, nor a missing entry.
 func (o *overlayFS) isExposed(entry string) bool {
 	if known, ok := o.exposed[entry]; ok {
 		return known
@@ -161,7 +187,7 @@ func (o *overlayFS) isExposed(entry string) bool {
 	exposed := func() bool {
 		info, err := os.Lstat(entry)
 		if err != nil {
-			return true
+			return false
 		}
 		mode := info.Mode()
 		if mode.IsRegular() || mode.IsDir() {
@@ -181,24 +207,19 @@ func (o *overlayFS) isExposed(entry string) bool {
 	return exposed
 }
 
-func abs(p string) string {
+func (o *overlayFS) seeAbs(p string) view {
 	a, err := filepath.Abs(p)
 	if err != nil {
-		return filepath.Clean(p)
+		a = filepath.Clean(p)
 	}
-	return a
+	return o.see(a)
 }
 
-func notThere(op, p string) error {
-	return &fs.PathError{Op: op, Path: p, Err: syscall.ENOENT}
+func pathError(op, p string, errno syscall.Errno) error {
+	return &fs.PathError{Op: op, Path: p, Err: errno}
 }
 
-func readOnly(op, p string) error {
-	return &fs.PathError{Op: op, Path: p, Err: syscall.EROFS}
-}
-
-// CleanedAbs is fsOnDisk's, with links resolved in the view: a path through a
-// hidden entry fails as the missing entry it is in the mirror.
+// CleanedAbs is fsOnDisk's, in the mirror.
 func (o *overlayFS) CleanedAbs(p string) (filesys.ConfirmedDir, string, error) {
 	absolute, err := filepath.Abs(p)
 	if err != nil {
@@ -219,119 +240,124 @@ func (o *overlayFS) CleanedAbs(p string) (filesys.ConfirmedDir, string, error) {
 	return filesys.ConfirmedDir(d), filepath.Base(deLinked), nil
 }
 
-// evalSymlinks is filepath.EvalSymlinks in the view. A shown path resolves as
-// on disk: in the mirror it leads through a link into the real tree.
+// evalSymlinks is filepath.EvalSymlinks in the mirror: its folders and the
+// generated file are no links; a path through a link goes on from the real
+// entry, as the link's target.
 func (o *overlayFS) evalSymlinks(p string) (string, error) {
-	switch kind, at := o.view(filepath.Clean(p)); kind {
-	case viewGenerated:
+	switch v := o.see(filepath.Clean(p)); v.kind {
+	case folder, generated:
 		return filepath.Clean(p), nil
-	case viewBelowFile:
+	case belowFile:
 		// What EvalSymlinks answers for a path through a regular file.
 		return "", syscall.ENOTDIR
-	case viewHidden:
-		return "", &fs.PathError{Op: "lstat", Path: at, Err: syscall.ENOENT}
+	case hidden:
+		return "", pathError("lstat", v.at, syscall.ENOENT)
+	default:
+		return filepath.EvalSymlinks(v.real)
 	}
-	return filepath.EvalSymlinks(p)
 }
 
 func (o *overlayFS) Exists(p string) bool {
-	switch kind, _ := o.view(abs(p)); kind {
-	case viewGenerated:
+	switch v := o.seeAbs(p); v.kind {
+	case folder, generated:
 		return true
-	case viewDisk:
-		return o.disk.Exists(p)
+	case onDisk, linked:
+		return o.disk.Exists(v.real)
 	}
 	return false
 }
 
 func (o *overlayFS) IsDir(p string) bool {
-	if kind, _ := o.view(abs(p)); kind != viewDisk {
-		return false
+	switch v := o.seeAbs(p); v.kind {
+	case folder:
+		return true
+	case onDisk, linked:
+		return o.disk.IsDir(v.real)
 	}
-	return o.disk.IsDir(p)
+	return false
 }
 
 func (o *overlayFS) ReadFile(p string) ([]byte, error) {
-	switch kind, _ := o.view(abs(p)); kind {
-	case viewGenerated:
+	switch v := o.seeAbs(p); v.kind {
+	case generated:
 		return bytes.Clone(o.content), nil
-	case viewBelowFile:
-		return nil, errors.Wrap(&fs.PathError{Op: "open", Path: p, Err: syscall.ENOTDIR})
-	case viewHidden:
-		return nil, errors.Wrap(notThere("open", p))
+	case folder:
+		return nil, errors.Wrap(pathError("read", p, syscall.EISDIR))
+	case belowFile:
+		return nil, errors.Wrap(pathError("open", p, syscall.ENOTDIR))
+	case hidden:
+		return nil, errors.Wrap(pathError("open", p, syscall.ENOENT))
+	default:
+		// The real path is the mirror path with the root for the mirror:
+		// the disk's error text names it as the mapped mirror path would.
+		return o.disk.ReadFile(v.real)
 	}
-	return o.disk.ReadFile(p)
 }
 
 func (o *overlayFS) Open(p string) (filesys.File, error) {
-	switch kind, _ := o.view(abs(p)); kind {
-	case viewGenerated:
+	switch v := o.seeAbs(p); v.kind {
+	case generated:
 		return &memoryFile{Reader: bytes.NewReader(o.content), info: o.generatedInfo()}, nil
-	case viewBelowFile:
-		return nil, &fs.PathError{Op: "open", Path: p, Err: syscall.ENOTDIR}
-	case viewHidden:
-		return nil, notThere("open", p)
+	case folder, onDisk, linked:
+		return o.disk.Open(v.real)
+	case belowFile:
+		return nil, pathError("open", p, syscall.ENOTDIR)
+	default:
+		return nil, pathError("open", p, syscall.ENOENT)
 	}
-	return o.disk.Open(p)
 }
 
-// ReadDir lists a folder as the view shows it (sorted by name, as os.ReadDir).
+// ReadDir lists a folder (sorted by name, as os.ReadDir).
 func (o *overlayFS) ReadDir(p string) ([]string, error) {
-	clean := abs(p)
-	switch kind, _ := o.view(clean); kind {
-	case viewGenerated, viewBelowFile:
-		return nil, &fs.PathError{Op: "open", Path: p, Err: syscall.ENOTDIR}
-	case viewHidden:
-		return nil, notThere("open", p)
+	v := o.seeAbs(p)
+	switch v.kind {
+	case generated, belowFile:
+		return nil, pathError("open", p, syscall.ENOTDIR)
+	case hidden:
+		return nil, pathError("open", p, syscall.ENOENT)
+	case onDisk, linked:
+		return o.disk.ReadDir(v.real)
 	}
-	names, err := o.disk.ReadDir(p)
-	if err != nil || !within(o.root, clean) || !within(clean, o.dir) {
-		return names, err
+	names, err := o.disk.ReadDir(v.real)
+	if err != nil {
+		return nil, err
 	}
-	// A folder of the chain: only what the view shows.
 	shown := names[:0]
+	folderPath := o.mirrored(v.real)
 	for _, name := range names {
-		if kind, _ := o.view(filepath.Join(clean, name)); kind == viewDisk {
+		if k := o.see(filepath.Join(folderPath, name)).kind; k == folder || k == linked {
 			shown = append(shown, name)
 		}
 	}
-	if clean == o.dir {
+	if v.real == o.dir {
 		shown = append(shown, generatedName)
 		sort.Strings(shown)
 	}
 	return shown, nil
 }
 
-// Glob is fsOnDisk's (hidden files left out unless the pattern names them),
-// over the view.
+// Glob is fsOnDisk's (hidden files left out unless the pattern names them);
+// a pattern in the mirror is matched against the real tree, then the mirror.
 func (o *overlayFS) Glob(pattern string) ([]string, error) {
-	found, err := filepath.Glob(pattern)
+	absPattern, err := filepath.Abs(pattern)
+	if err != nil || !within(o.mirror, absPattern) {
+		return o.disk.Glob(pattern)
+	}
+	found, err := filepath.Glob(o.root + absPattern[len(o.mirror):])
 	if err != nil {
 		return nil, err
 	}
-	shown := found[:0]
-	hasGenerated := false
-	for _, p := range found {
-		kind, _ := o.view(abs(p))
-		if kind == viewDisk || kind == viewGenerated {
+	var shown []string
+	for _, real := range found {
+		p := o.mirrored(real)
+		if k := o.see(p).kind; k == folder || k == linked || k == generated {
 			shown = append(shown, p)
 		}
-		hasGenerated = hasGenerated || kind == viewGenerated
 	}
-	if !hasGenerated {
-		// Not on disk, yet there in the view: where filepath.Glob would list
-		// it, after the names before it in its folder.
-		generated := filepath.Join(filepath.Dir(pattern), generatedName)
-		if matched, _ := filepath.Match(pattern, generated); matched && abs(generated) == o.kfile {
-			at := len(shown)
-			for i, p := range shown {
-				if filepath.Dir(p) == filepath.Dir(generated) && p > generated {
-					at = i
-					break
-				}
-			}
-			shown = append(shown[:at], append([]string{generated}, shown[at:]...)...)
-		}
+	if matched, _ := filepath.Match(absPattern, o.kfile); matched {
+		shown = append(shown, o.kfile)
+		sort.Strings(shown)
+		shown = uniq(shown)
 	}
 	if filesys.IsHiddenFilePath(pattern) {
 		return shown, nil
@@ -339,20 +365,36 @@ func (o *overlayFS) Glob(pattern string) ([]string, error) {
 	return filesys.RemoveHiddenFiles(shown), nil
 }
 
-// lstat is os.Lstat in the view.
-func (o *overlayFS) lstat(p string) (fs.FileInfo, error) {
-	switch kind, _ := o.view(abs(p)); kind {
-	case viewGenerated:
-		return o.generatedInfo(), nil
-	case viewBelowFile:
-		return nil, &fs.PathError{Op: "lstat", Path: p, Err: syscall.ENOTDIR}
-	case viewHidden:
-		return nil, notThere("lstat", p)
+func uniq(sorted []string) []string {
+	out := sorted[:0]
+	for i, s := range sorted {
+		if i == 0 || s != sorted[i-1] {
+			out = append(out, s)
+		}
 	}
-	return os.Lstat(p)
+	return out
 }
 
-// Walk is filepath.Walk over the view: lexical order, links not followed.
+// lstat is os.Lstat in the mirror.
+func (o *overlayFS) lstat(p string) (fs.FileInfo, error) {
+	switch v := o.seeAbs(p); v.kind {
+	case generated:
+		return o.generatedInfo(), nil
+	case belowFile:
+		return nil, pathError("lstat", p, syscall.ENOTDIR)
+	case hidden:
+		return nil, pathError("lstat", p, syscall.ENOENT)
+	case linked:
+		if v.entry {
+			return memoryInfo{name: filepath.Base(p), mode: fs.ModeSymlink | 0o777, modTime: o.started}, nil
+		}
+		return os.Lstat(v.real)
+	default:
+		return os.Lstat(v.real)
+	}
+}
+
+// Walk is filepath.Walk in the mirror: lexical order, links not followed.
 func (o *overlayFS) Walk(p string, walkFn filepath.WalkFunc) error {
 	info, err := o.lstat(p)
 	if err != nil {
@@ -393,29 +435,34 @@ func (o *overlayFS) walk(p string, info fs.FileInfo, walkFn filepath.WalkFunc) e
 }
 
 // Nothing is written: a build that tries fails, naming the path.
-func (o *overlayFS) Create(p string) (filesys.File, error) { return nil, readOnly("open", p) }
-func (o *overlayFS) Mkdir(p string) error                  { return readOnly("mkdir", p) }
-func (o *overlayFS) MkdirAll(p string) error               { return readOnly("mkdir", p) }
-func (o *overlayFS) RemoveAll(p string) error              { return readOnly("unlinkat", p) }
+func (o *overlayFS) Create(p string) (filesys.File, error) {
+	return nil, pathError("open", p, syscall.EROFS)
+}
+func (o *overlayFS) Mkdir(p string) error     { return pathError("mkdir", p, syscall.EROFS) }
+func (o *overlayFS) MkdirAll(p string) error  { return pathError("mkdir", p, syscall.EROFS) }
+func (o *overlayFS) RemoveAll(p string) error { return pathError("unlinkat", p, syscall.EROFS) }
 func (o *overlayFS) WriteFile(p string, _ []byte) error {
-	return errors.Wrap(readOnly("open", p))
+	return errors.Wrap(pathError("open", p, syscall.EROFS))
 }
 
 func (o *overlayFS) generatedInfo() fs.FileInfo {
-	return generatedFileInfo{size: int64(len(o.content)), modTime: o.started}
+	return memoryInfo{name: generatedName, size: int64(len(o.content)), mode: 0o644, modTime: o.started}
 }
 
-type generatedFileInfo struct {
+// memoryInfo describes what the mirror holds in memory.
+type memoryInfo struct {
+	name    string
 	size    int64
+	mode    fs.FileMode
 	modTime time.Time
 }
 
-func (i generatedFileInfo) Name() string       { return generatedName }
-func (i generatedFileInfo) Size() int64        { return i.size }
-func (i generatedFileInfo) Mode() fs.FileMode  { return 0o644 }
-func (i generatedFileInfo) ModTime() time.Time { return i.modTime }
-func (i generatedFileInfo) IsDir() bool        { return false }
-func (i generatedFileInfo) Sys() any           { return nil }
+func (i memoryInfo) Name() string       { return i.name }
+func (i memoryInfo) Size() int64        { return i.size }
+func (i memoryInfo) Mode() fs.FileMode  { return i.mode }
+func (i memoryInfo) ModTime() time.Time { return i.modTime }
+func (i memoryInfo) IsDir() bool        { return i.mode.IsDir() }
+func (i memoryInfo) Sys() any           { return nil }
 
 // memoryFile is the generated kustomization opened: read-only.
 type memoryFile struct {
@@ -424,7 +471,7 @@ type memoryFile struct {
 }
 
 func (f *memoryFile) Write([]byte) (int, error) {
-	return 0, &fs.PathError{Op: "write", Path: f.info.Name(), Err: syscall.EBADF}
+	return 0, pathError("write", f.info.Name(), syscall.EBADF)
 }
 func (f *memoryFile) Close() error               { return nil }
 func (f *memoryFile) Stat() (os.FileInfo, error) { return f.info, nil }

@@ -210,6 +210,33 @@ describe("builds from a kustomization in the request (kustomizeBuild)", () => {
     }
   });
 
+  it("lets bases and components reach what they reference themselves, in the real tree", async () => {
+    const root = await repo({
+      // The top reaches only its own entries; what they load reaches on.
+      "kubernetes/apps/kustomization.yaml": "resources: [cert-manager, ./db/ks.yaml]\n",
+      "kubernetes/apps/cert-manager/kustomization.yaml":
+        "resources: [cm.yaml]\ncomponents: [../../components/common]\n",
+      "kubernetes/apps/cert-manager/cm.yaml": cm("cert-manager"),
+      "kubernetes/apps/db/ks.yaml": cm("db"),
+      "kubernetes/components/common/kustomization.yaml":
+        "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nresources: [../../shared/cm.yaml]\n",
+      "kubernetes/shared/cm.yaml": cm("common"),
+      // A base that comes back to the folder built sees its own kustomization.
+      "loop/app/kustomization.yaml": "resources: [../base]\n",
+      "loop/base/kustomization.yaml": "resources: [../app/cm.yaml, ../app]\n",
+      "loop/app/cm.yaml": cm("loop"),
+    });
+    const { built } = await bothWays(root, "kubernetes/apps", spec({ targetNamespace: "x" }));
+    expect(built?.map((b) => [b.object.metadata?.name, path.relative(root, b.file ?? "")])).toEqual(
+      [
+        ["cert-manager", "kubernetes/apps/cert-manager/cm.yaml"],
+        ["common", "kubernetes/shared/cm.yaml"],
+        ["db", "kubernetes/apps/db/ks.yaml"],
+      ],
+    );
+    await bothWays(root, "loop/app", spec({ namePrefix: "p-" }));
+  });
+
   it("adds components from the Flux spec, dropping missing ones when asked", async () => {
     const root = await repo({
       "components/ha/kustomization.yaml":

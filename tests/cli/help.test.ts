@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import type { Command, Option } from "commander";
 import { parse as parseShell } from "shell-quote";
 import { describe, expect, it } from "vitest";
-import { createProgram } from "../../src/cli/main.js";
+import { commandNameOf, createProgram } from "../../src/cli/program.js";
 import { examplesIn } from "../../src/cli/help.js";
 import { runCli } from "../support/cli.js";
 
@@ -125,6 +125,15 @@ describe("--help", () => {
       );
       expect(alone && helpOf(alone.cmd), names.join(" ")).toBe(helpOf(cmd));
     }
+  });
+
+  it("a run's command is its first word after the root's --log-level", () => {
+    expect(commandNameOf(["build", "ks", "--path", "x"])).toBe("build");
+    expect(commandNameOf(["--log-level", "DEBUG", "get", "ks"])).toBe("get");
+    expect(commandNameOf(["--log-level=info", "diff", "ks"])).toBe("diff");
+    // Help, unknown words and options load every command (for the lists and suggestions).
+    for (const argv of [[], ["--help"], ["help", "build"], ["biuld", "ks"], ["-h", "build"]])
+      expect(commandNameOf(argv), argv.join(" ")).toBeUndefined();
   });
 
   it("build explains NAME (ks, hr) against PATH (all)", () => {

@@ -30,6 +30,7 @@ import type { Outcome, Reconciler } from "../harness.js";
 
 import { gatherVariables, MissingReferenceError } from "./variables.js";
 import { exists, isDirectory } from "../../util/fs.js";
+import { limits } from "../../util/limits.js";
 
 export const KUSTOMIZE_NAME_LABEL = "kustomize.toolkit.fluxcd.io/name";
 export const KUSTOMIZE_NAMESPACE_LABEL = "kustomize.toolkit.fluxcd.io/namespace";
@@ -39,9 +40,18 @@ export class KustomizationController implements Reconciler<"Kustomization"> {
 
   // One run reads each folder's ignore files once, whatever number of builds.
   private readonly ignoreRules = new IgnoreRulesCache();
-  private readonly lines = new LineFinder();
   // One run looks at each file builds read once, whatever number of builds read it.
   private readonly files = new FileFacts();
+  private readonly lines = new LineFinder((file) => {
+    try {
+      // Within the size bound; unreadable: the object keeps its file without a line.
+      return this.files.stat(file).size > limits.maxFileBytes
+        ? undefined
+        : this.files.read(file).toString("utf8");
+    } catch {
+      return undefined;
+    }
+  });
 
   constructor(private readonly ctx: RunContext) {}
 
@@ -144,14 +154,12 @@ export class KustomizationController implements Reconciler<"Kustomization"> {
       );
       // Lines only for the objects that join the store (the others are never
       // reported on their own): most built files are not read again.
-      lines = await Promise.all(
-        built.map(async (b, i) => {
-          const file = files[i];
-          return file && path.isAbsolute(file) && isStoredKind(b.object)
-            ? this.lines.lineOf(file, b.object)
-            : undefined;
-        }),
-      );
+      lines = built.map((b, i) => {
+        const file = files[i];
+        return file && path.isAbsolute(file) && isStoredKind(b.object)
+          ? this.lines.lineOf(file, b.object)
+          : undefined;
+      });
     } catch (err) {
       if (err instanceof InputError || err instanceof RenderError) {
         return { phase: "Failed", reason: "BuildFailed", message: err.message };

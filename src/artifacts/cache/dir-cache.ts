@@ -13,7 +13,18 @@
  * warning says so. Fills left behind by a killed run are swept on first use.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { createReadStream } from "node:fs";
+import {
+  createReadStream,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import {
   lstat,
   mkdir,
@@ -348,6 +359,137 @@ export class DirectoryCache {
     }
   }
 
+  /**
+   * The text of an entry holding one file `name` (a render's output), checked
+   * in full against its record on every use, or undefined. Synchronous, as
+   * writeText: an entry is two small files, read in a few microseconds, while
+   * the asynchronous path costs a dozen thread-pool round trips per entry.
+   * A damaged entry is removed, with a warning, and is a miss.
+   */
+  readText(namespace: string, key: string, name: string): string | undefined {
+    const dir = this.entryDir(namespace, key);
+    let metaText: string;
+    try {
+      metaText = readFileSync(path.join(dir, META), "utf8");
+    } catch {
+      return undefined;
+    }
+    const content = path.join(dir, CONTENT);
+    let text: string | undefined;
+    let problem: string | undefined;
+    let meta: EntryMeta | undefined;
+    try {
+      meta = JSON.parse(metaText) as EntryMeta;
+    } catch {
+      problem = "its record is not valid JSON";
+    }
+    if (!problem) {
+      if (typeof meta !== "object" || meta === null) problem = "its record is not an object";
+      else if (meta.key !== key)
+        problem = meta.key === undefined ? "its record has no key" : "other-key";
+      else if (!meta.files || typeof meta.files !== "object" || typeof meta.digest !== "string")
+        problem = OLD_FORMAT;
+      else if (digestOf(meta.files) !== meta.digest)
+        problem = "its record does not match its digest";
+      else {
+        const record = meta.files[name];
+        const listed = Object.keys(meta.files);
+        let present: string[] = [];
+        try {
+          present = readdirSync(content);
+        } catch {
+          problem = "its content folder is missing";
+        }
+        if (!problem) {
+          if (!record || listed.length !== 1) problem = `its record does not list just ${name}`;
+          else if (present.length !== 1 || present[0] !== name)
+            problem = `its content is not just ${name}`;
+          else {
+            let bytes: Buffer | undefined;
+            try {
+              // Read without following a link: an entry holds regular files only.
+              if (!lstatSync(path.join(content, name)).isFile())
+                problem = `${name} is not a regular file`;
+              else bytes = readFileSync(path.join(content, name));
+            } catch {
+              problem = `${name} is missing`;
+            }
+            if (bytes) {
+              if (bytes.length !== record[0]) problem = `${name} changed size`;
+              else if (createHash("sha256").update(bytes).digest("hex") !== record[2])
+                problem = `${name} changed content`;
+              else text = bytes.toString("utf8");
+            }
+          }
+        }
+      }
+    }
+    if (problem === "other-key") return undefined;
+    if (problem !== undefined) {
+      if (problem === OLD_FORMAT)
+        logger.debug(
+          { namespace, key: redactUrls(key) },
+          "cache entry without a digest: refreshed",
+        );
+      else {
+        logger.warn(
+          { namespace, key: redactUrls(key), problem },
+          "cache entry damaged: removed, fetching it again",
+        );
+        this.repaired++;
+      }
+      removeDirSync(dir);
+      return undefined;
+    }
+    const now = new Date();
+    try {
+      utimesSync(dir, now, now); // used now: pruning removes the least recently used first
+    } catch {
+      // a read-only cache still serves
+    }
+    return text;
+  }
+
+  /**
+   * Write an entry holding one file `name` with `text`, atomically (filled
+   * beside, renamed into place), unless an intact one is there already.
+   */
+  async writeText(namespace: string, key: string, name: string, text: string): Promise<void> {
+    await this.sweep();
+    if (this.readText(namespace, key, name) !== undefined) return;
+    const dir = this.entryDir(namespace, key);
+    const tmp = `${dir}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
+    const bytes = Buffer.from(text, "utf8");
+    try {
+      mkdirSync(path.join(tmp, CONTENT), { recursive: true });
+      const file = path.join(tmp, CONTENT, name);
+      writeFileSync(file, bytes);
+      const st = statSync(file);
+      const files: Record<string, FileRecord> = {
+        [name]: [bytes.length, st.mtimeMs, createHash("sha256").update(bytes).digest("hex")],
+      };
+      const meta: EntryMeta = {
+        key,
+        created: new Date().toISOString(),
+        digest: digestOf(files),
+        files,
+      };
+      writeFileSync(path.join(tmp, META), JSON.stringify(meta));
+    } catch (err) {
+      removeQuietly(tmp);
+      throw cacheError(this.root, err);
+    }
+    this.fills++;
+    try {
+      renameSync(tmp, dir);
+    } catch (err) {
+      removeQuietly(tmp);
+      // Another process finished the same entry first: theirs serves, if intact.
+      if (this.readText(namespace, key, name) !== undefined) return;
+      throw cacheError(this.root, err);
+    }
+  }
+
   /** Mark an entry used now (pruning removes the least recently used first). */
   async touch(namespace: string, key: string): Promise<void> {
     const now = new Date();
@@ -400,6 +542,26 @@ export async function listCacheEntries(root: string): Promise<CacheEntryInfo[]> 
   };
   await walk(root, []);
   return out;
+}
+
+/** Remove a fill that failed; what cannot be removed is swept later. */
+function removeQuietly(dir: string): void {
+  try {
+    rmSync(dir, { recursive: true, force: true });
+  } catch {
+    // swept by a later run (sweep())
+  }
+}
+
+/** removeDir, synchronously. */
+function removeDirSync(dir: string): void {
+  const trash = `${dir}.trash-${process.pid}-${randomBytes(4).toString("hex")}`;
+  try {
+    renameSync(dir, trash);
+  } catch {
+    return;
+  }
+  rmSync(trash, { recursive: true, force: true });
 }
 
 /** Remove one entry as `remove` does: renamed away first, so readers never see half of it. */

@@ -5,7 +5,6 @@
  * output and parallel runs share entries. Every use checks the output against
  * the SHA-256 recorded when it was filled.
  */
-import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { DirectoryCache } from "./dir-cache.js";
 
@@ -27,26 +26,14 @@ export class RenderCache {
     this.dirs = new DirectoryCache(root, { verify: "full" });
   }
 
-  async get(key: string): Promise<string | undefined> {
-    const dir = await this.dirs.get(path.join(RENDER_NAMESPACE, this.namespace), key);
-    if (!dir) {
-      this.misses++;
-      return undefined;
-    }
-    try {
-      const text = await readFile(path.join(dir, OUTPUT), "utf8");
-      this.hits++;
-      await this.dirs.touch(path.join(RENDER_NAMESPACE, this.namespace), key);
-      return text;
-    } catch {
-      this.misses++;
-      return undefined;
-    }
+  get(key: string): Promise<string | undefined> {
+    const text = this.dirs.readText(path.join(RENDER_NAMESPACE, this.namespace), key, OUTPUT);
+    if (text === undefined) this.misses++;
+    else this.hits++;
+    return Promise.resolve(text);
   }
 
   async put(key: string, output: string): Promise<void> {
-    await this.dirs.ensure(path.join(RENDER_NAMESPACE, this.namespace), key, (dir) =>
-      writeFile(path.join(dir, OUTPUT), output),
-    );
+    await this.dirs.writeText(path.join(RENDER_NAMESPACE, this.namespace), key, OUTPUT, output);
   }
 }

@@ -11,7 +11,7 @@ import { parse, parseAllDocuments } from "yaml";
 import { describe, expect, it } from "vitest";
 import { dumpYamlStream } from "../../src/discovery/yaml.js";
 import { toYaml as cliYaml } from "../../src/cli/format/output.js";
-import { isAmbiguousPlainString, toYaml } from "../../src/util/yaml.js";
+import { isAmbiguousPlainString, libraryYaml, plainDocument, toYaml } from "../../src/util/yaml.js";
 import { substituteObject } from "../../src/render/substitute/postbuild.js";
 
 /** Strings a YAML 1.1 reader turns into something else when they are printed plain. */
@@ -130,6 +130,110 @@ describe("YAML output", () => {
       { strict: false },
     );
     expect(substituted.data).toEqual({ a: "No", b: "12:30", c: "off" });
+  });
+});
+
+describe("the direct writer of plain documents", () => {
+  const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
+  const yamlFiles = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+      const full = path.join(dir, e.name);
+      if (e.isDirectory()) return yamlFiles(full);
+      return /\.ya?ml$/.test(e.name) ? [full] : [];
+    });
+
+  it("writes every object of testdata and the fixtures as the library does", () => {
+    let direct = 0;
+    let total = 0;
+    for (const file of [
+      ...yamlFiles(path.join(projectRoot, "testdata")),
+      ...yamlFiles(path.join(projectRoot, "tests", "fixtures")),
+    ]) {
+      let docs;
+      try {
+        docs = parseAllDocuments(readFileSync(file, "utf8"));
+      } catch {
+        continue;
+      }
+      for (const doc of docs) {
+        if (doc.errors.length > 0) continue;
+        const value: unknown = doc.toJS();
+        if (typeof value !== "object" || value === null || Array.isArray(value)) continue;
+        total++;
+        const fast = plainDocument(value);
+        if (fast === undefined) continue;
+        direct++;
+        expect(fast, file).toBe(libraryYaml(value));
+      }
+    }
+    // Most real objects take the direct way.
+    expect(direct).toBeGreaterThan(total / 2);
+  });
+
+  it("writes what it writes as the library does (property)", () => {
+    const word = fc.string({
+      unit: fc.constantFrom(..."abcXYZ019_-./:@=+# ,'\"!&*?[]{}|>%`~\t\n".split("")),
+      maxLength: 8,
+    });
+    const piece = fc.oneof(fc.constantFrom(...YAML11_TRAPS), word, fc.string({ maxLength: 6 }));
+    const lines = fc
+      .array(fc.oneof(word, fc.constantFrom("", " ", "  x", "---", "# c", "a: b", "- x")), {
+        minLength: 1,
+        maxLength: 4,
+      })
+      .chain((ls) => fc.constantFrom(ls.join("\n"), `${ls.join("\n")}\n`, `${ls.join("\n")}\n\n`));
+    const scalar = fc.oneof(
+      piece,
+      lines,
+      fc.integer(),
+      fc.boolean(),
+      fc.constant(null),
+      fc.constantFrom(0, -1, 2 ** 53, -0, 1.5),
+    );
+    const value = fc.letrec((tie) => ({
+      node: fc.oneof({ depthSize: "small" }, scalar, tie("list"), tie("map")),
+      list: fc.array(tie("node"), { maxLength: 4 }),
+      map: fc.dictionary(piece, tie("node"), { maxKeys: 4 }),
+    }));
+    let direct = 0;
+    fc.assert(
+      fc.property(fc.dictionary(piece, value.node, { maxKeys: 6 }), (obj) => {
+        const fast = plainDocument(obj);
+        if (fast === undefined) return;
+        direct++;
+        expect(fast).toBe(libraryYaml(obj));
+      }),
+      { numRuns: 3000 },
+    );
+    expect(direct).toBeGreaterThan(300);
+  });
+
+  it("writes multi-line values as literal blocks, as the library does", () => {
+    for (const value of [
+      { patch: "a: 1\nb:\n  c: 2\n" },
+      { spec: { patches: [{ patch: "x\n\n  y" }] } },
+      { data: { "config.yaml": "one\ntwo" } },
+    ]) {
+      expect(plainDocument(value)).toBe(libraryYaml(value));
+    }
+    expect(plainDocument({ patch: "a: 1\nb: 2\n" })).toBe("patch: |\n  a: 1\n  b: 2\n");
+  });
+
+  it("leaves to the library what it does not write", () => {
+    for (const value of [
+      { a: " two\nlines" },
+      { a: "two\nlines\n\n" },
+      { a: ["two\nlines"] },
+      { a: 1.5 },
+      { a: [[1]] },
+      { a: "tab\there" },
+      { a: "---x" },
+      { ["k".repeat(1001)]: 1 },
+      { a: undefined },
+    ]) {
+      expect(plainDocument(value)).toBeUndefined();
+      expect(toYaml(value)).toBe(libraryYaml(value));
+    }
   });
 });
 

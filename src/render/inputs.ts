@@ -140,6 +140,8 @@ export interface InputReader {
   list(dir: string): Promise<string[]>;
   /** digest() of the file's content, or undefined when it does not exist (default: from read). */
   digest?(file: string): Promise<string | undefined>;
+  /** A kustomization file's content parsed (shared, never changed), computed once per run. */
+  parsed?(file: string, compute: () => unknown): unknown;
 }
 
 export const fsReader: InputReader = {
@@ -172,6 +174,7 @@ export function factsReader(facts: FileFacts): InputReader {
     isDirectory: (file) => Promise.resolve(facts.isDirectory(file)),
     list: (dir) => fsReader.list(dir),
     digest: (file) => Promise.resolve(facts.digest(file)),
+    parsed: (file, compute) => facts.from("kustomization-references", file, compute),
   };
 }
 
@@ -217,12 +220,15 @@ export async function kustomizationFiles(
           if (content === undefined) continue;
           found = true;
           files[relativeKey(root, kfile)] = (await digestOf(reader, kfile)) ?? MISSING;
-          let nested: unknown;
-          try {
-            nested = parse(Buffer.from(content).toString("utf8"));
-          } catch {
-            nested = undefined; // the build reports it; the digest above already covers it
-          }
+          const parseIt = (): unknown => {
+            try {
+              return parse(Buffer.from(content).toString("utf8"));
+            } catch {
+              return undefined; // the build reports it; the digest above already covers it
+            }
+          };
+          // Shared components are read by every build that uses them: parsed once.
+          const nested = reader.parsed ? reader.parsed(kfile, parseIt) : parseIt();
           if (nested && typeof nested === "object" && !Array.isArray(nested)) {
             await walk(target, nested as Record<string, unknown>, depth + 1);
           }

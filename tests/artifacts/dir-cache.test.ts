@@ -119,6 +119,15 @@ describe("DirectoryCache single-file entries (render outputs)", () => {
     expect(fresh.readText("renders/x", "k", "output")).toBe("hello\n");
   });
 
+  it("replaces a damaged entry in the way of a write", async () => {
+    const cache = new DirectoryCache(root);
+    await cache.writeText("renders/x", "k", "output", "hello\n");
+    await writeFile(path.join(await contentOf(), "output"), "HELLO\n");
+    await new DirectoryCache(root).writeText("renders/x", "k", "output", "new\n");
+    expect(new DirectoryCache(root).readText("renders/x", "k", "output")).toBe("new\n");
+    expect((await listCacheEntries(root)).length).toBe(1);
+  });
+
   it("keeps the first intact entry when two writers race", async () => {
     const one = new DirectoryCache(root);
     const two = new DirectoryCache(root);

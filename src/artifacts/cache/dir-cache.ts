@@ -456,7 +456,7 @@ export class DirectoryCache {
    */
   async writeText(namespace: string, key: string, name: string, text: string): Promise<void> {
     await this.sweep();
-    if (this.readText(namespace, key, name) !== undefined) return;
+    // No look first: an entry already there makes the rename fail, and is then used.
     const dir = this.entryDir(namespace, key);
     const tmp = `${dir}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
     const bytes = Buffer.from(text, "utf8");
@@ -480,13 +480,20 @@ export class DirectoryCache {
       throw cacheError(this.root, err);
     }
     this.fills++;
-    try {
-      renameSync(tmp, dir);
-    } catch (err) {
-      removeQuietly(tmp);
-      // Another process finished the same entry first: theirs serves, if intact.
-      if (this.readText(namespace, key, name) !== undefined) return;
-      throw cacheError(this.root, err);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        renameSync(tmp, dir);
+        return;
+      } catch (err) {
+        // An entry is in the way: another writer's, served if intact; a damaged
+        // one was removed by readText, and the rename is tried once more.
+        const theirs = this.readText(namespace, key, name) !== undefined;
+        if (theirs || attempt > 0) {
+          removeQuietly(tmp);
+          if (theirs) return;
+          throw cacheError(this.root, err);
+        }
+      }
     }
   }
 

@@ -42,7 +42,7 @@ export async function runCommandLine(argv: readonly string[]): Promise<number> {
 
 async function keepCacheBounded(argv: readonly string[]): Promise<void> {
   const { cacheRootOf } = await import("./run-cache/invocation.js");
-  const { DEFAULT_CACHE_MAX_SIZE, parseSize, pruneCache } = await import("./run-cache/bound.js");
+  const { DEFAULT_CACHE_MAX_SIZE, parseSize, keepUnder } = await import("./run-cache/bound.js");
   const text =
     flagValue(argv, "--cache-max-size") ??
     process.env.FLUX_LOCAL_CACHE_MAX_SIZE ??
@@ -54,5 +54,5 @@ async function keepCacheBounded(argv: readonly string[]): Promise<void> {
     return; // the command itself reported the bad value
   }
   if (limit === 0) return;
-  await pruneCache(cacheRootOf(argv, process.env, process.cwd()), limit);
+  await keepUnder(cacheRootOf(argv, process.env, process.cwd()), limit);
 }

@@ -5,7 +5,11 @@
  * (and so may have added entries) it is done with the default bound (1 GiB;
  * `--cache-max-size`, `FLUX_LOCAL_CACHE_MAX_SIZE`; 0 switches it off).
  */
+import type { Dirent } from "node:fs";
+import { readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import path from "node:path";
 import { listCacheEntries, removeCacheEntry } from "../../artifacts/cache/dir-cache.js";
+import { META } from "./invocation.js";
 import { UsageError } from "../../util/errors.js";
 
 export const DEFAULT_CACHE_MAX_SIZE = "1G";
@@ -42,4 +46,119 @@ export async function pruneCache(root: string, limit: number): Promise<PruneResu
     result.removedBytes += entry.bytes;
   }
   return result;
+}
+
+/** The size of each shard folder at its last count, at the cache root. */
+export const SIZES_FILE = ".flux-local-sizes.json";
+
+/** Shard folders modified this recently are counted again next time (file times are coarse). */
+const SETTLE_MS = 2_000;
+
+interface Sizes {
+  format: 1;
+  /** Shard folder (relative to the root, `/`-separated) -> [its mtimeMs, bytes of its entries]. */
+  shards: Record<string, [number, number]>;
+}
+
+/**
+ * After a run: keep the cache under `limit` bytes without reading every entry
+ * each time (a large cache has thousands). Entries live in two-letter shard
+ * folders and are only ever renamed in or out of them, which changes the
+ * folder's modification time (using an entry changes only the entry's own), so
+ * a shard whose time is the one recorded in SIZES_FILE still holds the bytes
+ * recorded: only changed shards are read again. Over the bound, pruneCache
+ * removes the least recently used entries as before. Entries outside shard
+ * folders, or an unreadable record, mean a full count.
+ */
+export async function keepUnder(root: string, limit: number): Promise<void> {
+  const shards = await shardFolders(root);
+  if (!shards) {
+    await pruneCache(root, limit);
+    return;
+  }
+  const known = await readSizes(root);
+  const next: Sizes = { format: 1, shards: {} };
+  const now = Date.now();
+  let total = 0;
+  for (const shard of shards) {
+    const seen = known?.shards[shard.rel];
+    let bytes: number;
+    if (seen && seen[0] === shard.mtimeMs) {
+      bytes = seen[1];
+    } else {
+      bytes = 0;
+      for (const entry of await listCacheEntries(shard.dir)) bytes += entry.bytes;
+    }
+    total += bytes;
+    if (now - shard.mtimeMs > SETTLE_MS) next.shards[shard.rel] = [shard.mtimeMs, bytes];
+  }
+  if (total > limit) {
+    await pruneCache(root, limit);
+    return; // the shards it changed are counted again next time
+  }
+  await writeSizes(root, next);
+}
+
+interface ShardFolder {
+  dir: string;
+  rel: string;
+  mtimeMs: number;
+}
+
+/** The shard folders under root (their time read before their entries), or undefined for an entry outside one. */
+async function shardFolders(root: string): Promise<ShardFolder[] | undefined> {
+  const out: ShardFolder[] = [];
+  let unsharded = false;
+  const walk = async (dir: string, rel: string): Promise<void> => {
+    let children: Dirent[];
+    try {
+      children = await readdir(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    if (rel && children.some((c) => c.name === META)) {
+      unsharded = true;
+      return;
+    }
+    for (const child of children) {
+      if (!child.isDirectory() || child.name.includes(".tmp-") || child.name.includes(".trash-"))
+        continue;
+      const full = path.join(dir, child.name);
+      const childRel = rel ? `${rel}/${child.name}` : child.name;
+      if (!SHARD.test(child.name)) {
+        await walk(full, childRel);
+        continue;
+      }
+      try {
+        out.push({ dir: full, rel: childRel, mtimeMs: (await stat(full)).mtimeMs });
+      } catch {
+        // removed meanwhile
+      }
+    }
+  };
+  await walk(root, "");
+  return unsharded ? undefined : out;
+}
+
+const SHARD = /^[0-9a-f]{2}$/;
+
+async function readSizes(root: string): Promise<Sizes | undefined> {
+  try {
+    const sizes = JSON.parse(await readFile(path.join(root, SIZES_FILE), "utf8")) as Sizes;
+    return sizes.format === 1 && typeof sizes.shards === "object" ? sizes : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Written whole (a temporary file renamed over it); a failure only means a full count next time. */
+async function writeSizes(root: string, sizes: Sizes): Promise<void> {
+  const file = path.join(root, SIZES_FILE);
+  const tmp = `${file}.tmp-${process.pid}`;
+  try {
+    await writeFile(tmp, JSON.stringify(sizes));
+    await rename(tmp, file);
+  } catch {
+    await rm(tmp, { force: true }).catch(() => {});
+  }
 }

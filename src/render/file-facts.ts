@@ -52,6 +52,16 @@ export class FileFacts {
     }
   }
 
+  /** True when anything is at `file` (links followed). */
+  exists(file: string): boolean {
+    try {
+      this.stat(file);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   /** The bytes of `file` (throws as fs.readFile does). */
   read(file: string): Buffer {
     const known = this.contents.get(file);

@@ -29,7 +29,6 @@ import { awaitDependencies, awaitSourceArtifact } from "../dependencies.js";
 import type { Outcome, Reconciler } from "../harness.js";
 
 import { gatherVariables, MissingReferenceError } from "./variables.js";
-import { exists, isDirectory } from "../../util/fs.js";
 import { limits } from "../../util/limits.js";
 
 export const KUSTOMIZE_NAME_LABEL = "kustomize.toolkit.fluxcd.io/name";
@@ -103,8 +102,8 @@ export class KustomizationController implements Reconciler<"Kustomization"> {
         message: `spec.path ${shownPath} escapes the source root`,
       };
     }
-    if (!(await isDirectory(dir))) {
-      const what = (await exists(dir))
+    if (!this.files.isDirectory(dir)) {
+      const what = this.files.exists(dir)
         ? `is a file, not a folder (Flux builds a folder, e.g. ${path.posix.dirname(shownPath)})`
         : `not found in the source (${dir})`;
       if (this.ctx.options.skipInvalidKustomizationPaths) {

@@ -20,6 +20,7 @@ import {
   type KustomizeBuildOptions,
 } from "../../src/render/kustomize/runner.js";
 import { useTempRepos } from "../support/repo.js";
+import { logger } from "../../src/util/log.js";
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 const testdata = path.join(projectRoot, "testdata");
@@ -277,6 +278,40 @@ describe("kustomize worker failures", () => {
     const overlay = { root: "/r", kustomization: "resources: []\n", reach: new Set<string>() };
     expect(await workers.buildOverlay("/r/app", overlay, flux)).toBeUndefined();
     expect(await new ProcessRunner().buildOverlay()).toBeUndefined();
+  });
+
+  it("prestart starts every worker before any build, and builds use them", async () => {
+    const file = await fakeWorker("prestart", `echo '{"id":1,"yaml":"a: 1"}'`);
+    const workers = pool(file, 2);
+    workers.prestart();
+    expect(workers.started).toBe(2);
+    expect(await workers.build("/x", flux)).toBe("a: 1");
+    expect(workers.started).toBe(2);
+  });
+
+  it("a run that builds nothing stops its prestarted workers at once, quietly", async () => {
+    // A worker whose start-up never ends: closing must not wait for it.
+    const file = path.join(dir, "slow-start");
+    await writeFile(file, "#!/bin/sh\nexec sleep 600\n");
+    await chmod(file, 0o755);
+    const workers = new WorkerPool(file, 2);
+    workers.prestart();
+    const warnings: string[] = [];
+    const warn = logger.warn.bind(logger);
+    logger.warn = ((...args: unknown[]) => {
+      warnings.push(JSON.stringify(args));
+    }) as typeof logger.warn;
+    try {
+      const started = performance.now();
+      await workers.close();
+      // Well under the 5 s a worker gets to exit by itself (not a timing assertion
+      // on speed: a close that waited for the start-up would never return).
+      expect(performance.now() - started).toBeLessThan(4_000);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    } finally {
+      logger.warn = warn;
+    }
+    expect(warnings).toEqual([]);
   });
 
   it("falls back to one process per build when the worker cannot start", async () => {

@@ -174,7 +174,10 @@ export async function findWorker(): Promise<string | undefined> {
 /** The runner for one run: the worker pool when the worker is there. */
 export async function createKustomizeRunner(concurrency: number): Promise<KustomizeRunner> {
   const worker = await findWorker();
-  return worker ? new WorkerPool(worker, concurrency) : new ProcessRunner();
+  if (!worker) return new ProcessRunner();
+  const pool = new WorkerPool(worker, concurrency);
+  pool.prestart();
+  return pool;
 }
 
 /** The worker protocol that takes a kustomization in the request (worker/main.go). */
@@ -212,11 +215,18 @@ class Worker {
   alive = true;
   /** The protocol its greeting names (1 when it names none). */
   protocol = 1;
+  /** Said it is ready (its start-up, the OpenAPI schema included, is done). */
+  private greeted = false;
   private exitReason: string | undefined;
 
   constructor(private readonly file: string) {
     // Started under the memory bound (prlimit); the answer to start() waits for it.
-    this.ready = bounded(file, []).then(([command, args]) => this.spawn(command, args));
+    this.ready = bounded(file, []).then(([command, args]) => {
+      // Stopped (the run ended) before it was even started: start nothing.
+      if (!this.alive)
+        throw new FluxLocalError(`${WORKER_NAME} ${this.exitReason ?? "was stopped"}`);
+      return this.spawn(command, args);
+    });
     this.ready.catch(() => {});
   }
 
@@ -243,10 +253,9 @@ class Worker {
     const ready = new Promise<void>((resolve, reject) => {
       onHello = (err) => (err ? reject(err) : resolve());
     });
-    let greeted = false;
     lines.on("line", (line) => {
-      if (!greeted) {
-        greeted = true;
+      if (!this.greeted) {
+        this.greeted = true;
         this.protocol = helloProtocol(line);
         onHello?.(
           /"ready":true/.test(line)
@@ -391,6 +400,8 @@ class Worker {
 
   /** Close stdin (the worker exits by itself) and wait for it, a few seconds at most. */
   async close(): Promise<void> {
+    // One still starting was never needed: no reason to wait for its start-up.
+    if (this.alive && !this.greeted) this.stop("was not needed");
     if (this.alive) this.child.stdin?.end();
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
@@ -412,7 +423,8 @@ export class WorkerPool implements KustomizeRunner {
   private readonly idle: Worker[] = [];
   private readonly all = new Set<Worker>();
   private readonly waiting: Array<(worker: Worker | undefined) => void> = [];
-  private starting = 0;
+  /** Workers not ready yet. */
+  private readonly starting = new Set<Worker>();
   private closed = false;
   /** Set when the worker cannot start at all: the rest of the run uses processes. */
   private fallback: ProcessRunner | undefined;
@@ -424,6 +436,23 @@ export class WorkerPool implements KustomizeRunner {
 
   /** Workers started so far (tests look at it). */
   started = 0;
+
+  /**
+   * Start every worker now, before the first build asks: their start-up (the
+   * OpenAPI schema, ~90 ms of CPU each) then overlaps the run's discovery and
+   * its first builds instead of delaying them. A worker that cannot start
+   * makes the run fall back to processes, as at a build.
+   */
+  prestart(): void {
+    for (let i = this.all.size + this.starting.size; i < Math.max(1, this.size); i++) {
+      void this.acquire().then(
+        (worker) => {
+          if (worker) this.release(worker);
+        },
+        () => {},
+      );
+    }
+  }
 
   private known: Promise<string> | undefined;
 
@@ -485,13 +514,15 @@ export class WorkerPool implements KustomizeRunner {
       if (idle.alive) return idle;
       this.all.delete(idle);
     }
-    if (this.all.size + this.starting < Math.max(1, this.size)) {
-      this.starting++;
+    if (this.all.size + this.starting.size < Math.max(1, this.size)) {
       const worker = new Worker(this.file);
+      this.starting.add(worker);
       this.started++;
       try {
         await worker.start();
       } catch (err) {
+        // Stopped at the end of the run before it was ready (see prestart).
+        if (this.closed) throw new FluxLocalError("the kustomize workers were stopped (run ended)");
         logger.warn(
           { err: (err as Error).message },
           "kustomize worker unavailable: one kustomize process per build",
@@ -500,7 +531,7 @@ export class WorkerPool implements KustomizeRunner {
         this.wakeAll();
         return undefined;
       } finally {
-        this.starting--;
+        this.starting.delete(worker);
       }
       if (this.closed) {
         void worker.close();
@@ -533,7 +564,7 @@ export class WorkerPool implements KustomizeRunner {
   async close(): Promise<void> {
     this.closed = true;
     this.wakeAll();
-    const workers = [...this.all];
+    const workers = [...this.all, ...this.starting];
     this.all.clear();
     this.idle.length = 0;
     await Promise.all(workers.map((w) => w.close()));

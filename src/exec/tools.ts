@@ -6,8 +6,8 @@
  */
 import { access, constants } from "node:fs/promises";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { FluxLocalError } from "../util/errors.js";
+import { packageRoot } from "../util/package-info.js";
 
 export interface Tool {
   /** Program to execute. */
@@ -28,8 +28,7 @@ export const INSTALL_HINTS: Record<string, string> = {
     "brew install controlplaneio-fluxcd/tap/flux-operator (or go install github.com/controlplaneio-fluxcd/flux-operator/cmd/cli@latest)",
 };
 
-const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
-const localTools = path.join(projectRoot, ".tools", "bin");
+const localTools = path.join(packageRoot, ".tools", "bin");
 
 export async function isExecutable(file: string): Promise<boolean> {
   try {

@@ -16,18 +16,24 @@ export interface RunRecorderHooks {
   unrecordedStderr(): { write(chunk: string): unknown; isTTY?: boolean; columns?: number };
 }
 
-let current: RunRecorderHooks | undefined;
+/**
+ * Held by the process, not by this module: should two copies of this module
+ * ever be loaded (a bundled program beside the unbundled recorder), both see
+ * the one recorder — a run that used the network must never be kept.
+ */
+const KEY = Symbol.for("flux-local.run-recorder");
+const holder = globalThis as { [KEY]?: RunRecorderHooks };
 
 /** Installed by the command line while it records a run. */
 export function setRunRecorder(recorder: RunRecorderHooks | undefined): void {
-  current = recorder;
+  holder[KEY] = recorder;
 }
 
 export function runRecorder(): RunRecorderHooks | undefined {
-  return current;
+  return holder[KEY];
 }
 
 /** Mark the current run (if recorded) as not to be replayed, saying why. */
 export function notReplayable(reason: string): void {
-  current?.notReplayable(reason);
+  holder[KEY]?.notReplayable(reason);
 }

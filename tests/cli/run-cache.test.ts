@@ -16,6 +16,7 @@ import {
   writeFile,
 } from "node:fs/promises";
 import os from "node:os";
+import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -272,6 +273,29 @@ describe("the run cache", () => {
 });
 
 describe("the replay path", () => {
+  it("in the bundle too: the entry chunk's static imports are built-ins and small chunks", async (ctx) => {
+    const bundle = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../dist/bundle");
+    const entry = path.join(bundle, "entry.js");
+    if (!existsSync(entry)) ctx.skip(); // not built (`npm run build` makes it)
+    const seen = new Set<string>();
+    let bytes = 0;
+    const visit = async (file: string): Promise<void> => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      const text = await readFile(file, "utf8");
+      bytes += text.length;
+      for (const m of text.matchAll(/^import\s(?:[^;]*?from\s+)?"([^"]+)";/gms)) {
+        const spec = m[1]!;
+        if (spec.startsWith("node:")) continue;
+        expect(spec, `${path.basename(file)} imports ${spec}`).toMatch(/^\.\/[\w-]+\.js$/);
+        await visit(path.join(bundle, spec));
+      }
+    };
+    await visit(entry);
+    // The render pipeline, execa, zod and yaml are far bigger than this.
+    expect(bytes).toBeLessThan(64 * 1024);
+  });
+
   it("loads Node built-ins only: entry.ts's static imports, transitively", async () => {
     const src = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../src/cli");
     const seen = new Set<string>();

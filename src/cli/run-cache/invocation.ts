@@ -9,7 +9,7 @@
  * nothing else.
  */
 import { createHash } from "node:crypto";
-import { readdirSync, statSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { isatty } from "node:tty";
@@ -108,9 +108,20 @@ export interface Invocation {
   verbose: boolean;
 }
 
-/** The program's folder: dist/ (or src/, run from source); the package folder above it. */
-export const programDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
+/**
+ * The program's folder: dist/ (or src/, run from source), the folder right
+ * below the package's package.json, however deep this module sits in it
+ * (dist/cli/run-cache, or a chunk of dist/bundle); the package folder above it.
+ */
+export const programDir = programFolder(path.dirname(fileURLToPath(import.meta.url)));
 export const packageDir = path.dirname(programDir);
+
+function programFolder(from: string): string {
+  let dir = from;
+  while (!existsSync(path.join(path.dirname(dir), "package.json")) && path.dirname(dir) !== dir)
+    dir = path.dirname(dir);
+  return dir;
+}
 
 /**
  * The program: every file's name, size and time under dist/ (a rebuild

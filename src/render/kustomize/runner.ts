@@ -11,7 +11,6 @@
  */
 import { createInterface } from "node:readline";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { execa, type ResultPromise } from "execa";
 import {
   bounded,
@@ -27,6 +26,7 @@ import { RAISE } from "../../util/limits.js";
 import { logger } from "../../util/log.js";
 import { toolIdentity } from "./cache.js";
 import type { KubeObject } from "../../flux/objects.js";
+import { packageRoot } from "../../util/package-info.js";
 
 export interface KustomizeBuildOptions {
   /** `--load-restrictor LoadRestrictionsNone` (Flux's) when true, kustomize's default otherwise. */
@@ -94,7 +94,6 @@ export interface KustomizeRunner {
 }
 
 export const WORKER_NAME = "flux-local-kustomize-worker";
-const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 
 /** kustomize's stderr without warnings and the "Error: " prefix. */
 export function kustomizeErrorText(stderr: string): string {
@@ -167,7 +166,7 @@ export async function findWorker(): Promise<string | undefined> {
     );
   }
   if (process.env.FLUX_LOCAL_KUSTOMIZE) return undefined;
-  const local = path.join(projectRoot, ".tools", "bin", WORKER_NAME);
+  const local = path.join(packageRoot, ".tools", "bin", WORKER_NAME);
   return (await isExecutable(local)) ? local : undefined;
 }
 

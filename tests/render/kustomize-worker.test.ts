@@ -300,7 +300,7 @@ describe("kustomize worker failures", () => {
     const warn = logger.warn.bind(logger);
     logger.warn = ((...args: unknown[]) => {
       warnings.push(JSON.stringify(args));
-    }) as typeof logger.warn;
+    });
     try {
       const started = performance.now();
       await workers.close();

@@ -298,9 +298,9 @@ describe("kustomize worker failures", () => {
     workers.prestart();
     const warnings: string[] = [];
     const warn = logger.warn.bind(logger);
-    logger.warn = ((...args: unknown[]) => {
+    logger.warn = (...args: unknown[]) => {
       warnings.push(JSON.stringify(args));
-    });
+    };
     try {
       const started = performance.now();
       await workers.close();

@@ -98,8 +98,18 @@ describe("item 8: cache entries are verified on use", () => {
     const { cacheDir, build } = await setup();
     const leftover = path.join(cacheDir, "git", "ab", `${"ab".repeat(32)}.tmp-999999999-0123abcd`);
     await mkdir(path.join(leftover, "content"), { recursive: true });
+    // Under a nested namespace too (renders/kustomize/<shard>/).
+    const nested = path.join(
+      cacheDir,
+      "renders",
+      "kustomize",
+      "cd",
+      `${"cd".repeat(32)}.tmp-999999999-0123abcd`,
+    );
+    await mkdir(path.join(nested, "content"), { recursive: true });
     expect((await build()).exitCode).toBe(0);
     await expect(readdir(leftover)).rejects.toThrow();
+    await expect(readdir(nested)).rejects.toThrow();
 
     if (process.getuid?.() === 0) return; // root writes anywhere
     await rm(cacheDir, { recursive: true, force: true });

@@ -263,46 +263,37 @@ export class DirectoryCache {
   }
 
   private async sweepNow(): Promise<void> {
-    let namespaces: string[];
-    try {
-      namespaces = await readdir(this.root);
-    } catch {
-      return;
-    }
     const now = Date.now();
-    for (const ns of namespaces) {
-      let shards: string[];
+    // root/<namespace>/<shard>/<entry>, where a namespace may be nested
+    // (renders/kustomize): folders are walked down to the entries, not into them.
+    const walk = async (dir: string, depth: number): Promise<void> => {
+      let names: string[];
       try {
-        shards = await readdir(path.join(this.root, ns));
+        names = await readdir(dir);
       } catch {
-        continue;
+        return; // a file, or gone
       }
-      for (const shard of shards) {
-        if (shard.length !== 2) continue;
-        let names: string[];
-        try {
-          names = await readdir(path.join(this.root, ns, shard));
-        } catch {
+      for (const name of names) {
+        const full = path.join(dir, name);
+        const m = /\.(?:tmp|trash)-(\d+)-[0-9a-f]+$/.exec(name) ?? /\.trash-[0-9a-f]+$/.exec(name);
+        if (!m) {
+          if (depth < 3 && !/^[0-9a-f]{64}$/.test(name) && !name.startsWith("."))
+            await walk(full, depth + 1);
           continue;
         }
-        for (const name of names) {
-          const m =
-            /\.(?:tmp|trash)-(\d+)-[0-9a-f]+$/.exec(name) ?? /\.trash-[0-9a-f]+$/.exec(name);
-          if (!m) continue;
-          const full = path.join(this.root, ns, shard, name);
-          const pid = m[1] ? Number(m[1]) : undefined;
-          let stale = pid === undefined || !isAlive(pid);
-          if (!stale) {
-            try {
-              stale = now - (await stat(full)).mtimeMs > STALE_MS;
-            } catch {
-              continue;
-            }
+        const pid = m[1] ? Number(m[1]) : undefined;
+        let stale = pid === undefined || !isAlive(pid);
+        if (!stale) {
+          try {
+            stale = now - (await stat(full)).mtimeMs > STALE_MS;
+          } catch {
+            continue;
           }
-          if (stale) await rm(full, { recursive: true, force: true });
         }
+        if (stale) await rm(full, { recursive: true, force: true });
       }
-    }
+    };
+    await walk(this.root, 0);
   }
 
   private async fillOnce(

@@ -95,6 +95,63 @@ async function listFiles(dir: string, rel = ""): Promise<Map<string, "file" | "o
   return out;
 }
 
+/** A record in the current format, checked against its own digest. */
+type CurrentRecord = EntryMeta & { files: Record<string, FileRecord>; digest: string };
+
+/**
+ * An entry's record, checked on its own: parsed, for `key`, in the current
+ * format and matching its digest; else why not ("other-key" for a hash
+ * collision, OLD_FORMAT for an entry written before records had a digest).
+ */
+function recordOf(metaText: string, key: string): CurrentRecord | string {
+  let meta: EntryMeta;
+  try {
+    meta = JSON.parse(metaText) as EntryMeta;
+  } catch {
+    return "its record is not valid JSON";
+  }
+  if (typeof meta !== "object" || meta === null) return "its record is not an object";
+  if (meta.key !== key) return meta.key === undefined ? "its record has no key" : "other-key";
+  if (!meta.files || typeof meta.files !== "object" || typeof meta.digest !== "string")
+    return OLD_FORMAT;
+  if (digestOf(meta.files) !== meta.digest) return "its record does not match its digest";
+  return meta as CurrentRecord;
+}
+
+/** The text of an entry of the one file `name`, checked in full, or why it cannot be served. */
+function oneFileOf(
+  metaText: string,
+  key: string,
+  content: string,
+  name: string,
+): { text: string } | string {
+  const meta = recordOf(metaText, key);
+  if (typeof meta === "string") return meta;
+  const record = meta.files[name];
+  if (!record || Object.keys(meta.files).length !== 1)
+    return `its record does not list just ${name}`;
+  let present: string[];
+  try {
+    present = readdirSync(content);
+  } catch {
+    return "its content folder is missing";
+  }
+  if (present.length !== 1 || present[0] !== name) return `its content is not just ${name}`;
+  const file = path.join(content, name);
+  let bytes: Buffer;
+  try {
+    // Not through a link: an entry holds regular files only.
+    if (!lstatSync(file).isFile()) return `${name} is not a regular file`;
+    bytes = readFileSync(file);
+  } catch {
+    return `${name} is missing`;
+  }
+  if (bytes.length !== record[0]) return `${name} changed size`;
+  if (createHash("sha256").update(bytes).digest("hex") !== record[2])
+    return `${name} changed content`;
+  return { text: bytes.toString("utf8") };
+}
+
 function digestOf(files: Record<string, FileRecord>): string {
   const hash = createHash("sha256");
   for (const name of Object.keys(files).sort()) hash.update(`${name}\u0000${files[name]![2]}\n`);
@@ -181,17 +238,8 @@ export class DirectoryCache {
 
   /** Why an entry cannot be served ("other-key" for a hash collision), or undefined. */
   private async check(metaText: string, key: string, content: string): Promise<string | undefined> {
-    let meta: EntryMeta;
-    try {
-      meta = JSON.parse(metaText) as EntryMeta;
-    } catch {
-      return "its record is not valid JSON";
-    }
-    if (typeof meta !== "object" || meta === null) return "its record is not an object";
-    if (meta.key !== key) return meta.key === undefined ? "its record has no key" : "other-key";
-    if (!meta.files || typeof meta.files !== "object" || typeof meta.digest !== "string")
-      return OLD_FORMAT;
-    if (digestOf(meta.files) !== meta.digest) return "its record does not match its digest";
+    const meta = recordOf(metaText, key);
+    if (typeof meta === "string") return meta;
     let present: Map<string, "file" | "other">;
     try {
       present = await listFiles(content);
@@ -365,66 +413,17 @@ export class DirectoryCache {
     } catch {
       return undefined;
     }
-    const content = path.join(dir, CONTENT);
-    let text: string | undefined;
-    let problem: string | undefined;
-    let meta: EntryMeta | undefined;
-    try {
-      meta = JSON.parse(metaText) as EntryMeta;
-    } catch {
-      problem = "its record is not valid JSON";
-    }
-    if (!problem) {
-      if (typeof meta !== "object" || meta === null) problem = "its record is not an object";
-      else if (meta.key !== key)
-        problem = meta.key === undefined ? "its record has no key" : "other-key";
-      else if (!meta.files || typeof meta.files !== "object" || typeof meta.digest !== "string")
-        problem = OLD_FORMAT;
-      else if (digestOf(meta.files) !== meta.digest)
-        problem = "its record does not match its digest";
-      else {
-        const record = meta.files[name];
-        const listed = Object.keys(meta.files);
-        let present: string[] = [];
-        try {
-          present = readdirSync(content);
-        } catch {
-          problem = "its content folder is missing";
-        }
-        if (!problem) {
-          if (!record || listed.length !== 1) problem = `its record does not list just ${name}`;
-          else if (present.length !== 1 || present[0] !== name)
-            problem = `its content is not just ${name}`;
-          else {
-            let bytes: Buffer | undefined;
-            try {
-              // Read without following a link: an entry holds regular files only.
-              if (!lstatSync(path.join(content, name)).isFile())
-                problem = `${name} is not a regular file`;
-              else bytes = readFileSync(path.join(content, name));
-            } catch {
-              problem = `${name} is missing`;
-            }
-            if (bytes) {
-              if (bytes.length !== record[0]) problem = `${name} changed size`;
-              else if (createHash("sha256").update(bytes).digest("hex") !== record[2])
-                problem = `${name} changed content`;
-              else text = bytes.toString("utf8");
-            }
-          }
-        }
-      }
-    }
-    if (problem === "other-key") return undefined;
-    if (problem !== undefined) {
-      if (problem === OLD_FORMAT)
+    const found = oneFileOf(metaText, key, path.join(dir, CONTENT), name);
+    if (typeof found === "string") {
+      if (found === "other-key") return undefined;
+      if (found === OLD_FORMAT)
         logger.debug(
           { namespace, key: redactUrls(key) },
           "cache entry without a digest: refreshed",
         );
       else {
         logger.warn(
-          { namespace, key: redactUrls(key), problem },
+          { namespace, key: redactUrls(key), problem: found },
           "cache entry damaged: removed, fetching it again",
         );
         this.repaired++;
@@ -438,7 +437,7 @@ export class DirectoryCache {
     } catch {
       // a read-only cache still serves
     }
-    return text;
+    return found.text;
   }
 
   /**

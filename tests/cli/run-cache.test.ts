@@ -316,6 +316,7 @@ describe("the replay path", () => {
     await visit(path.join(src, "entry.ts"));
     expect(external).toEqual([]);
     expect([...seen].map((f) => path.relative(src, f)).sort()).toEqual([
+      "../util/cache-entry.ts",
       "entry.ts",
       "run-cache/invocation.ts",
       "run-cache/observe.ts",

@@ -42,6 +42,7 @@ import { FluxLocalError } from "../../util/errors.js";
 import { logger } from "../../util/log.js";
 import { redactUrls } from "../../util/printable.js";
 import { removeOnInterrupt } from "../../util/interrupt.js";
+import { removeEntry, removeEntrySync } from "../../util/cache-entry.js";
 
 export function defaultCacheDir(): string {
   if (process.env.FLUX_LOCAL_CACHE_DIR) return path.resolve(process.env.FLUX_LOCAL_CACHE_DIR);
@@ -289,13 +290,7 @@ export class DirectoryCache {
 
   private async removeDir(dir: string): Promise<void> {
     this.verified.delete(dir);
-    const trash = `${dir}.trash-${process.pid}-${randomBytes(4).toString("hex")}`;
-    try {
-      await rename(dir, trash);
-    } catch {
-      return;
-    }
-    await rm(trash, { recursive: true, force: true });
+    await removeEntry(dir);
   }
 
   /**
@@ -428,7 +423,7 @@ export class DirectoryCache {
         );
         this.repaired++;
       }
-      removeDirSync(dir);
+      removeEntrySync(dir);
       return undefined;
     }
     const now = new Date();
@@ -550,27 +545,8 @@ function removeQuietly(dir: string): void {
   }
 }
 
-/** removeDir, synchronously. */
-function removeDirSync(dir: string): void {
-  const trash = `${dir}.trash-${process.pid}-${randomBytes(4).toString("hex")}`;
-  try {
-    renameSync(dir, trash);
-  } catch {
-    return;
-  }
-  rmSync(trash, { recursive: true, force: true });
-}
-
 /** Remove one entry as `remove` does: renamed away first, so readers never see half of it. */
-export async function removeCacheEntry(dir: string): Promise<void> {
-  const trash = `${dir}.trash-${process.pid}-${randomBytes(4).toString("hex")}`;
-  try {
-    await rename(dir, trash);
-  } catch {
-    return;
-  }
-  await rm(trash, { recursive: true, force: true });
-}
+export const removeCacheEntry = removeEntry;
 
 function isAlive(pid: number): boolean {
   if (pid === process.pid) return true;

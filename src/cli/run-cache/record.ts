@@ -47,7 +47,8 @@ import {
   quickStat,
   sha256,
 } from "./observe.js";
-import { digestOf, removeEntry, type EntryMeta } from "./replay.js";
+import { removeEntrySync } from "../../util/cache-entry.js";
+import { digestOf, type EntryMeta } from "./replay.js";
 
 /** Kernel file times lag the wall clock by up to a tick: a margin, on the safe side. */
 const CLOCK_MARGIN_NS = 50_000_000n;
@@ -532,7 +533,7 @@ export class RunRecorder implements RunRecorderHooks {
         await rename(tmp, dir);
       } catch {
         // An older entry for the same invocation (its inputs changed): replaced.
-        removeEntry(dir);
+        removeEntrySync(dir);
         await rename(tmp, dir);
       }
     } catch {

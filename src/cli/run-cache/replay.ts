@@ -19,6 +19,7 @@ import {
   type RunRecord,
 } from "./invocation.js";
 import { holds, sha256 } from "./observe.js";
+import { removeEntrySync } from "../../util/cache-entry.js";
 
 /** [size, mtimeMs, sha256] per file, as the directory cache records entries. */
 export interface EntryMeta {
@@ -36,17 +37,6 @@ export function digestOf(files: EntryMeta["files"]): string {
       .map((name) => `${name}\u0000${files[name]![2]}\n`)
       .join(""),
   );
-}
-
-/** Move an entry out of the way and delete it (readers never see half of one). */
-export function removeEntry(dir: string): void {
-  const trash = `${dir}.trash-${process.pid}-${randomBytes(4).toString("hex")}`;
-  try {
-    renameSync(dir, trash);
-  } catch {
-    return;
-  }
-  rmSync(trash, { recursive: true, force: true });
 }
 
 type Loaded = { record: RunRecord; output: Buffer } | { damaged: string } | undefined;
@@ -140,7 +130,7 @@ export async function replay(inv: Invocation): Promise<number | undefined> {
     say(
       `warning: run cache entry ${inv.entryDir} is damaged (${loaded.damaged}): removed, running again`,
     );
-    removeEntry(inv.entryDir);
+    removeEntrySync(inv.entryDir);
     return undefined;
   }
   const { record, output } = loaded;

@@ -8,11 +8,10 @@
  */
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { access, constants, mkdtemp, realpath, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, realpath, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { IgnoreRules } from "../../src/discovery/ignore.js";
 import { parseYamlDocuments } from "../../src/discovery/yaml.js";
 import type { Kustomization } from "../../src/flux/schema.js";
@@ -21,36 +20,21 @@ import { buildInMirror, reachedEntries } from "../../src/render/kustomize/mirror
 import {
   KustomizeFailure,
   ProcessRunner,
-  WorkerPool,
-  WORKER_NAME,
+  type WorkerPool,
   type KustomizeBuildOptions,
   type KustomizeOutput,
 } from "../../src/render/kustomize/runner.js";
 import { useTempRepos } from "../support/repo.js";
+import { useWorkerPools } from "../support/worker.js";
 
-const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
-const workerFile = path.join(projectRoot, ".tools", "bin", WORKER_NAME);
 const flux: KustomizeBuildOptions = { loadRestrictionsNone: true };
 const SECRET = "SECRET-OUTSIDE-THE-ROOT";
 
-beforeAll(async () => {
-  await expect(
-    access(workerFile, constants.X_OK),
-    "the kustomize worker is built by `npm run setup`",
-  ).resolves.toBeUndefined();
-});
-
-const pools: WorkerPool[] = [];
+const pool = useWorkerPools(1);
 const temps: string[] = [];
 afterEach(async () => {
-  await Promise.all(pools.splice(0).map((p) => p.close()));
   await Promise.all(temps.splice(0).map((d) => rm(d, { recursive: true, force: true })));
 });
-function pool(): WorkerPool {
-  const made = new WorkerPool(workerFile, 1);
-  pools.push(made);
-  return made;
-}
 async function temp(prefix: string): Promise<string> {
   const dir = await realpath(await mkdtemp(path.join(os.tmpdir(), prefix)));
   temps.push(dir);

@@ -4,11 +4,11 @@
  * rendered store for every testdata example; and a worker that dies or hangs
  * fails only its own build, with a reason, and is replaced.
  */
-import { access, chmod, constants, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { render } from "../../src/run.js";
 import { parseYamlDocuments } from "../../src/discovery/yaml.js";
@@ -16,10 +16,10 @@ import {
   KustomizeFailure,
   ProcessRunner,
   WorkerPool,
-  WORKER_NAME,
   type KustomizeBuildOptions,
 } from "../../src/render/kustomize/runner.js";
 import { useTempRepos } from "../support/repo.js";
+import { useWorkerPools, workerFile } from "../support/worker.js";
 import { logger } from "../../src/util/log.js";
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -46,24 +46,7 @@ async function outcome(build: () => Promise<string>): Promise<{ yaml?: string; e
   }
 }
 
-// The worker `npm run setup` builds (whatever FLUX_LOCAL_KUSTOMIZE_WORKER says).
-const workerFile = path.join(projectRoot, ".tools", "bin", WORKER_NAME);
-beforeAll(async () => {
-  await expect(
-    access(workerFile, constants.X_OK),
-    "the kustomize worker is built by `npm run setup`",
-  ).resolves.toBeUndefined();
-});
-
-const pools: WorkerPool[] = [];
-afterEach(async () => {
-  await Promise.all(pools.splice(0).map((p) => p.close()));
-});
-function pool(file = workerFile, size = 2): WorkerPool {
-  const made = new WorkerPool(file, size);
-  pools.push(made);
-  return made;
-}
+const pool = useWorkerPools(2);
 
 describe("kustomize worker", () => {
   const makeRepo = useTempRepos();

@@ -1,0 +1,33 @@
+/**
+ * The kustomize worker `npm run setup` builds, for the tests that run it:
+ * its path, a check (before the file's tests) that it is there, and pools
+ * that are closed after each test.
+ */
+import { access, constants } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterEach, beforeAll, expect } from "vitest";
+import { WorkerPool, WORKER_NAME } from "../../src/render/kustomize/runner.js";
+
+const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
+
+export const workerFile = path.join(projectRoot, ".tools", "bin", WORKER_NAME);
+
+/** Call at a test file's top level: a factory of pools of `size` workers of `file`. */
+export function useWorkerPools(defaultSize: number): (file?: string, size?: number) => WorkerPool {
+  beforeAll(async () => {
+    await expect(
+      access(workerFile, constants.X_OK),
+      "the kustomize worker is built by `npm run setup`",
+    ).resolves.toBeUndefined();
+  });
+  const pools: WorkerPool[] = [];
+  afterEach(async () => {
+    await Promise.all(pools.splice(0).map((p) => p.close()));
+  });
+  return (file = workerFile, size = defaultSize) => {
+    const made = new WorkerPool(file, size);
+    pools.push(made);
+    return made;
+  };
+}

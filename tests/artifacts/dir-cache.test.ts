@@ -1,4 +1,15 @@
-import { mkdtemp, readFile, readdir, rm, symlink, unlink, writeFile } from "node:fs/promises";
+import {
+  appendFile,
+  mkdir,
+  mkdtemp,
+  readFile,
+  readdir,
+  rm,
+  stat,
+  symlink,
+  unlink,
+  writeFile,
+} from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -62,55 +73,94 @@ describe("DirectoryCache", () => {
   });
 });
 
-describe("DirectoryCache single-file entries (render outputs)", () => {
-  /** The content folder of the only entry. */
-  const contentOf = async (): Promise<string> => {
+describe("DirectoryCache one-file entries (render outputs)", () => {
+  /** The file of the only entry. */
+  const entryFile = async (): Promise<string> => {
     const [entry] = await listCacheEntries(root);
-    return path.join(entry!.dir, "content");
+    return entry!.dir;
   };
 
-  it("writes an entry that reads back, lists and is shared with ensure()", async () => {
+  it("writes an entry that reads back and lists, as one file", async () => {
     const cache = new DirectoryCache(root);
     expect(cache.readText("renders/x", "k", "output")).toBeUndefined();
     await cache.writeText("renders/x", "k", "output", "héllo\n");
     expect(cache.readText("renders/x", "k", "output")).toBe("héllo\n");
     expect(new DirectoryCache(root).readText("renders/x", "k", "output")).toBe("héllo\n");
-    // Same layout as any entry: listed for `cache info|prune`, served by get().
+    // Listed for `cache info|prune`, with its size.
     const entries = await listCacheEntries(root);
     expect(entries.map((e) => e.namespace)).toEqual(["renders/x"]);
-    expect(await readFile(path.join((await cache.get("renders/x", "k"))!, "output"), "utf8")).toBe(
-      "héllo\n",
-    );
+    expect(path.basename(entries[0]!.dir)).toMatch(/^[0-9a-f]{64}\.entry$/);
+    expect(entries[0]!.bytes).toBe((await stat(entries[0]!.dir)).size);
     // Nothing left beside it.
     expect((await readdir(path.dirname(entries[0]!.dir))).length).toBe(1);
   });
 
-  it("reads an entry filled by ensure()", async () => {
+  it("never reads a folder entry (the layout before) as one", async () => {
     const cache = new DirectoryCache(root);
     await cache.ensure("renders/x", "k", (dir) => writeFile(path.join(dir, "output"), "a"));
-    expect(new DirectoryCache(root).readText("renders/x", "k", "output")).toBe("a");
+    expect(new DirectoryCache(root).readText("renders/x", "k", "output")).toBeUndefined();
+    await cache.writeText("renders/x", "k", "output", "b");
+    expect(new DirectoryCache(root).readText("renders/x", "k", "output")).toBe("b");
+    expect((await listCacheEntries(root)).length).toBe(2);
   });
 
+  /** The entry's header line and content. */
+  const parts = async (file: string): Promise<[string, string]> => {
+    const text = await readFile(file, "utf8");
+    const end = text.indexOf("\n");
+    return [text.slice(0, end), text.slice(end + 1)];
+  };
+
   it.each([
-    ["changed content", (c: string) => writeFile(path.join(c, "output"), "HELLO\n")],
     [
-      "a link instead of the file",
-      async (c: string) => {
-        await unlink(path.join(c, "output"));
-        await writeFile(path.join(root, "elsewhere"), "hello\n");
-        await symlink(path.join(root, "elsewhere"), path.join(c, "output"));
+      "changed content",
+      async (f: string) => {
+        const [header, content] = await parts(f);
+        await writeFile(f, `${header}\n${content.replace("hello", "HELLO")}`);
       },
     ],
-    ["an extra file", (c: string) => writeFile(path.join(c, "extra"), "")],
-    ["a missing file", (c: string) => unlink(path.join(c, "output"))],
+    ["a truncated entry", async (f: string) => writeFile(f, (await readFile(f)).subarray(0, -2))],
+    ["bytes added", (f: string) => appendFile(f, "more\n")],
     [
-      "a damaged record",
-      (c: string) => writeFile(path.join(c, "..", ".flux-local-entry.json"), "{"),
+      "a link instead of the file",
+      async (f: string) => {
+        await writeFile(path.join(root, "elsewhere"), await readFile(f));
+        await unlink(f);
+        await symlink(path.join(root, "elsewhere"), f);
+      },
+    ],
+    ["a damaged header", async (f: string) => writeFile(f, `{\n${(await parts(f))[1]}`)],
+    [
+      "a header that does not match the content",
+      async (f: string) => {
+        const [header, content] = await parts(f);
+        await writeFile(
+          f,
+          `${header.replace(/"sha256":"[0-9a-f]+"/, `"sha256":"${"0".repeat(64)}"`)}\n${content}`,
+        );
+      },
+    ],
+    [
+      "another format's header",
+      async (f: string) => {
+        const [header, content] = await parts(f);
+        await writeFile(
+          f,
+          `${header.replace("flux-local-entry-2", "flux-local-entry-9")}\n${content}`,
+        );
+      },
+    ],
+    [
+      "a folder in its place",
+      async (f: string) => {
+        await unlink(f);
+        await mkdir(f);
+      },
     ],
   ])("treats %s as a miss and removes the entry", async (_name, damage) => {
     const cache = new DirectoryCache(root);
     await cache.writeText("renders/x", "k", "output", "hello\n");
-    await damage(await contentOf());
+    await damage(await entryFile());
     const fresh = new DirectoryCache(root);
     expect(fresh.readText("renders/x", "k", "output")).toBeUndefined();
     expect(fresh.repaired).toBe(1);
@@ -119,16 +169,30 @@ describe("DirectoryCache single-file entries (render outputs)", () => {
     expect(fresh.readText("renders/x", "k", "output")).toBe("hello\n");
   });
 
+  it("treats a missing entry and another key's entry as misses, removing nothing", async () => {
+    const cache = new DirectoryCache(root);
+    await cache.writeText("renders/x", "k", "output", "hello\n");
+    const file = await entryFile();
+    const [header, content] = await parts(file);
+    await writeFile(file, `${header.replace('"key":"k"', '"key":"other"')}\n${content}`);
+    const fresh = new DirectoryCache(root);
+    expect(fresh.readText("renders/x", "k", "output")).toBeUndefined();
+    expect(fresh.readText("renders/x", "nothing", "output")).toBeUndefined();
+    expect(fresh.repaired).toBe(0);
+    expect((await listCacheEntries(root)).length).toBe(1);
+  });
+
   it("replaces a damaged entry in the way of a write", async () => {
     const cache = new DirectoryCache(root);
     await cache.writeText("renders/x", "k", "output", "hello\n");
-    await writeFile(path.join(await contentOf(), "output"), "HELLO\n");
+    const file = await entryFile();
+    await writeFile(file, (await readFile(file, "utf8")).replace("hello", "HELLO"));
     await new DirectoryCache(root).writeText("renders/x", "k", "output", "new\n");
     expect(new DirectoryCache(root).readText("renders/x", "k", "output")).toBe("new\n");
     expect((await listCacheEntries(root)).length).toBe(1);
   });
 
-  it("keeps the first intact entry when two writers race", async () => {
+  it("keeps one intact entry when two writers race", async () => {
     const one = new DirectoryCache(root);
     const two = new DirectoryCache(root);
     await Promise.all([
@@ -137,6 +201,7 @@ describe("DirectoryCache single-file entries (render outputs)", () => {
     ]);
     expect(new DirectoryCache(root).readText("renders/x", "k", "output")).toBe("same");
     expect((await listCacheEntries(root)).length).toBe(1);
+    expect((await readdir(path.dirname(await entryFile()))).length).toBe(1);
   });
 
   it("names the cache directory when it cannot write", async () => {

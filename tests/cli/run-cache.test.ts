@@ -325,7 +325,7 @@ describe("the replay path", () => {
   });
 });
 
-/** The entry folders of one namespace of the cache. */
+/** The entries of one namespace of the cache (folders, or one-file `<sha256>.entry`). */
 async function entries(namespace: string): Promise<string[]> {
   const dir = path.join(cacheDir, namespace);
   const out: string[] = [];
@@ -338,7 +338,7 @@ async function entries(namespace: string): Promise<string[]> {
   for (const shard of shards) {
     if (shard.length !== 2) continue;
     for (const name of await readdir(path.join(dir, shard)))
-      if (!name.includes(".")) out.push(path.join(dir, shard, name));
+      if (/^[0-9a-f]{64}(?:\.entry)?$/.test(name)) out.push(path.join(dir, shard, name));
   }
   return out;
 }

@@ -11,19 +11,29 @@
  * full verification is asked for (`--verify-cache`); a missing, extra or
  * changed file makes the entry a miss: it is removed, fetched again, and a
  * warning says so. Fills left behind by a killed run are swept on first use.
+ *
+ * Render outputs are one-file entries (readText/writeText): a header line and
+ * the content in one `<sha256>.entry` file, written beside and renamed into
+ * place, checked in full on every use. A folder per output cost two mkdir(2)
+ * calls per entry, each many times a small file's write.
  */
 import { createHash, randomBytes } from "node:crypto";
 import {
+  closeSync,
+  constants,
   createReadStream,
+  fstatSync,
+  futimesSync,
   lstatSync,
   mkdirSync,
+  openSync,
   readdirSync,
   readFileSync,
   renameSync,
   rmSync,
   statSync,
-  utimesSync,
   writeFileSync,
+  type Stats,
 } from "node:fs";
 import {
   lstat,
@@ -119,38 +129,56 @@ function recordOf(metaText: string, key: string): CurrentRecord | string {
   return meta as CurrentRecord;
 }
 
-/** The text of an entry of the one file `name`, checked in full, or why it cannot be served. */
-function oneFileOf(
-  metaText: string,
-  key: string,
-  content: string,
-  name: string,
-): { text: string } | string {
-  const meta = recordOf(metaText, key);
-  if (typeof meta === "string") return meta;
-  const record = meta.files[name];
-  if (!record || Object.keys(meta.files).length !== 1)
-    return `its record does not list just ${name}`;
-  let present: string[];
+/**
+ * One-file entries (render outputs): `<sha256 of the key>.entry`, a JSON
+ * header line (this format, the key, the name, the content's size and
+ * SHA-256) then the content. Folder entries never end in `.entry`, and the
+ * layout before it (a folder per output) is never read as one.
+ */
+const ONE_FILE_SUFFIX = ".entry";
+const ONE_FILE_ENTRY = /^[0-9a-f]{64}\.entry$/;
+const ONE_FILE_FORMAT = "flux-local-entry-2";
+
+interface OneFileHeader {
+  format: string;
+  key: string;
+  name: string;
+  size: number;
+  sha256: string;
+  created: string;
+}
+
+/** The text of a one-file entry for `key`, checked in full, or why it cannot be served ("other-key": a hash collision). */
+function oneFileOf(data: Buffer, key: string, name: string): { text: string } | string {
+  const end = data.indexOf(0x0a);
+  if (end < 0) return "it has no header";
+  let header: OneFileHeader;
   try {
-    present = readdirSync(content);
+    header = JSON.parse(data.subarray(0, end).toString("utf8")) as OneFileHeader;
   } catch {
-    return "its content folder is missing";
+    return "its header is not valid JSON";
   }
-  if (present.length !== 1 || present[0] !== name) return `its content is not just ${name}`;
-  const file = path.join(content, name);
-  let bytes: Buffer;
-  try {
-    // Not through a link: an entry holds regular files only.
-    if (!lstatSync(file).isFile()) return `${name} is not a regular file`;
-    bytes = readFileSync(file);
-  } catch {
-    return `${name} is missing`;
-  }
-  if (bytes.length !== record[0]) return `${name} changed size`;
-  if (createHash("sha256").update(bytes).digest("hex") !== record[2])
+  if (typeof header !== "object" || header === null) return "its header is not an object";
+  if (header.format !== ONE_FILE_FORMAT) return "its header is not of this format";
+  if (header.key !== key)
+    return typeof header.key === "string" ? "other-key" : "its header has no key";
+  if (header.name !== name) return `it does not hold ${name}`;
+  const content = data.subarray(end + 1);
+  if (content.length !== header.size) return `${name} changed size`;
+  if (createHash("sha256").update(content).digest("hex") !== header.sha256)
     return `${name} changed content`;
-  return { text: bytes.toString("utf8") };
+  return { text: content.toString("utf8") };
+}
+
+/**
+ * The random part of a fill's name: random per process (two machines sharing
+ * a cache may reuse a pid), then a counter (randomFill per fill is not free).
+ */
+let tempPrefix: string | undefined;
+let tempCount = 0;
+function tempSuffix(): string {
+  tempPrefix ??= randomBytes(4).toString("hex");
+  return `${tempPrefix}${(tempCount++).toString(16)}`;
 }
 
 function digestOf(files: Record<string, FileRecord>): string {
@@ -348,7 +376,7 @@ export class DirectoryCache {
     if (existing) return { path: existing, hit: true };
     await this.sweep();
     const dir = this.entryDir(namespace, key);
-    const tmp = `${dir}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
+    const tmp = `${dir}.tmp-${process.pid}-${tempSuffix()}`;
     const forgetTmp = removeOnInterrupt(tmp);
     try {
       await mkdir(path.join(tmp, CONTENT), { recursive: true });
@@ -393,92 +421,100 @@ export class DirectoryCache {
     }
   }
 
-  /**
-   * The text of an entry holding one file `name` (a render's output), checked
-   * in full against its record on every use, or undefined. Synchronous, as
-   * writeText: an entry is two small files, read in a few microseconds, while
-   * the asynchronous path costs a dozen thread-pool round trips per entry.
-   * A damaged entry is removed, with a warning, and is a miss.
-   */
-  readText(namespace: string, key: string, name: string): string | undefined {
-    const dir = this.entryDir(namespace, key);
-    let metaText: string;
-    try {
-      metaText = readFileSync(path.join(dir, META), "utf8");
-    } catch {
-      return undefined;
-    }
-    const found = oneFileOf(metaText, key, path.join(dir, CONTENT), name);
-    if (typeof found === "string") {
-      if (found === "other-key") return undefined;
-      if (found === OLD_FORMAT)
-        logger.debug(
-          { namespace, key: redactUrls(key) },
-          "cache entry without a digest: refreshed",
-        );
-      else {
-        logger.warn(
-          { namespace, key: redactUrls(key), problem: found },
-          "cache entry damaged: removed, fetching it again",
-        );
-        this.repaired++;
-      }
-      removeEntrySync(dir);
-      return undefined;
-    }
-    const now = new Date();
-    try {
-      utimesSync(dir, now, now); // used now: pruning removes the least recently used first
-    } catch {
-      // a read-only cache still serves
-    }
-    return found.text;
+  /** Where the one-file entry for `key` lives (beside folder entries, never mistaken for one). */
+  private fileEntry(namespace: string, key: string): string {
+    return `${this.entryDir(namespace, key)}${ONE_FILE_SUFFIX}`;
   }
 
   /**
-   * Write an entry holding one file `name` with `text`, atomically (filled
-   * beside, renamed into place), unless an intact one is there already.
+   * The text of a one-file entry (a render's output), checked in full against
+   * its header on every use, or undefined. Synchronous, as writeText: an entry
+   * is one small file, read in a few microseconds, while the asynchronous path
+   * costs several thread-pool round trips per entry. A damaged entry is
+   * removed, with a warning, and is a miss.
+   */
+  readText(namespace: string, key: string, name: string): string | undefined {
+    const file = this.fileEntry(namespace, key);
+    let fd: number;
+    try {
+      // Not through a link: an entry is a regular file.
+      fd = openSync(file, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "ELOOP") return undefined;
+      return this.damaged(namespace, key, file, "it is a link");
+    }
+    let found: { text: string } | string;
+    try {
+      found = fstatSync(fd).isFile()
+        ? oneFileOf(readFileSync(fd), key, name)
+        : "it is not a regular file";
+      if (typeof found !== "string") {
+        const now = new Date();
+        try {
+          futimesSync(fd, now, now); // used now: pruning removes the least recently used first
+        } catch {
+          // a read-only cache still serves
+        }
+      }
+    } catch {
+      found = "it cannot be read";
+    } finally {
+      closeSync(fd);
+    }
+    if (typeof found !== "string") return found.text;
+    if (found === "other-key") return undefined;
+    return this.damaged(namespace, key, file, found);
+  }
+
+  private damaged(namespace: string, key: string, file: string, problem: string): undefined {
+    logger.warn(
+      { namespace, key: redactUrls(key), problem },
+      "cache entry damaged: removed, fetching it again",
+    );
+    this.repaired++;
+    removeEntrySync(file);
+    return undefined;
+  }
+
+  /**
+   * Write a one-file entry holding `text` under `name`, atomically: written
+   * beside, renamed into place (over an entry already there: the same key
+   * holds the same bytes, and a damaged one is replaced).
    */
   async writeText(namespace: string, key: string, name: string, text: string): Promise<void> {
     await this.sweep();
-    // No look first: an entry already there makes the rename fail, and is then used.
-    const dir = this.entryDir(namespace, key);
-    const tmp = `${dir}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
+    const file = this.fileEntry(namespace, key);
+    const tmp = `${file}.tmp-${process.pid}-${tempSuffix()}`;
     const bytes = Buffer.from(text, "utf8");
+    const header: OneFileHeader = {
+      format: ONE_FILE_FORMAT,
+      key,
+      name,
+      size: bytes.length,
+      sha256: createHash("sha256").update(bytes).digest("hex"),
+      created: new Date().toISOString(),
+    };
+    const data = Buffer.concat([Buffer.from(`${JSON.stringify(header)}\n`, "utf8"), bytes]);
     try {
-      mkdirSync(path.join(tmp, CONTENT), { recursive: true });
-      const file = path.join(tmp, CONTENT, name);
-      writeFileSync(file, bytes);
-      const st = statSync(file);
-      const files: Record<string, FileRecord> = {
-        [name]: [bytes.length, st.mtimeMs, createHash("sha256").update(bytes).digest("hex")],
-      };
-      const meta: EntryMeta = {
-        key,
-        created: new Date().toISOString(),
-        digest: digestOf(files),
-        files,
-      };
-      writeFileSync(path.join(tmp, META), JSON.stringify(meta));
+      try {
+        writeFileSync(tmp, data);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+        // The first entry of its shard folder.
+        mkdirSync(path.dirname(tmp), { recursive: true });
+        writeFileSync(tmp, data);
+      }
+      this.fills++;
+      try {
+        renameSync(tmp, file);
+      } catch {
+        // Something else in the way (a folder): removed, and tried once more.
+        removeEntrySync(file);
+        renameSync(tmp, file);
+      }
     } catch (err) {
       removeQuietly(tmp);
       throw cacheError(this.root, err);
-    }
-    this.fills++;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        renameSync(tmp, dir);
-        return;
-      } catch (err) {
-        // An entry is in the way: another writer's, served if intact; a damaged
-        // one was removed by readText, and the rename is tried once more.
-        const theirs = this.readText(namespace, key, name) !== undefined;
-        if (theirs || attempt > 0) {
-          removeQuietly(tmp);
-          if (theirs) return;
-          throw cacheError(this.root, err);
-        }
-      }
     }
   }
 
@@ -498,42 +534,70 @@ export interface CacheEntryInfo {
   usedMs: number;
 }
 
-async function sizeOf(file: string): Promise<number> {
-  const st = await lstat(file);
+/** Bytes of the files under `file` (a folder's own size is not counted). */
+function sizeOf(file: string): number {
+  const st = lstatSync(file);
   if (!st.isDirectory()) return st.size;
   let total = 0;
-  for (const name of await readdir(file)) total += await sizeOf(path.join(file, name));
+  for (const name of readdirSync(file)) total += sizeOf(path.join(file, name));
   return total;
 }
 
-/** Every complete entry under a cache root (other files, e.g. records, are not entries). */
-export async function listCacheEntries(root: string): Promise<CacheEntryInfo[]> {
+/**
+ * Every complete entry under a cache root (other files, e.g. records, are not
+ * entries): folders holding a record, and one-file entries (`<sha256>.entry`).
+ * Synchronous: a thread-pool round trip per call costs far more than the call
+ * for the small folders of a cache, and nothing else runs meanwhile.
+ */
+export function listCacheEntriesSync(root: string): CacheEntryInfo[] {
   const out: CacheEntryInfo[] = [];
-  const walk = async (dir: string, namespace: string[]): Promise<void> => {
+  const walk = (dir: string, namespace: string[]): void => {
     let names: string[];
     try {
-      names = await readdir(dir);
+      names = readdirSync(dir);
     } catch {
       return;
     }
     if (names.includes(META)) {
-      const st = await stat(dir);
-      out.push({
-        namespace: namespace.slice(0, -2).join("/"),
-        dir,
-        bytes: await sizeOf(dir),
-        usedMs: st.mtimeMs,
-      });
+      try {
+        const st = statSync(dir);
+        out.push({
+          namespace: namespace.slice(0, -2).join("/"),
+          dir,
+          bytes: sizeOf(dir),
+          usedMs: st.mtimeMs,
+        });
+      } catch {
+        // removed meanwhile
+      }
       return;
     }
     for (const name of names) {
       if (name.includes(".tmp-") || name.includes(".trash-")) continue;
       const full = path.join(dir, name);
-      if ((await lstat(full)).isDirectory()) await walk(full, [...namespace, name]);
+      let st: Stats;
+      try {
+        st = lstatSync(full);
+      } catch {
+        continue; // removed meanwhile
+      }
+      if (st.isDirectory()) walk(full, [...namespace, name]);
+      else if (st.isFile() && ONE_FILE_ENTRY.test(name))
+        out.push({
+          namespace: namespace.slice(0, -1).join("/"),
+          dir: full,
+          bytes: st.size,
+          usedMs: st.mtimeMs,
+        });
     }
   };
-  await walk(root, []);
+  walk(root, []);
   return out;
+}
+
+/** Every complete entry under a cache root (see listCacheEntriesSync). */
+export function listCacheEntries(root: string): Promise<CacheEntryInfo[]> {
+  return Promise.resolve(listCacheEntriesSync(root));
 }
 
 /** Remove a fill that failed; what cannot be removed is swept later. */

@@ -5,10 +5,21 @@
  * (and so may have added entries) it is done with the default bound (1 GiB;
  * `--cache-max-size`, `FLUX_LOCAL_CACHE_MAX_SIZE`; 0 switches it off).
  */
-import type { Dirent } from "node:fs";
-import { readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import {
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  type Dirent,
+} from "node:fs";
 import path from "node:path";
-import { listCacheEntries, removeCacheEntry } from "../../artifacts/cache/dir-cache.js";
+import {
+  listCacheEntries,
+  listCacheEntriesSync,
+  removeCacheEntry,
+} from "../../artifacts/cache/dir-cache.js";
 import { META } from "./invocation.js";
 import { UsageError } from "../../util/errors.js";
 
@@ -71,12 +82,14 @@ interface Sizes {
  * folders, or an unreadable record, mean a full count.
  */
 export async function keepUnder(root: string, limit: number): Promise<void> {
-  const shards = await shardFolders(root);
+  // Synchronous: at the end of a run nothing else waits, and a thread-pool
+  // round trip per folder and entry costs far more than the call itself.
+  const shards = shardFolders(root);
   if (!shards) {
     await pruneCache(root, limit);
     return;
   }
-  const known = await readSizes(root);
+  const known = readSizes(root);
   const next: Sizes = { format: 1, shards: {} };
   const now = Date.now();
   let total = 0;
@@ -87,7 +100,7 @@ export async function keepUnder(root: string, limit: number): Promise<void> {
       bytes = seen[1];
     } else {
       bytes = 0;
-      for (const entry of await listCacheEntries(shard.dir)) bytes += entry.bytes;
+      for (const entry of listCacheEntriesSync(shard.dir)) bytes += entry.bytes;
     }
     total += bytes;
     if (now - shard.mtimeMs > SETTLE_MS) next.shards[shard.rel] = [shard.mtimeMs, bytes];
@@ -96,7 +109,7 @@ export async function keepUnder(root: string, limit: number): Promise<void> {
     await pruneCache(root, limit);
     return; // the shards it changed are counted again next time
   }
-  await writeSizes(root, next);
+  writeSizes(root, next);
 }
 
 interface ShardFolder {
@@ -106,13 +119,13 @@ interface ShardFolder {
 }
 
 /** The shard folders under root (their time read before their entries), or undefined for an entry outside one. */
-async function shardFolders(root: string): Promise<ShardFolder[] | undefined> {
+function shardFolders(root: string): ShardFolder[] | undefined {
   const out: ShardFolder[] = [];
   let unsharded = false;
-  const walk = async (dir: string, rel: string): Promise<void> => {
+  const walk = (dir: string, rel: string): void => {
     let children: Dirent[];
     try {
-      children = await readdir(dir, { withFileTypes: true });
+      children = readdirSync(dir, { withFileTypes: true });
     } catch {
       return;
     }
@@ -126,25 +139,25 @@ async function shardFolders(root: string): Promise<ShardFolder[] | undefined> {
       const full = path.join(dir, child.name);
       const childRel = rel ? `${rel}/${child.name}` : child.name;
       if (!SHARD.test(child.name)) {
-        await walk(full, childRel);
+        walk(full, childRel);
         continue;
       }
       try {
-        out.push({ dir: full, rel: childRel, mtimeMs: (await stat(full)).mtimeMs });
+        out.push({ dir: full, rel: childRel, mtimeMs: statSync(full).mtimeMs });
       } catch {
         // removed meanwhile
       }
     }
   };
-  await walk(root, "");
+  walk(root, "");
   return unsharded ? undefined : out;
 }
 
 const SHARD = /^[0-9a-f]{2}$/;
 
-async function readSizes(root: string): Promise<Sizes | undefined> {
+function readSizes(root: string): Sizes | undefined {
   try {
-    const sizes = JSON.parse(await readFile(path.join(root, SIZES_FILE), "utf8")) as Sizes;
+    const sizes = JSON.parse(readFileSync(path.join(root, SIZES_FILE), "utf8")) as Sizes;
     return sizes.format === 1 && typeof sizes.shards === "object" ? sizes : undefined;
   } catch {
     return undefined;
@@ -152,13 +165,17 @@ async function readSizes(root: string): Promise<Sizes | undefined> {
 }
 
 /** Written whole (a temporary file renamed over it); a failure only means a full count next time. */
-async function writeSizes(root: string, sizes: Sizes): Promise<void> {
+function writeSizes(root: string, sizes: Sizes): void {
   const file = path.join(root, SIZES_FILE);
   const tmp = `${file}.tmp-${process.pid}`;
   try {
-    await writeFile(tmp, JSON.stringify(sizes));
-    await rename(tmp, file);
+    writeFileSync(tmp, JSON.stringify(sizes));
+    renameSync(tmp, file);
   } catch {
-    await rm(tmp, { force: true }).catch(() => {});
+    try {
+      rmSync(tmp, { force: true });
+    } catch {
+      // a failure only means a full count next time
+    }
   }
 }

@@ -143,6 +143,7 @@ export class KustomizationController implements Reconciler<"Kustomization"> {
             },
             cache: this.ctx.kustomizeCache,
             facts: this.files,
+            filesFor: needsFile,
           }),
         { throwOnTimeout: true },
       );
@@ -298,6 +299,15 @@ function labelled(obj: KubeObject, ks: Kustomization, namespace: string): KubeOb
   };
   if (common?.annotations) md.annotations = { ...(md.annotations ?? {}), ...common.annotations };
   return { ...obj, metadata: md };
+}
+
+/**
+ * Built objects whose file is kept: those that join the store, or may once
+ * substitution has set their apiVersion or kind. The others are never
+ * reported on their own.
+ */
+function needsFile(object: KubeObject): boolean {
+  return isStoredKind(object) || `${object.apiVersion ?? ""}${object.kind ?? ""}`.includes("$");
 }
 
 /** The file a build read, or the original it was copied from into a generated artifact. */

@@ -24,6 +24,7 @@ import {
   type KustomizeRunner,
 } from "./runner.js";
 import { checkKustomizationTree, readYamlText, type TreeReads } from "./safety.js";
+import { originFiles, planOrigins } from "./origins.js";
 import { FileFacts } from "../file-facts.js";
 import {
   factsReader,
@@ -57,6 +58,12 @@ export interface KustomizeBuildRequest {
   cache?: RenderStore;
   /** The run's file facts (each source file looked at once per run); default: the build's own. */
   facts?: FileFacts;
+  /**
+   * The objects whose file the caller needs (default: every object). Only
+   * they get one when the tree tells where they came from (origins.ts);
+   * otherwise kustomize is asked, and every object gets one.
+   */
+  filesFor?: (object: KubeObject) => boolean;
 }
 
 export interface BuiltObject {
@@ -117,34 +124,63 @@ export async function kustomizeBuild(request: KustomizeBuildRequest): Promise<Bu
     facts,
   });
 
-  // Ask kustomize where each object came from, for precise error locations.
-  const buildMetadata = Array.isArray(doc.buildMetadata) ? (doc.buildMetadata as unknown[]) : [];
-  const addedOrigin = !buildMetadata.includes("originAnnotations");
-  if (addedOrigin) doc.buildMetadata = [...buildMetadata, "originAnnotations"];
   // Flux builds without reordering: objects come out in the order of resources.
   if (doc.sortOptions === undefined) doc.sortOptions = { order: "fifo" };
 
-  const inputs = await buildInputs(realRoot, realDir, doc, reads, facts);
+  // Where each object came from, for precise error locations: told by the
+  // tree when it can tell (origins.ts), else asked of kustomize, as when the
+  // kustomization asks for any build metadata itself.
+  const asked = Array.isArray(doc.buildMetadata) ? (doc.buildMetadata as unknown[]) : [];
+  const planned =
+    request.filesFor && asked.length === 0
+      ? planOrigins(reads.shape, facts, request.filesFor)
+      : undefined;
+  const plan = planned && "documents" in planned ? planned : undefined;
+  const addedOrigin = !asked.includes("originAnnotations");
+  const annotated = addedOrigin ? { ...doc, buildMetadata: [...asked, "originAnnotations"] } : doc;
+
+  const buildDoc = plan ? doc : annotated;
+  const inputs = await buildInputs(realRoot, realDir, buildDoc, reads, facts);
   request.onInputs?.(inputs);
   const references = reads.topReferences;
   // A kustomization with its own OpenAPI schema is built by a fresh process,
   // as kustomize-controller would: the schema is process-wide.
   const runner =
     doc.openapi !== undefined ? new ProcessRunner() : (request.runner ?? new ProcessRunner());
-  const build = () =>
+  const run = (what: Record<string, unknown>, whatInputs: RenderInputs, strip: boolean) =>
     runKustomize(
       request,
       runner,
       realRoot,
       realDir,
-      doc,
+      what,
       references,
-      addedOrigin,
-      inputs,
+      strip,
+      whatInputs,
       facts,
     ).catch((err: unknown) => {
-      throw locateDuplicateKey(err, realRoot, inputs.files) ?? err;
+      throw locateDuplicateKey(err, realRoot, whatInputs.files) ?? err;
     });
+  const build = async (): Promise<BuiltObject[]> => {
+    if (!plan || !request.filesFor) return run(annotated, inputs, addedOrigin);
+    const built = await run(doc, inputs, false);
+    const objects = built.map((b) => b.object);
+    const files = objects.some(hasOrigin)
+      ? undefined
+      : originFiles(objects, plan, request.filesFor);
+    if (files) {
+      return objects.map((object, i) => {
+        const file = files[i];
+        return file === undefined ? { object } : { object, file: path.relative(realRoot, file) };
+      });
+    }
+    // An object the tree cannot place: ask kustomize after all.
+    return run(
+      annotated,
+      await buildInputs(realRoot, realDir, annotated, reads, facts),
+      addedOrigin,
+    );
+  };
   const built = request.memo
     ? await request.memo.run(`kustomize:${inputs.key}`, build)
     : await build();
@@ -357,6 +393,10 @@ function originPath(raw: string): unknown {
   const simple = /^path: ([A-Za-z0-9_./-]+)\n?$/.exec(raw)?.[1];
   if (simple !== undefined && !isAmbiguousPlainString(simple)) return simple;
   return (parse(raw) as { path?: unknown } | null)?.path;
+}
+
+function hasOrigin(object: KubeObject): boolean {
+  return object.metadata?.annotations?.[ORIGIN_ANNOTATION] !== undefined;
 }
 
 function takeOrigin(object: KubeObject, dir: string, strip: boolean): BuiltObject {

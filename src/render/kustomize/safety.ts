@@ -54,6 +54,29 @@ interface Context {
   opened: Map<string, "file" | "missing">;
   /** The objects of plugin config folders, as built. */
   builtConfigs: unknown[];
+  /** The tree's shape, for telling where built objects come from (see TreeShape). */
+  shape: TreeShape;
+}
+
+/**
+ * The kustomizations of a tree and the resource files they list, by the paths
+ * kustomize itself names them with: joined as written from the checked
+ * directory, not resolved through links (kustomize's origin annotations).
+ */
+export interface TreeShape {
+  /** Every kustomization document of the tree (the checked one first) and its folder. */
+  kustomizations: Array<{
+    doc: Record<string, unknown>;
+    /** Its folder as kustomize names it (joined as written). */
+    dir: string;
+    /** Its folder, links resolved (what its paths are read against). */
+    realDir: string;
+    file: string;
+  }>;
+  /** The files listed as resources (or bases), in the order met. */
+  resourceFiles: Array<{ file: string; real: string }>;
+  /** Why the paths above may not be how kustomize names what it reads (a folder met twice, ...). */
+  irregular: string[];
 }
 
 /** What a kustomization tree makes kustomize read, as found by the check. */
@@ -74,6 +97,8 @@ export interface TreeReads {
   opened: Map<string, "file" | "missing">;
   /** The plugin configs built from folders (what they name depends on the build). */
   builtConfigs: unknown[];
+  /** The kustomizations and resource files of the tree, as kustomize names them. */
+  shape: TreeShape;
 }
 
 /**
@@ -99,9 +124,15 @@ export async function checkKustomizationTree(
     topReferences: [],
     opened: new Map(),
     builtConfigs: [],
+    shape: { kustomizations: [], resourceFiles: [], irregular: [] },
   };
-  await checkDoc(ctx, dir, doc, docFile, 0);
-  return { topReferences: ctx.topReferences, opened: ctx.opened, builtConfigs: ctx.builtConfigs };
+  await checkDoc(ctx, dir, dir, doc, docFile, 0);
+  return {
+    topReferences: ctx.topReferences,
+    opened: ctx.opened,
+    builtConfigs: ctx.builtConfigs,
+    shape: ctx.shape,
+  };
 }
 
 /** Note what kustomize opens at `value` (from `base`): the file, or that nothing is there. */
@@ -163,9 +194,14 @@ export function containedPath(
   return real;
 }
 
+/**
+ * `dir`: the document's folder (links resolved); `named`: the same folder as
+ * kustomize names it (the references that lead there, joined as written).
+ */
 async function checkDoc(
   ctx: Context,
   dir: string,
+  named: string,
   doc: Record<string, unknown>,
   docFile: string,
   depth: number,
@@ -180,6 +216,7 @@ async function checkDoc(
       { file: docFile },
     );
   }
+  ctx.shape.kustomizations.push({ doc, dir: named, realDir: dir, file: docFile });
   for (const ref of allReferencesOf(doc)) {
     if (!ref.inline && isRemoteReference(ref.value)) {
       throw new InputError(
@@ -199,15 +236,43 @@ async function checkDoc(
       ctx.facts,
     );
     if (!ref.inline) noteOpened(ctx, dir, ref.value, real);
-    if (ref.pluginConfig) await checkPluginEntry(ctx, dir, ref, real, docFile, depth);
-    if (!real || !ref.mayBeDir || ctx.seen.has(real)) continue;
-    if (!ctx.facts.stat(real).isDirectory()) continue;
+    if (ref.pluginConfig) {
+      await checkPluginEntry(ctx, dir, named, ref, real, docFile, depth);
+      continue;
+    }
+    if (!real || !ref.mayBeDir) continue;
+    const isDir = ctx.facts.stat(real).isDirectory();
+    noteShape(ctx, named, ref, real, isDir);
+    if (!isDir) continue;
+    if (ctx.seen.has(real)) {
+      ctx.shape.irregular.push(`${ref.value} is met twice`);
+      continue;
+    }
     ctx.seen.add(real);
-    await checkDirectory(ctx, real, depth);
+    await checkDirectory(ctx, real, path.resolve(named, ref.value), depth);
   }
 }
 
-async function checkDirectory(ctx: Context, real: string, depth: number): Promise<void> {
+/** A resources/bases/components entry in the tree's shape. */
+function noteShape(
+  ctx: Context,
+  named: string,
+  ref: Reference,
+  real: string,
+  isDir: boolean,
+): void {
+  if (path.isAbsolute(ref.value)) ctx.shape.irregular.push(`${ref.value} is an absolute path`);
+  if (isDir) return;
+  if (ref.field === "components") ctx.shape.irregular.push(`component ${ref.value} is a file`);
+  else ctx.shape.resourceFiles.push({ file: path.resolve(named, ref.value), real });
+}
+
+async function checkDirectory(
+  ctx: Context,
+  real: string,
+  named: string,
+  depth: number,
+): Promise<void> {
   // Every name kustomize looks for: a second kustomization file appearing
   // changes the build (kustomize refuses two).
   for (const name of KUSTOMIZATION_FILE_NAMES) {
@@ -228,7 +293,7 @@ async function checkDirectory(ctx: Context, real: string, depth: number): Promis
   const nested = readYamlFile(realKfile, kfile, ctx.facts);
   const first = nested[0];
   if (first && typeof first === "object" && !Array.isArray(first)) {
-    await checkDoc(ctx, real, first as Record<string, unknown>, kfile, depth + 1);
+    await checkDoc(ctx, real, named, first as Record<string, unknown>, kfile, depth + 1);
   }
 }
 
@@ -240,6 +305,7 @@ async function checkDirectory(ctx: Context, real: string, depth: number): Promis
 async function checkPluginEntry(
   ctx: Context,
   dir: string,
+  named: string,
   ref: Reference,
   real: string | undefined,
   docFile: string,
@@ -264,7 +330,7 @@ async function checkPluginEntry(
   }
   if (!ctx.seen.has(real)) {
     ctx.seen.add(real);
-    await checkDirectory(ctx, real, depth);
+    await checkDirectory(ctx, real, path.resolve(named, ref.value), depth);
   }
   const configs = await ctx.options.buildConfigs(real);
   ctx.builtConfigs.push(...configs);

@@ -24,7 +24,7 @@ import { planSeed, type Issue } from "./discovery/seed.js";
 import { expressionProblems } from "./flux/cel.js";
 import { apiGroup, FLUX_GROUPS, refDisplay } from "./flux/objects.js";
 import { apiVersionProblem } from "./flux/versions.js";
-import { createKustomizeRunner } from "./render/kustomize/runner.js";
+import { createKustomizeRunner, defaultConcurrency } from "./render/kustomize/runner.js";
 import { isTerminal } from "./store/status.js";
 import { Store } from "./store/store.js";
 import type { RenderMemo } from "./render/memo.js";
@@ -127,7 +127,7 @@ export async function render(request: RenderRequest): Promise<RenderResult> {
     strictSubstitute: request.strictSubstitute ?? false,
     skipInvalidKustomizationPaths: request.skipInvalidKustomizationPaths ?? false,
     allowMissingSecrets: request.allowMissingSecrets ?? false,
-    concurrency: request.concurrency ?? Math.max(2, os.availableParallelism()),
+    concurrency: request.concurrency ?? defaultConcurrency(),
     scratchDir,
     cacheDir: path.resolve(cwd, request.cacheDir ?? defaultCacheDir()),
     offline: request.offline ?? false,

@@ -25,11 +25,13 @@ export async function runCommandLine(argv: readonly string[]): Promise<number> {
     }
   }
   const recorder = inv ? (await import("./run-cache/record.js")).startRecording(inv) : undefined;
-  const { main } = await import("./main.js");
+  const workers = FILLING.has(argv[0] ?? "") ? await startWorkers(argv) : undefined;
   let code: number;
   try {
+    const { main } = await import("./main.js");
     code = await main(argv);
   } finally {
+    await workers?.stopEarlyWorkers();
     if (recorder && inv) {
       const why = await recorder.finish(code! ?? 1);
       if (why !== undefined && inv.verbose)
@@ -38,6 +40,25 @@ export async function runCommandLine(argv: readonly string[]): Promise<number> {
   }
   if (FILLING.has(argv[0] ?? "")) await keepCacheBounded(argv);
   return code;
+}
+
+/**
+ * Start the kustomize workers now, while the rest of the program loads (see
+ * startWorkersEarly); not for help, nor with a --concurrency the command
+ * will refuse.
+ */
+async function startWorkers(
+  argv: readonly string[],
+): Promise<{ stopEarlyWorkers: () => Promise<void> } | undefined> {
+  const end = argv.indexOf("--");
+  const options = end < 0 ? argv : argv.slice(0, end);
+  if (options.includes("--help") || options.includes("-h")) return undefined;
+  const text = flagValue(argv, "--concurrency");
+  const runner = await import("../render/kustomize/runner.js");
+  const concurrency = text === undefined ? runner.defaultConcurrency() : Number(text);
+  if (!Number.isInteger(concurrency) || concurrency < 1) return undefined;
+  await runner.startWorkersEarly(concurrency);
+  return runner;
 }
 
 async function keepCacheBounded(argv: readonly string[]): Promise<void> {

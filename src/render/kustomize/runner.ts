@@ -10,6 +10,7 @@
  * and stop with close() at the end of the run (or when it is aborted).
  */
 import { createInterface } from "node:readline";
+import os from "node:os";
 import path from "node:path";
 import { execa, type ResultPromise } from "execa";
 import {
@@ -170,11 +171,61 @@ export async function findWorker(): Promise<string | undefined> {
   return (await isExecutable(local)) ? local : undefined;
 }
 
+/** How many builds run at once when the caller does not say: the CPU count, two at least. */
+export function defaultConcurrency(): number {
+  return Math.max(2, os.availableParallelism());
+}
+
+/**
+ * How many workers serve `concurrency` builds at once: as many, but no more
+ * than the cores less one. Node's main thread prepares every build and takes
+ * in every result (the render inputs, post-build substitution, the store, the
+ * output): that core is its own. A worker more than the cores left would
+ * only take turns with it: measured on a cold home-ops-shaped run on 2
+ * cores, one worker instead of two used 0.17 s less CPU (one schema parse
+ * less, fewer context switches) and no more wall time. Builds beyond the
+ * workers still overlap their Node-side work with the workers' builds.
+ */
+export function workerCount(concurrency: number): number {
+  return Math.max(1, Math.min(concurrency, os.availableParallelism() - 1));
+}
+
+/** Workers started by startWorkersEarly and not yet taken by a run. */
+let early: { pool: WorkerPool; concurrency: number } | undefined;
+
+/**
+ * Start the workers of a run that is about to begin, before the rest of the
+ * program loads (src/cli/entry.ts): their start-up (process, Go runtime,
+ * OpenAPI schema) then overlaps the loading of the program and the run's
+ * discovery, on another core. The run's createKustomizeRunner takes them;
+ * whoever started them calls stopEarlyWorkers when the command is over, for
+ * a run that never took them (a usage error, nothing to build).
+ */
+export async function startWorkersEarly(concurrency: number): Promise<void> {
+  const worker = await findWorker().catch(() => undefined);
+  if (!worker || early) return;
+  const pool = new WorkerPool(worker, workerCount(concurrency));
+  pool.prestart();
+  early = { pool, concurrency };
+}
+
+/** Stop the early workers no run took (see startWorkersEarly). */
+export async function stopEarlyWorkers(): Promise<void> {
+  const started = early;
+  early = undefined;
+  await started?.pool.close();
+}
+
 /** The runner for one run: the worker pool when the worker is there. */
 export async function createKustomizeRunner(concurrency: number): Promise<KustomizeRunner> {
   const worker = await findWorker();
+  const started = early;
+  early = undefined;
+  if (started && started.pool.file === worker && started.concurrency === concurrency)
+    return started.pool;
+  void started?.pool.close();
   if (!worker) return new ProcessRunner();
-  const pool = new WorkerPool(worker, concurrency);
+  const pool = new WorkerPool(worker, workerCount(concurrency));
   pool.prestart();
   return pool;
 }

@@ -41,6 +41,7 @@ import (
 
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/api/provenance"
+	"sigs.k8s.io/kustomize/api/resmap"
 	"sigs.k8s.io/kustomize/api/types"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 	"sigs.k8s.io/kustomize/kyaml/openapi"
@@ -95,16 +96,45 @@ func options(rootOnly bool) *krusty.Options {
 	return o
 }
 
-func build(fSys filesys.FileSystem, dir string, rootOnly bool) (out []byte, err error) {
+func build(fSys filesys.FileSystem, dir string, rootOnly bool) (m resmap.ResMap, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("kustomize panicked while building %s: %v\n%s", dir, r, debug.Stack())
 		}
 	}()
-	m, err := krusty.MakeKustomizer(options(rootOnly)).Run(fSys, dir)
+	return krusty.MakeKustomizer(options(rootOnly)).Run(fSys, dir)
+}
+
+// respond builds dir: its objects as one JSON array when they are wanted and
+// JSON says them exactly (straight from the resources, else read back from
+// the YAML text; objects.go), otherwise kustomize's YAML text.
+func respond(fSys filesys.FileSystem, dir string, rootOnly, wanted bool) (objects []byte, text string, err error) {
+	m, err := build(fSys, dir, rootOnly)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
+	if wanted {
+		if objects, ok := resourcesJSON(m); ok {
+			return objects, "", nil
+		}
+	}
+	out, err := asYAML(m)
+	if err != nil {
+		return nil, "", err
+	}
+	if objects, ok := asObjects(wanted, out); ok {
+		return objects, "", nil
+	}
+	return nil, string(out), nil
+}
+
+// asYAML is kustomize's output text (what `kustomize build` prints).
+func asYAML(m resmap.ResMap) (out []byte, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("kustomize panicked while writing its output: %v\n%s", r, debug.Stack())
+		}
+	}()
 	return m.AsYaml()
 }
 
@@ -215,13 +245,14 @@ func main() {
 					// Error text names the mirror's paths: they stand for the root's.
 					mapped = func(text string) string { return strings.ReplaceAll(text, mirror, req.Root) }
 				}
-				out, err := build(view, dir, req.RootOnly)
-				if err != nil {
+				objects, text, err := respond(view, dir, req.RootOnly, req.Objects)
+				switch {
+				case err != nil:
 					send(response{ID: req.ID, Error: mapped(err.Error())})
-				} else if objects, ok := asObjects(req.Objects, out); ok {
+				case objects != nil:
 					sendObjects(req.ID, objects)
-				} else {
-					send(response{ID: req.ID, YAML: string(out)})
+				default:
+					send(response{ID: req.ID, YAML: text})
 				}
 				// A kustomization's `openapi` field swaps kustomize's
 				// process-wide schema; the next build must start from the

@@ -13,7 +13,7 @@
  * some runs, at their own import() or require() seams, and difflib (it
  * assigns a function's `name`, which strict mode refuses).
  */
-import { build } from "esbuild";
+import { build, type Plugin } from "esbuild";
 import { rmSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -21,6 +21,30 @@ import { fileURLToPath } from "node:url";
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const outdir = path.join(root, "dist", "bundle");
 rmSync(outdir, { recursive: true, force: true });
+
+/**
+ * zod's `z` namespace carries `z.locales`, error messages in 60-odd languages
+ * (~370 KB of the bundle, parsed at every start-up). We use English, the
+ * default, only: `z.locales` (and `z.core.locales`) hold English alone.
+ */
+const englishOnly: Plugin = {
+  name: "zod-english-only",
+  setup(b) {
+    b.onResolve({ filter: /\/locales\/index\.js$/ }, (args) =>
+      /[\\/]zod[\\/]v4[\\/](?:classic|core)$/.test(args.resolveDir)
+        ? {
+            path: path.join(args.resolveDir, "..", "locales", "index.js"),
+            namespace: "zod-locales",
+          }
+        : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: "zod-locales" }, (args) => ({
+      contents: 'export { default as en } from "./en.js";',
+      resolveDir: path.dirname(args.path),
+      loader: "js",
+    }));
+  },
+};
 
 await build({
   entryPoints: { entry: path.join(root, "dist", "cli", "entry.js") },
@@ -43,5 +67,6 @@ await build({
     "difflib",
     "tar-stream",
   ],
+  plugins: [englishOnly],
   logLevel: "warning",
 });

@@ -184,7 +184,7 @@ describe("files of built objects without origin annotations", () => {
     ]);
   });
 
-  it("asks kustomize when names change, objects are generated or a patch may rename", async () => {
+  it("asks kustomize when names change, a generator merges or a patch may rename", async () => {
     const root = await repo({
       "prefix/kustomization.yaml": "resources: [../base]\n",
       "suffix/kustomization.yaml": "resources: [../base]\nnameSuffix: -s\n",
@@ -192,9 +192,13 @@ describe("files of built objects without origin annotations", () => {
       "prefixed/kustomization.yaml": "namePrefix: p-\nresources: [../base/cm.yaml]\n",
       "base/kustomization.yaml": "resources: [cm.yaml]\n",
       "base/cm.yaml": cm("settings"),
-      "gen/kustomization.yaml":
-        "resources: [cm.yaml]\nconfigMapGenerator:\n  - name: generated\n    literals: [a=1]\nsecretGenerator:\n  - name: secret\n    literals: [b=2]\n",
-      "gen/cm.yaml": cm("settings"),
+      "merged/kustomization.yaml":
+        "resources: [cm.yaml]\nconfigMapGenerator:\n  - name: settings\n    behavior: merge\n    literals: [b=2]\n",
+      "merged/cm.yaml": cm("settings"),
+      "unannotated/kustomization.yaml":
+        "resources: [cm.yaml]\npatchesJson6902:\n  - target: {version: v1, kind: ConfigMap, name: settings}\n    path: remove.yaml\n",
+      "unannotated/remove.yaml": "- {op: add, path: /metadata/annotations, value: {}}\n",
+      "unannotated/cm.yaml": cm("settings"),
       "json/kustomization.yaml":
         "resources: [cm.yaml]\npatches:\n  - target: {kind: ConfigMap}\n    patch: |\n      - op: replace\n        path: /metadata/name\n        value: renamed\n",
       "json/cm.yaml": cm("settings"),
@@ -218,17 +222,18 @@ describe("files of built objects without origin annotations", () => {
       ["suffix", spec(), /nameSuffix/, [["ConfigMap/settings-s", "base/cm.yaml"]]],
       ["nested", spec(), /namePrefix/, [["ConfigMap/p-settings", "base/cm.yaml"]]],
       [
-        "gen",
+        "merged",
         spec(),
-        /configMapGenerator/,
-        [
-          ["ConfigMap/settings", "gen/cm.yaml"],
-          // Made by kustomize: no file.
-          ["ConfigMap/generated-h29d89cmmt", undefined],
-          ["Secret/secret-6dg6bbh8f9", undefined],
-        ],
+        /configMapGenerator settings with behavior "merge"/,
+        [["ConfigMap/settings", "merged/cm.yaml"]],
       ],
-      ["json", spec(), /JSON patch/, [["ConfigMap/renamed", "json/cm.yaml"]]],
+      ["json", spec(), /JSON patch changing names/, [["ConfigMap/renamed", "json/cm.yaml"]]],
+      [
+        "unannotated",
+        spec(),
+        /JSON patch changing names, kinds or annotations/,
+        [["ConfigMap/settings", undefined]],
+      ],
       ["allowed", spec(), /change names/, [["ConfigMap/settings", "allowed/cm.yaml"]]],
       ["replaced", spec(), /replacements/, [["ConfigMap/settings", "replaced/cm.yaml"]]],
       [
@@ -284,6 +289,53 @@ describe("files of built objects without origin annotations", () => {
     expect(await plan(root, "merged", spec(), stored)).toBe("tree");
     expect(await compare(root, "merged", spec(), stored)).toEqual([
       ["ConfigMap/a", "merged/a.yaml"],
+    ]);
+  });
+
+  it("names no file for generated objects, and reads JSON patches that keep names", async () => {
+    const root = await repo({
+      "apps/kustomization.yaml": [
+        "resources: [cm.yaml, sub]",
+        "configMapGenerator:",
+        "  - name: generated",
+        "    literals: [a=1]",
+        "  - name: plain",
+        "    literals: [a=1]",
+        "    options: {disableNameSuffixHash: true}",
+        "patches:",
+        "  - target: {kind: ConfigMap}",
+        "    patch: |",
+        "      - {op: add, path: /data/added, value: x}",
+        "      - {op: add, path: /metadata/annotations/team, value: web}",
+        "      - {op: add, path: /metadata/labels, value: {tier: web}}",
+        "",
+      ].join("\n"),
+      "apps/cm.yaml": cm("settings"),
+      "apps/sub/kustomization.yaml":
+        "resources: [hr.yaml]\nsecretGenerator:\n  - name: secret\n    literals: [b=2]\n",
+      "apps/sub/hr.yaml": hr("web"),
+    });
+    const fluxSpec = spec({
+      patchesJson6902: [
+        {
+          target: {
+            group: "helm.toolkit.fluxcd.io",
+            version: "v2",
+            kind: "HelmRelease",
+            name: "web",
+          },
+          patch: [{ op: "replace", path: "/metadata/namespace", value: "moved" }],
+        },
+      ],
+    });
+    expect(await plan(root, "apps", fluxSpec, stored)).toBe("tree");
+    expect(await compare(root, "apps", fluxSpec, stored)).toEqual([
+      ["ConfigMap/settings", "apps/cm.yaml"],
+      ["HelmRelease/web", "apps/sub/hr.yaml"],
+      // Made by kustomize: no file.
+      ["Secret/secret-6dg6bbh8f9", undefined],
+      ["ConfigMap/generated-f5tmm4mb49", undefined],
+      ["ConfigMap/plain", undefined],
     ]);
   });
 

@@ -1,18 +1,23 @@
 /**
  * Which file each built object came from, without kustomize's origin
  * annotations. Asking kustomize (`buildMetadata: [originAnnotations]`) makes
- * it track every transformer's effect on every object as well, about a fifth
- * of its work on a typical Flux repository. Most trees say the answer
- * themselves: when nothing in them can create an object or change a name or
- * a kind (no generators, no name prefix or suffix, no replacements, no JSON
- * patches, no plugins, ...), every object comes from a document of a resource
- * file, and keeps that document's kind and name. An object whose kind and
- * name exactly one such document has comes from that document's file.
+ * it track every transformer's effect on every object as well (a YAML parse
+ * and marshal per object per transformer: about a tenth of the workers' CPU
+ * on a home-ops repository). Most trees say the answer themselves: when
+ * nothing in them can change a name or a kind, or drop the origin annotation
+ * kustomize would have kept (no name prefix or suffix, no replacements, no
+ * plugins, no patch that renames or replaces metadata or annotations, no
+ * generator merging into another object), every object comes either from a
+ * document of a resource file, with that document's kind and name, or from a
+ * ConfigMap or Secret generator (kustomize names no file for those). An
+ * object whose kind and name exactly one such document has, and no generator
+ * could have made, comes from that document's file, named as kustomize names
+ * it (the references joined as written).
  *
  * The answer must be kustomize's, or none: a tree of any other shape, a
  * resource file this cannot read without a parse (identities.ts), or an
- * object with no or several candidate documents is built with origin
- * annotations, as before.
+ * object with no or several candidates is built with origin annotations, as
+ * before.
  */
 import path from "node:path";
 import type { KubeObject } from "../../flux/objects.js";
@@ -25,6 +30,8 @@ import type { TreeShape } from "./safety.js";
 export interface OriginPlan {
   /** `kind\0name` -> the file of each document with that kind and name (as kustomize names it). */
   documents: Map<string, string[]>;
+  /** The names of the tree's ConfigMap and Secret generators, by kind (their objects have no file). */
+  generators: Map<string, Set<string>>;
 }
 
 /**
@@ -53,10 +60,19 @@ const KEEPS_IDENTITIES = new Set([
   // Only the checked kustomization's counts (kustomize gives it to every
   // nested one); the caller plans only when it asks for nothing.
   "buildMetadata",
-  // Strategic merge patches keep names and kinds unless told otherwise (below).
+  // Patches keep names and kinds unless they say otherwise (below).
   "patches",
   "patchesStrategicMerge",
+  "patchesJson6902",
+  // Their objects have no file (told from the names: below).
+  "configMapGenerator",
+  "secretGenerator",
 ]);
+
+const GENERATED_KINDS: Readonly<Record<string, string>> = {
+  configMapGenerator: "ConfigMap",
+  secretGenerator: "Secret",
+};
 
 /** A patch option or annotation that lets a strategic merge patch rename or re-kind. */
 const CHANGE_ALLOWED = /allow(?:Name|Kind)Change/i;
@@ -84,6 +100,7 @@ export function planOrigins(
   wanted: (object: KubeObject) => boolean,
 ): OriginPlan | { reason: string } {
   if (shape.irregular.length > 0) return { reason: shape.irregular[0]! };
+  const generators = new Map<string, Set<string>>();
   for (const { doc, file, realDir } of shape.kustomizations) {
     for (const [field, value] of Object.entries(doc)) {
       if (isEmpty(value)) continue;
@@ -94,6 +111,22 @@ export function planOrigins(
       return { reason: `${file}: sets config.kubernetes.io/ annotations` };
     const patch = patchRisk(doc, realDir, facts);
     if (patch) return { reason: `${file}: ${patch}` };
+    for (const [field, kind] of Object.entries(GENERATED_KINDS)) {
+      const entries = doc[field];
+      if (entries === undefined || entries === null) continue;
+      if (!Array.isArray(entries)) return { reason: `${file}: ${field} is not a list` };
+      for (const entry of entries as unknown[]) {
+        const { name, behavior } = (entry ?? {}) as Record<string, unknown>;
+        if (typeof name !== "string" || name === "")
+          return { reason: `${file}: ${field} without a name` };
+        // Merged into or replacing another object: which origin it keeps is kustomize's to say.
+        if (behavior !== undefined && behavior !== "create")
+          return { reason: `${file}: ${field} ${name} with behavior ${JSON.stringify(behavior)}` };
+        const names = generators.get(kind) ?? new Set<string>();
+        names.add(name);
+        generators.set(kind, names);
+      }
+    }
   }
   const documents = new Map<string, string[]>();
   for (const { file, real } of shape.resourceFiles) {
@@ -113,7 +146,7 @@ export function planOrigins(
         return { reason: `${kind} ${name} is defined twice` };
     }
   }
-  return { documents };
+  return { documents, generators };
 }
 
 /**
@@ -142,8 +175,21 @@ function patchRisk(
           ? facts.tryRead(path.resolve(realDir, file))?.toString("utf8")
           : undefined;
     if (text === undefined) return "a patch not read";
-    if (!isStrategicMerge(text)) return "a JSON patch";
-    const risk = mergePatchRisk(text);
+    const risk = isStrategicMerge(text) ? mergePatchRisk(text) : jsonPatchRisk(text);
+    if (risk) return risk;
+  }
+  const jsonPatches = Array.isArray(doc.patchesJson6902) ? (doc.patchesJson6902 as unknown[]) : [];
+  for (const entry of jsonPatches) {
+    if (entry === null || typeof entry !== "object") return "a patch that is not a mapping";
+    const { patch, path: file } = entry as Record<string, unknown>;
+    const text =
+      typeof patch === "string"
+        ? patch
+        : typeof file === "string"
+          ? facts.tryRead(path.resolve(realDir, file))?.toString("utf8")
+          : undefined;
+    if (text === undefined) return "a patch not read";
+    const risk = jsonPatchRisk(text);
     if (risk) return risk;
   }
   const merges = Array.isArray(doc.patchesStrategicMerge)
@@ -175,6 +221,49 @@ function mergePatchRisk(text: string, maybePath = false): string | undefined {
   if (mergePatchRisks.size > 1000) mergePatchRisks.clear();
   mergePatchRisks.set(text, risk);
   return risk;
+}
+
+/**
+ * Why a JSON 6902 patch may change names or kinds, or drop origin
+ * annotations: an operation on (or moving from) the root, `kind`,
+ * `apiVersion`, `metadata`, its `name` or `annotations` as a whole, or
+ * kustomize's own annotations.
+ */
+function jsonPatchRisk(text: string): string | undefined {
+  const cacheKey = `json\0${text}`;
+  if (mergePatchRisks.has(cacheKey)) return mergePatchRisks.get(cacheKey);
+  const risk = operationsRisk(text);
+  if (mergePatchRisks.size > 1000) mergePatchRisks.clear();
+  mergePatchRisks.set(cacheKey, risk);
+  return risk;
+}
+
+function operationsRisk(text: string): string | undefined {
+  const docs = inlineDocuments(text);
+  const ops = docs?.length === 1 ? docs[0] : undefined;
+  if (!Array.isArray(ops)) return "a JSON patch not read";
+  for (const op of ops as unknown[]) {
+    if (op === null || typeof op !== "object" || Array.isArray(op)) return "a JSON patch not read";
+    const { path: at, from } = op as Record<string, unknown>;
+    const risky = (pointer: unknown) => typeof pointer !== "string" || pointerRisky(pointer);
+    if (risky(at) || (from !== undefined && risky(from)))
+      return "a JSON patch changing names, kinds or annotations";
+  }
+  return undefined;
+}
+
+/** True when a JSON pointer reaches what the tree's answer rests on. */
+function pointerRisky(pointer: string): boolean {
+  if (!pointer.startsWith("/")) return true;
+  const [first, second, third] = pointer
+    .slice(1)
+    .split("/")
+    .map((t) => t.replace(/~1/g, "/").replace(/~0/g, "~"));
+  if (first === "kind" || first === "apiVersion") return true;
+  if (first !== "metadata") return false;
+  if (second === undefined || second === "name") return true;
+  if (second !== "annotations") return false;
+  return third === undefined || third.includes("config.kubernetes.io/");
 }
 
 function documentsRisk(text: string, maybePath: boolean): string | undefined {
@@ -241,10 +330,29 @@ export function originFiles(
     const name = object.metadata?.name;
     if (typeof kind !== "string" || typeof name !== "string") return undefined;
     const k = key(kind, name);
-    const candidates = plan.documents.get(k);
-    if (candidates?.length !== 1 || taken.has(k)) return undefined;
+    const candidates = plan.documents.get(k) ?? [];
+    const generated = isGenerated(plan, kind, name);
+    if (candidates.length === 0 && generated) {
+      // Made by kustomize: it names no file.
+      files.push(undefined);
+      continue;
+    }
+    if (candidates.length !== 1 || generated || taken.has(k)) return undefined;
     taken.add(k);
     files.push(candidates[0]);
   }
   return files;
+}
+
+/**
+ * True when a generator of the tree may have made an object of this kind and
+ * name: its own name, with or without the content hash kustomize appends
+ * (the tree changes no names otherwise).
+ */
+function isGenerated(plan: OriginPlan, kind: string, name: string): boolean {
+  const names = plan.generators.get(kind);
+  if (!names) return false;
+  if (names.has(name)) return true;
+  const hashed = /^(.*)-[a-z0-9]{10}$/.exec(name);
+  return hashed !== null && names.has(hashed[1]!);
 }

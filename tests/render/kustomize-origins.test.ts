@@ -18,7 +18,11 @@ import { kustomizeBuild, type BuiltObject } from "../../src/render/kustomize/bui
 import { findKustomizationFile } from "../../src/render/kustomize/files.js";
 import { planOrigins } from "../../src/render/kustomize/origins.js";
 import { applyFluxSpec } from "../../src/render/kustomize/overlay.js";
-import { ProcessRunner, type WorkerPool } from "../../src/render/kustomize/runner.js";
+import {
+  ProcessRunner,
+  type KustomizeRunner,
+  type WorkerPool,
+} from "../../src/render/kustomize/runner.js";
 import { checkKustomizationTree, readYamlFile } from "../../src/render/kustomize/safety.js";
 import { isStoredKind } from "../../src/store/produced.js";
 import { useTempRepos } from "../support/repo.js";
@@ -337,6 +341,47 @@ describe("files of built objects without origin annotations", () => {
       ["ConfigMap/generated-f5tmm4mb49", undefined],
       ["ConfigMap/plain", undefined],
     ]);
+  });
+
+  it("serves the same files from the render cache, with and without annotations", async () => {
+    const root = await repo({
+      "tree/kustomization.yaml": "resources: [cm.yaml]\n",
+      "tree/cm.yaml": cm("settings"),
+      "asked/kustomization.yaml": "resources: [cm.yaml]\nnamePrefix: p-\n",
+      "asked/cm.yaml": cm("settings"),
+    });
+    const entries = new Map<string, string>();
+    const cache = {
+      get: (key: string) => Promise.resolve(entries.get(key)),
+      put: (key: string, value: string) => Promise.resolve(void entries.set(key, value)),
+    };
+    const worker = pool();
+    // Warm: every build from the cache, none run.
+    const cachedOnly: KustomizeRunner = {
+      mode: "worker",
+      identity: () => worker.identity(),
+      build: () => Promise.reject(new Error("built")),
+      buildOutput: () => Promise.reject(new Error("built")),
+      buildOverlay: () => Promise.reject(new Error("built")),
+      close: () => Promise.resolve(),
+    };
+    for (const dir of ["tree", "asked"]) {
+      const build = (runner: KustomizeRunner) =>
+        kustomizeBuild({
+          root,
+          dir: path.join(root, dir),
+          spec: spec(),
+          ignore: IgnoreRules.empty(),
+          scratchDir: root,
+          runner,
+          cache,
+          filesFor: stored,
+        });
+      const cold = await build(worker);
+      expect(cold.map((b) => b.file)).toEqual([path.join(root, dir, "cm.yaml")]);
+      expect(await build(cachedOnly)).toStrictEqual(cold);
+    }
+    expect(entries.size).toBe(2);
   });
 
   it("asks kustomize when an object is defined in two files", async () => {

@@ -89,8 +89,13 @@ export function statNow(p: string, follow: boolean): string {
   return typeof result === "string" ? result : describeStat(result);
 }
 
+/**
+ * realpath(3), as most of the program asks it (src/render/file-facts.ts,
+ * fs.promises.realpath): one call, where fs.realpathSync walks the path in
+ * JavaScript, an lstat per component.
+ */
 export function realpathNow(p: string): string {
-  return attempt(() => realpathSync(p));
+  return attempt(() => realpathSync.native(p));
 }
 
 export function readlinkNow(p: string): string {

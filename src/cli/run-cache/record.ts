@@ -20,7 +20,6 @@
 import childProcess from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs, { type BigIntStats, type Dirent } from "node:fs";
-import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { syncBuiltinESMExports } from "node:module";
 import net from "node:net";
 import path from "node:path";
@@ -101,6 +100,12 @@ export class RunRecorder implements RunRecorderHooks {
   private readonly observed = new Map<string, Observation>();
   /** Paths read in ways whose result we did not see (streams, handles, callbacks): made at the end. */
   private readonly laterFiles = new Set<string>();
+  /**
+   * The SHA-256 of the bytes a whole-file read returned, taken as it returned
+   * them: the end then checks only that the file did not change since the run
+   * began, instead of reading and hashing it again.
+   */
+  private readonly readHashes = new Map<string, string>();
   private readonly laterDirs = new Set<string>();
   private readonly excluded: string[];
   private readonly outputs = new Set<string>();
@@ -241,6 +246,17 @@ export class RunRecorder implements RunRecorderHooks {
     if (p && !this.isExcluded(p)) this.laterFiles.add(p);
   }
 
+  /** A whole-file read: its bytes are hashed now when the call returned them (not decoded). */
+  private noteFileRead(p: string | undefined, result: unknown, failed: boolean): void {
+    if (!p || this.isExcluded(p)) return;
+    this.laterFiles.add(p);
+    if (failed || !(result instanceof Uint8Array)) return;
+    const h = sha256(result);
+    const before = this.readHashes.get(p);
+    if (before === undefined) this.readHashes.set(p, h);
+    else if (before !== h) this.notReplayable(`${p} changed while the run read it`);
+  }
+
   /** Wrap `obj[name]`, a promise-returning function; `seen` gets the path argument and the outcome. */
   private wrapAsync(
     obj: Record<string, unknown>,
@@ -336,7 +352,7 @@ export class RunRecorder implements RunRecorderHooks {
       wrap(obj, `realpath${sync}`, (a, r, f) => this.noteText("realpath", p0(a), r, f));
       wrap(obj, `readlink${sync}`, (a, r, f) => this.noteText("readlink", p0(a), r, f));
       wrap(obj, `access${sync}`, (a, _r, f) => this.noteAccess(p0(a), a[1], !f));
-      wrap(obj, `readFile${sync}`, (a) => this.noteFileLater(p0(a)));
+      wrap(obj, `readFile${sync}`, (a, r, f) => this.noteFileRead(p0(a), r, f));
       wrap(obj, `open${sync}`, (a) => this.noteFileLater(p0(a)));
       wrap(obj, `opendir${sync}`, (a) => {
         const p = p0(a);
@@ -442,15 +458,6 @@ export class RunRecorder implements RunRecorderHooks {
   /** The final observations, or undefined (with a reason) when the run cannot be replayed. */
   private finalObservations(): Observation[] | undefined {
     const observations: Observation[] = [];
-    const changedDuringRun = (p: string): boolean => {
-      let st: BigIntStats;
-      try {
-        st = fs.lstatSync(p, { bigint: true });
-      } catch {
-        return false;
-      }
-      return st.ctimeNs >= this.startedWallNs;
-    };
     const notOutput = (p: string) => !this.outputs.has(p) && !this.isExcluded(p);
     for (const o of this.observed.values()) {
       if (!notOutput(o.p)) continue;
@@ -463,25 +470,9 @@ export class RunRecorder implements RunRecorderHooks {
     }
     for (const p of this.laterFiles) {
       if (!notOutput(p)) continue;
-      if (changedDuringRun(p)) {
-        this.notReplayable(`${p} changed while the run read it`);
-        return undefined;
-      }
-      const h = fileHashNow(p);
-      if (h === "!ENOTFILE") {
-        // A pipe, a device, /dev/stdin: what it gave cannot be checked again.
-        this.notReplayable(`read ${p}, which is not a regular file`);
-        return undefined;
-      }
-      let q: [string, string, string, string] | undefined;
-      if (!h.startsWith("!")) {
-        try {
-          q = quickStat(fs.statSync(p, { bigint: true }));
-        } catch {
-          // hashed on every check then
-        }
-      }
-      observations.push({ k: "file", p, h, ...(q ? { q } : {}) });
+      const file = this.finalFile(p);
+      if (!file) return undefined;
+      observations.push(file);
     }
     for (const p of this.laterDirs) {
       if (!notOutput(p)) continue;
@@ -497,19 +488,55 @@ export class RunRecorder implements RunRecorderHooks {
   }
 
   /**
-   * Stop recording; keep the run when it can be replayed. Returns why it was
-   * not kept (for --verbose), or undefined when it was.
+   * A file the run read, as it is at the end: unchanged since the run began
+   * (its change time, and its link's, before the start), or undefined (and a
+   * reason not to keep the run). Its hash is the one taken when the run read
+   * it, or else taken now.
    */
-  async finish(exitCode: number): Promise<string | undefined> {
-    this.stop();
-    const observations = this.reasons.length === 0 ? this.finalObservations() : undefined;
-    if (!observations) return this.reasons.join("; ");
-    const record: RunRecord = { key: this.inv.key, exitCode, observations, events: this.events };
-    await this.write(record, Buffer.concat(this.chunks));
+  private finalFile(p: string): Observation | undefined {
+    let st: BigIntStats | undefined;
+    try {
+      st = fs.lstatSync(p, { bigint: true });
+      if (st.isSymbolicLink()) {
+        if (st.ctimeNs >= this.startedWallNs) return this.changed(p);
+        st = fs.statSync(p, { bigint: true });
+      }
+    } catch {
+      st = undefined; // missing (or a broken link): the error is what the run saw
+    }
+    if (st && st.ctimeNs >= this.startedWallNs) return this.changed(p);
+    const known = this.readHashes.get(p);
+    const h = known !== undefined && st?.isFile() ? known : fileHashNow(p);
+    if (h === "!ENOTFILE") {
+      // A pipe, a device, /dev/stdin: what it gave cannot be checked again.
+      this.notReplayable(`read ${p}, which is not a regular file`);
+      return undefined;
+    }
+    if (known !== undefined && h !== known) return this.changed(p);
+    const q = st && !h.startsWith("!") ? quickStat(st) : undefined;
+    return { k: "file", p, h, ...(q ? { q } : {}) };
+  }
+
+  private changed(p: string): undefined {
+    this.notReplayable(`${p} changed while the run read it`);
     return undefined;
   }
 
-  private async write(record: RunRecord, output: Buffer): Promise<void> {
+  /**
+   * Stop recording; keep the run when it can be replayed. Returns why it was
+   * not kept (for --verbose), or undefined when it was.
+   */
+  finish(exitCode: number): Promise<string | undefined> {
+    this.stop();
+    const observations = this.reasons.length === 0 ? this.finalObservations() : undefined;
+    if (!observations) return Promise.resolve(this.reasons.join("; "));
+    const record: RunRecord = { key: this.inv.key, exitCode, observations, events: this.events };
+    this.write(record, Buffer.concat(this.chunks));
+    return Promise.resolve(undefined);
+  }
+
+  /** Synchronous: the run is over, nothing else waits on the thread pool. */
+  private write(record: RunRecord, output: Buffer): void {
     const dir = this.inv.entryDir;
     const tmp = `${dir}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
     const recordText = Buffer.from(JSON.stringify(record), "utf8");
@@ -525,21 +552,25 @@ export class RunRecorder implements RunRecorderHooks {
       files,
     };
     try {
-      await mkdir(path.join(tmp, CONTENT), { recursive: true });
-      await writeFile(path.join(tmp, CONTENT, RECORD_FILE), recordText);
-      await writeFile(path.join(tmp, CONTENT, OUTPUT_FILE), output);
-      await writeFile(path.join(tmp, META), JSON.stringify(meta));
+      fs.mkdirSync(path.join(tmp, CONTENT), { recursive: true });
+      fs.writeFileSync(path.join(tmp, CONTENT, RECORD_FILE), recordText);
+      fs.writeFileSync(path.join(tmp, CONTENT, OUTPUT_FILE), output);
+      fs.writeFileSync(path.join(tmp, META), JSON.stringify(meta));
       try {
-        await rename(tmp, dir);
+        fs.renameSync(tmp, dir);
       } catch {
         // An older entry for the same invocation (its inputs changed): replaced.
         removeEntrySync(dir);
-        await rename(tmp, dir);
+        fs.renameSync(tmp, dir);
       }
     } catch {
       // The run cache is an optimisation: a cache folder we cannot write keeps nothing.
     } finally {
-      await rm(tmp, { recursive: true, force: true });
+      try {
+        fs.rmSync(tmp, { recursive: true, force: true });
+      } catch {
+        // swept by a later run
+      }
     }
   }
 

@@ -6,7 +6,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { parseYamlDocuments } from "../../src/discovery/yaml.js";
-import { documentIdentities } from "../../src/render/kustomize/identities.js";
+import { documentIdentities, isAmbiguous } from "../../src/render/kustomize/identities.js";
+import { isAmbiguousPlainString } from "../../src/util/yaml.js";
 
 const id = (apiVersion: string, kind: string, name: string) => ({ apiVersion, kind, name });
 
@@ -75,6 +76,39 @@ describe("documentIdentities", () => {
     ["a tab", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n\tname: a\n"],
   ])("does not read %s", (_what, text) => {
     expect(documentIdentities(text)).toBeUndefined();
+  });
+
+  it("tells plain strings from other scalars as the YAML writer does", () => {
+    const words = fc.constantFrom(
+      "y",
+      "Yes",
+      "NO",
+      "on",
+      "Off",
+      "true",
+      "FALSE",
+      "null",
+      "Null",
+      "yEs",
+    );
+    const chars = fc.constantFrom(..."abexyzABEXYZ019._/-+:".split(""));
+    const value = fc.oneof(
+      words,
+      fc
+        .tuple(fc.constantFrom(..."aeExXnNoOyYtTfF".split("")), fc.array(chars, { maxLength: 8 }))
+        .map(([first, rest]) => first + rest.join("")),
+    );
+    fc.assert(
+      fc.property(value, (v) => {
+        // Conservative: never a string the writer would quote, and the same for the library's cases.
+        if (isAmbiguousPlainString(v)) expect(isAmbiguous(v)).toBe(true);
+        else if (
+          !["yes", "no", "on", "off", "true", "false", "null", "y", "n"].includes(v.toLowerCase())
+        )
+          expect(isAmbiguous(v)).toBe(false);
+      }),
+      { numRuns: Number(process.env.IDS_RUNS ?? 5000) },
+    );
   });
 
   it("agrees with the YAML parser whenever it answers", () => {

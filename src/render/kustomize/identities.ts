@@ -30,11 +30,13 @@ const FLOW_PLAIN = /^[A-Za-z0-9$_./][A-Za-z0-9$_./-]*$/;
  */
 export function documentIdentities(text: string): DocIdentity[] | undefined {
   if (text.startsWith("\uFEFF")) return undefined;
-  const lines = text.split("\n").map((line) => (line.endsWith("\r") ? line.slice(0, -1) : line));
+  let lines = text.split("\n");
+  if (text.includes("\r")) lines = lines.map((l) => (l.endsWith("\r") ? l.slice(0, -1) : l));
   const out: DocIdentity[] = [];
   let start = 0;
   for (let i = 0; i <= lines.length; i++) {
     const line = i < lines.length ? lines[i]! : undefined;
+    if (line !== undefined && !MARKER_START.has(line.charCodeAt(0))) continue;
     if (line !== undefined && !/^(?:---|\.\.\.|%)/.test(line)) continue;
     if (line !== undefined && !/^--- *$/.test(line)) return undefined; // `...`, directives, `--- x`
     const doc = documentIdentity(lines, start, i);
@@ -47,6 +49,14 @@ export function documentIdentities(text: string): DocIdentity[] | undefined {
 
 const EMPTY = Symbol("empty document");
 
+/** First characters of `---`, `...` and directives. */
+const MARKER_START = new Set([45, 46, 37]);
+const SPACE = 32;
+const TAB = 9;
+const HASH = 35;
+/** Where a quoted scalar or flow collection may open. */
+const OPENS = /["'[{]/;
+
 /** The identity of the document in lines [from, to), EMPTY, or undefined when unsure. */
 function documentIdentity(
   lines: readonly string[],
@@ -57,11 +67,15 @@ function documentIdentity(
   let last: string | undefined;
   for (let i = from; i < to; i++) {
     const line = lines[i]!;
-    if (line.startsWith("\t")) return undefined;
-    if (runsOn(line)) return undefined;
-    if (line.trimStart() === "" || line.trimStart().startsWith("#")) continue;
+    if (line === "") continue;
+    const first = line.charCodeAt(0);
+    if (first === TAB) return undefined;
+    if (OPENS.test(line) && runsOn(line)) return undefined;
+    if (first === HASH) continue;
     // The document's content starts at the margin (an indented root is not read).
-    if (line.startsWith(" ")) {
+    if (first === SPACE) {
+      const trimmed = line.trimStart();
+      if (trimmed === "" || trimmed.charCodeAt(0) === HASH) continue;
       // Content under a key; a scalar `apiVersion` or `kind` never continues here.
       if (last === undefined || last === "apiVersion" || last === "kind") return undefined;
       continue;
@@ -159,8 +173,23 @@ function scalar(anchored: string | undefined, plain: RegExp): string | undefined
   const value = anchored.replace(/^&[A-Za-z0-9_-]+ +(?=\S)/, "");
   const quoted = /^"([^"\\]*)"$/.exec(value) ?? /^'([^']*)'$/.exec(value);
   if (quoted) return quoted[1];
-  if (!plain.test(value) || value.endsWith(":") || isAmbiguousPlainString(value)) return undefined;
+  if (!plain.test(value) || value.endsWith(":") || isAmbiguous(value)) return undefined;
   return value;
+}
+
+/** Words a YAML 1.1 or 1.2 reader takes for a boolean or null (any capitalisation, to be safe). */
+const WORDS = new Set(["y", "yes", "n", "no", "true", "false", "on", "off", "null"]);
+
+/**
+ * isAmbiguousPlainString, answered at once for the usual case: a word starting
+ * with a letter is never a number, date or special float (but `e5`, an
+ * exponent without digits before it, is one to a YAML 1.1 reader), only maybe
+ * one of WORDS.
+ */
+export function isAmbiguous(value: string): boolean {
+  if (/^[A-Za-z][A-Za-z0-9._/-]*$/.test(value) && !/^[eE][-+]?[0-9]/.test(value))
+    return WORDS.has(value.toLowerCase());
+  return isAmbiguousPlainString(value);
 }
 
 /** `metadata.name` of a block mapping in lines [from, to), or undefined when unsure. */

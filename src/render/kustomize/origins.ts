@@ -175,7 +175,7 @@ function patchRisk(
           ? facts.tryRead(path.resolve(realDir, file))?.toString("utf8")
           : undefined;
     if (text === undefined) return "a patch not read";
-    const risk = isStrategicMerge(text) ? mergePatchRisk(text) : jsonPatchRisk(text);
+    const risk = patchTextRisk(text);
     if (risk) return risk;
   }
   const jsonPatches = Array.isArray(doc.patchesJson6902) ? (doc.patchesJson6902 as unknown[]) : [];
@@ -208,6 +208,16 @@ function patchRisk(
 
 /** Patch texts already looked at (the same patches reach many builds). */
 const mergePatchRisks = new Map<string, string | undefined>();
+
+/** mergePatchRisk or jsonPatchRisk of a `patches` entry's text, by what kustomize reads it as. */
+function patchTextRisk(text: string): string | undefined {
+  const cacheKey = `patch\0${text}`;
+  if (mergePatchRisks.has(cacheKey)) return mergePatchRisks.get(cacheKey);
+  const risk = isStrategicMerge(text) ? mergePatchRisk(text) : jsonPatchRisk(text);
+  if (mergePatchRisks.size > 1000) mergePatchRisks.clear();
+  mergePatchRisks.set(cacheKey, risk);
+  return risk;
+}
 
 /**
  * Why a strategic merge patch may change names or kinds, or drop origin

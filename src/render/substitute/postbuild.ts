@@ -164,15 +164,20 @@ function substituteValue(
     return copy ?? value;
   }
   if (value !== null && typeof value === "object") {
-    let changed = false;
-    const entries: Array<[string, unknown]> = [];
-    for (const [key, item] of Object.entries(value)) {
+    const record = value as Record<string, unknown>;
+    const keys = Object.keys(record);
+    // Copied only from the first change on: most mappings have no `$`.
+    let entries: Array<[string, unknown]> | undefined;
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i]!;
+      const item = record[key];
       const name = key.includes("$") ? substituteKey(key, vars, options) : key;
       const next = substituteValue(item, vars, options);
-      if (name !== key || next !== item) changed = true;
-      entries.push([name, next]);
+      if (!entries && (name !== key || next !== item))
+        entries = keys.slice(0, i).map((k): [string, unknown] => [k, record[k]]);
+      entries?.push([name, next]);
     }
-    if (!changed) return value;
+    if (!entries) return value;
     // Rebuilt in the printed order, as the reader builds it; keys made equal
     // by substitution are the reader's error to report.
     const names = new Set(entries.map(([name]) => name));

@@ -104,3 +104,30 @@ describe("keepUnder", () => {
     expect(await keys()).toEqual([]);
   });
 });
+
+describe("keepUnder with one-file entries (render outputs)", () => {
+  it("counts them in their shard folders and removes the least recently used over the bound", async () => {
+    const cache = new DirectoryCache(root);
+    await cache.writeText("renders/kustomize", "old", "output", "x".repeat(5000));
+    await cache.writeText("renders/kustomize", "new", "output", "y".repeat(5000));
+    const fileOf = (key: string) => `${createHash("sha256").update(key).digest("hex")}.entry`;
+    for (const e of await listCacheEntries(root)) {
+      const ago = path.basename(e.dir) === fileOf("old") ? 120_000 : 60_000;
+      await utimes(e.dir, new Date(Date.now() - ago), new Date(Date.now() - ago));
+    }
+    await settle();
+    await keepUnder(root, 1 << 30);
+    const sizes = JSON.parse(await readFile(path.join(root, SIZES_FILE), "utf8")) as {
+      shards: Record<string, [number, number]>;
+    };
+    const recorded = Object.entries(sizes.shards);
+    expect(recorded.every(([shard]) => /^renders\/kustomize\/[0-9a-f]$/.test(shard))).toBe(true);
+    expect(recorded.reduce((sum, [, [, bytes]]) => sum + bytes, 0)).toBeGreaterThan(10_000);
+    await keepUnder(root, 8000); // over: from the record alone
+    expect((await listCacheEntries(root)).map((e) => path.basename(e.dir))).toEqual([
+      fileOf("new"),
+    ]);
+    expect(cache.readText("renders/kustomize", "old", "output")).toBeUndefined();
+    expect(cache.readText("renders/kustomize", "new", "output")).toBe("y".repeat(5000));
+  });
+});

@@ -336,7 +336,7 @@ async function entries(namespace: string): Promise<string[]> {
     return [];
   }
   for (const shard of shards) {
-    if (shard.length !== 2) continue;
+    if (!/^[0-9a-f]{1,2}$/.test(shard)) continue;
     for (const name of await readdir(path.join(dir, shard)))
       if (/^[0-9a-f]{64}(?:\.entry)?$/.test(name)) out.push(path.join(dir, shard, name));
   }

@@ -213,12 +213,14 @@ function cacheError(root: string, err: unknown): FluxLocalError {
   );
 }
 
+/** The sweep of each cache folder this process made (see DirectoryCache.sweep). */
+const sweeps = new Map<string, Promise<void>>();
+
 export class DirectoryCache {
   private readonly inFlight = new Map<string, Promise<CacheResult>>();
   private readonly verified = new Map<string, string>();
   /** Shard folders made (or found) by writeText in this run. */
   private readonly shards = new Set<string>();
-  private swept: Promise<void> | undefined;
   /** Number of fills run by this instance (tests count fetches with it). */
   fills = 0;
   /** Entries found damaged and removed by this instance. */
@@ -326,13 +328,19 @@ export class DirectoryCache {
   /**
    * Remove fills and trash that a killed run left behind (`*.tmp-PID-*`,
    * `*.trash-*`): those of a process that is gone, or older than an hour.
-   * Once per instance, before its first fill.
+   * Once per cache folder in a process, before the first fill.
    */
   sweep(): Promise<void> {
-    this.swept ??= this.sweepNow().catch((err: unknown) => {
-      logger.debug({ err }, "cache sweep failed");
-    });
-    return this.swept;
+    // Once per cache folder and process: a run has a cache for sources and
+    // one per renderer, all in one folder, and each walk reads every shard.
+    let swept = sweeps.get(this.root);
+    if (!swept) {
+      swept = this.sweepNow().catch((err: unknown) => {
+        logger.debug({ err }, "cache sweep failed");
+      });
+      sweeps.set(this.root, swept);
+    }
+    return swept;
   }
 
   private async sweepNow(): Promise<void> {
@@ -423,9 +431,16 @@ export class DirectoryCache {
     }
   }
 
-  /** Where the one-file entry for `key` lives (beside folder entries, never mistaken for one). */
+  /**
+   * Where the one-file entry for `key` lives: `<namespace>/<first hex digit>/<sha256>.entry`
+   * (never mistaken for a folder entry). Sixteen shard folders, not 256: a
+   * cold run made one per entry (mkdir(2) costs ~0.3 ms here, more than the
+   * entry's own write), and the size bound counts a one-file entry with one
+   * lstat, so larger shards cost it little.
+   */
   private fileEntry(namespace: string, key: string): string {
-    return `${this.entryDir(namespace, key)}${ONE_FILE_SUFFIX}`;
+    const hash = createHash("sha256").update(key).digest("hex");
+    return path.join(this.root, namespace, hash.slice(0, 1), `${hash}${ONE_FILE_SUFFIX}`);
   }
 
   /**

@@ -153,7 +153,8 @@ function shardFolders(root: string): ShardFolder[] | undefined {
   return unsharded ? undefined : out;
 }
 
-const SHARD = /^[0-9a-f]{2}$/;
+/** Two hex digits for folder entries, one for one-file entries (dir-cache.ts). */
+const SHARD = /^[0-9a-f]{1,2}$/;
 
 function readSizes(root: string): Sizes | undefined {
   try {

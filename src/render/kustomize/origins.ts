@@ -149,6 +149,18 @@ export function planOrigins(
   return { documents, generators };
 }
 
+/** A patch entry's text: inline (`patch`) or the file it names (`path`), when it can be read. */
+function patchText(
+  patch: unknown,
+  file: unknown,
+  realDir: string,
+  facts: FileFacts,
+): string | undefined {
+  if (typeof patch === "string") return patch;
+  if (typeof file === "string") return facts.tryRead(path.resolve(realDir, file))?.toString("utf8");
+  return undefined;
+}
+
 /**
  * Why a patch of `doc` may change what the tree tells, if it may: rename or
  * re-kind an object (a JSON patch, a patch allowed to), or drop the origin
@@ -168,12 +180,7 @@ function patchRisk(
       if (typeof options !== "object" || CHANGE_ALLOWED.test(JSON.stringify(options)))
         return "a patch allowed to change names or kinds";
     }
-    const text =
-      typeof patch === "string"
-        ? patch
-        : typeof file === "string"
-          ? facts.tryRead(path.resolve(realDir, file))?.toString("utf8")
-          : undefined;
+    const text = patchText(patch, file, realDir, facts);
     if (text === undefined) return "a patch not read";
     const risk = patchTextRisk(text);
     if (risk) return risk;
@@ -182,12 +189,7 @@ function patchRisk(
   for (const entry of jsonPatches) {
     if (entry === null || typeof entry !== "object") return "a patch that is not a mapping";
     const { patch, path: file } = entry as Record<string, unknown>;
-    const text =
-      typeof patch === "string"
-        ? patch
-        : typeof file === "string"
-          ? facts.tryRead(path.resolve(realDir, file))?.toString("utf8")
-          : undefined;
+    const text = patchText(patch, file, realDir, facts);
     if (text === undefined) return "a patch not read";
     const risk = jsonPatchRisk(text);
     if (risk) return risk;

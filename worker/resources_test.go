@@ -12,6 +12,7 @@ import (
 
 	"go.yaml.in/yaml/v2"
 	"sigs.k8s.io/kustomize/api/krusty"
+	"sigs.k8s.io/kustomize/api/resmap"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 )
 
@@ -82,6 +83,24 @@ func TestNaturalLessKnownCases(t *testing.T) {
 	}
 }
 
+// buildOne builds, in memory, a kustomization (its text) over one resource
+// file r.yaml (doc), as the worker builds.
+func buildOne(t *testing.T, doc, kustomization string) resmap.ResMap {
+	t.Helper()
+	fSys := filesys.MakeFsInMemory()
+	if err := fSys.WriteFile("/app/r.yaml", []byte(doc)); err != nil {
+		t.Fatal(err)
+	}
+	if err := fSys.WriteFile("/app/kustomization.yaml", []byte(kustomization)); err != nil {
+		t.Fatal(err)
+	}
+	m, err := krusty.MakeKustomizer(options(false)).Run(fSys, "/app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
 // The objects straight from the resources are byte for byte those read back
 // from kustomize's YAML text, or the direct way declines.
 func TestResourcesJSONIsTheYAMLTextsObjects(t *testing.T) {
@@ -112,17 +131,7 @@ spec:
 	}
 	for name, doc := range cases {
 		t.Run(name, func(t *testing.T) {
-			fSys := filesys.MakeFsInMemory()
-			if err := fSys.WriteFile("/app/r.yaml", []byte(doc)); err != nil {
-				t.Fatal(err)
-			}
-			if err := fSys.WriteFile("/app/kustomization.yaml", []byte("resources: [r.yaml]\nnamePrefix: p-\n")); err != nil {
-				t.Fatal(err)
-			}
-			m, err := krusty.MakeKustomizer(options(false)).Run(fSys, "/app")
-			if err != nil {
-				t.Fatal(err)
-			}
+			m := buildOne(t, doc, "resources: [r.yaml]\nnamePrefix: p-\n")
 			text, err := m.AsYaml()
 			if err != nil {
 				t.Fatal(err)
@@ -176,18 +185,8 @@ func sameJSON(t *testing.T, a, b []byte) bool {
 
 // What JSON cannot say exactly, neither way says.
 func TestResourcesJSONDeclinesLikeTheYAMLText(t *testing.T) {
-	fSys := filesys.MakeFsInMemory()
 	doc := "apiVersion: v1\nkind: Thing\nmetadata: {name: n}\nspec: {big: 12345678901234567890}\n"
-	if err := fSys.WriteFile("/app/r.yaml", []byte(doc)); err != nil {
-		t.Fatal(err)
-	}
-	if err := fSys.WriteFile("/app/kustomization.yaml", []byte("resources: [r.yaml]\n")); err != nil {
-		t.Fatal(err)
-	}
-	m, err := krusty.MakeKustomizer(options(false)).Run(fSys, "/app")
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := buildOne(t, doc, "resources: [r.yaml]\n")
 	text, _ := m.AsYaml()
 	if _, ok := asObjects(true, text); ok {
 		t.Fatal("the text way answered")

@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"math/rand"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -14,6 +16,7 @@ import (
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/api/resmap"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
+	kyaml "sigs.k8s.io/kustomize/kyaml/yaml"
 )
 
 // encoderOrder is the order go-yaml v2 writes the keys of a mapping in.
@@ -205,4 +208,119 @@ func TestEncoderQuotesWhatLooksLikeAnotherType(t *testing.T) {
 			t.Errorf("%q: the encoder writes it plain", s)
 		}
 	}
+}
+
+// randomNode is a YAML node of the kinds, tags, styles and text kustomize's
+// resources hold, and some they rarely do.
+func randomNode(rng *rand.Rand, depth int) *kyaml.Node {
+	tags := []string{"", "", "", "", "", "", "!!str", "!!str", "!!int", "!!bool", "!!null", "!!float", "!", "!custom", "tag:yaml.org,2002:str", "!!timestamp"}
+	pick := func(list []string) string { return list[rng.Intn(len(list))] }
+	if depth > 0 && rng.Intn(3) == 0 {
+		n := &kyaml.Node{Kind: kyaml.MappingNode}
+		if rng.Intn(4) == 0 {
+			n.Style = kyaml.FlowStyle
+		}
+		if rng.Intn(20) == 0 {
+			n.Tag = pick([]string{"!!map", "!custom", "!!seq"})
+		}
+		for i := rng.Intn(4); i > 0; i-- {
+			n.Content = append(n.Content, randomScalar(rng, pick(tags)), randomNode(rng, depth-1))
+		}
+		return n
+	}
+	if depth > 0 && rng.Intn(4) == 0 {
+		n := &kyaml.Node{Kind: kyaml.SequenceNode}
+		if rng.Intn(4) == 0 {
+			n.Style = kyaml.FlowStyle
+		}
+		for i := rng.Intn(4); i > 0; i-- {
+			n.Content = append(n.Content, randomNode(rng, depth-1))
+		}
+		return n
+	}
+	return randomScalar(rng, pick(tags))
+}
+
+func randomScalar(rng *rand.Rand, tag string) *kyaml.Node {
+	values := []string{"", "~", "null", "Null", "NULL", "true", "True", "false", "FALSE", "yes", "on", "0", "-0", "00", "7", "-12", "+3",
+		"012", "0x1F", "0o17", "1_000", "123456789012345", "1234567890123456", "1.5", "1e3", ".inf", ".nan", "2001-12-14", "<<", "a"}
+	alphabet := []string{"a", "Z", "0", "9", " ", "\n", "\t", "#", ":", "-", "'", "\"", "~", ".", "é", "\r", "\u0085", "\u2028", "&", "*", "!", "{", ","}
+	var value string
+	if rng.Intn(2) == 0 {
+		value = values[rng.Intn(len(values))]
+	} else {
+		var b strings.Builder
+		for l := rng.Intn(6); l > 0; l-- {
+			b.WriteString(alphabet[rng.Intn(len(alphabet))])
+		}
+		value = b.String()
+	}
+	styles := []kyaml.Style{0, 0, 0, kyaml.DoubleQuotedStyle, kyaml.SingleQuotedStyle, kyaml.LiteralStyle, kyaml.FoldedStyle, kyaml.TaggedStyle}
+	return &kyaml.Node{Kind: kyaml.ScalarNode, Tag: tag, Value: value, Style: styles[rng.Intn(len(styles))]}
+}
+
+// Where nodeValue is sure, it is the value MarshalJSON's round trip gives.
+func TestNodeValueIsTheMarshalledValue(t *testing.T) {
+	rng := rand.New(rand.NewSource(3))
+	sure := 0
+	for round := 0; round < 60000; round++ {
+		root := &kyaml.Node{Kind: kyaml.MappingNode}
+		for i := 1 + rng.Intn(4); i > 0; i-- {
+			root.Content = append(root.Content, randomScalar(rng, ""), randomNode(rng, 3))
+		}
+		fast, ok := nodeValue(root, false)
+		slow, err := marshalledValue(kyaml.NewRNode(root))
+		if !ok {
+			continue
+		}
+		sure++
+		if err != nil {
+			t.Fatalf("nodeValue sure of %s, MarshalJSON failed: %v", nodeText(t, root), err)
+		}
+		if !reflect.DeepEqual(fast, slow) {
+			t.Fatalf("node:\n%s\nnodeValue %#v\nMarshalJSON %#v", nodeText(t, root), fast, slow)
+		}
+	}
+	if sure < 2500 {
+		t.Fatalf("nodeValue was sure of only %d of 60000 nodes", sure)
+	}
+	if testing.Verbose() {
+		t.Logf("sure of %d of 60000", sure)
+	}
+}
+
+// The usual resource is read the direct way, all of it.
+func TestNodeValueIsSureOfUsualResources(t *testing.T) {
+	doc := `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: d, namespace: ns, labels: {app: d}, annotations: {"a/b": "true"}}
+spec:
+  replicas: 2
+  paused: false
+  template:
+    spec:
+      containers:
+        - name: c
+          image: nginx:1.27
+          env: [{name: A, value: "1"}, {name: B, value: "on"}, {name: C}]
+          args: ["--x=1", "-v", "2"]
+          resources: {}
+          command:
+      volumes: []
+`
+	m := buildOne(t, doc, "resources: [r.yaml]\nnamespace: other\nlabels: [{pairs: {team: x}}]\n")
+	for _, res := range m.Resources() {
+		if _, ok := nodeValue(res.YNode(), false); !ok {
+			t.Fatalf("unsure of %s", nodeText(t, res.YNode()))
+		}
+	}
+}
+
+func nodeText(t *testing.T, n *kyaml.Node) string {
+	t.Helper()
+	text, err := kyaml.String(n)
+	if err != nil {
+		return fmt.Sprintf("(cannot write: %v) %#v", err, n)
+	}
+	return text
 }

@@ -1,13 +1,18 @@
 /**
- * `npm run build`, second step: the command-line program (dist/cli/entry.js
- * and everything it loads) as ES module files in dist/bundle/, split at its
- * import() seams, dependencies included. Node 20's module loader costs about
- * a millisecond per file and a `build ks` run loads some 300 (execa and zod
- * are ~100 files each); the bundle loads in a third of the time. The entry
- * chunk is what entry.ts statically imports (the run cache's replay: Node
- * built-ins only); the rest loads on a miss. bin/flux-local.js runs the
- * bundle, or dist/cli/entry.js when there is none. The library
- * (dist/index.js) is not bundled.
+ * `npm run build`, second step: the command-line program as two files in
+ * dist/bundle/, dependencies included.
+ *
+ * - entry.js (ES module): what src/cli/entry.ts loads before it knows whether
+ *   the run cache answers, Node built-ins and the run cache's replay only.
+ * - parts.cjs (CommonJS): everything else (src/cli/parts.ts), loaded on a
+ *   miss through V8's code cache (src/cli/code-cache.ts). Node 20 has no
+ *   code cache for ES modules, and compiling the program was a third of a
+ *   short run: from the cache it loads in a few milliseconds. The program's
+ *   own import() seams stay lazy inside the file (esbuild runs a module's
+ *   top level only when it is first imported).
+ *
+ * bin/flux-local.js runs the bundle, or dist/cli/entry.js when there is none.
+ * The library (dist/index.js) is not bundled.
  *
  * Left outside (loaded from node_modules as before): packages loaded only by
  * some runs, at their own import() or require() seams, and difflib (it
@@ -46,27 +51,69 @@ const englishOnly: Plugin = {
   },
 };
 
+const external = [
+  "pino",
+  "pino-pretty",
+  "isomorphic-git",
+  "@bufbuild/cel",
+  "@bufbuild/protobuf",
+  "difflib",
+  "tar-stream",
+];
+
+/** The entry's src/cli/load-parts.ts, for the bundle: parts.cjs through the code cache. */
+const partsThroughCodeCache: Plugin = {
+  name: "parts-through-code-cache",
+  setup(b) {
+    b.onResolve({ filter: /[\\/]load-parts\.js$/ }, (args) => ({
+      path: path.resolve(args.resolveDir, args.path),
+      namespace: "load-parts",
+    }));
+    b.onLoad({ filter: /.*/, namespace: "load-parts" }, (args) => ({
+      contents: [
+        'import { keepCodeCache, loadCommonJs } from "./code-cache.js";',
+        "export function loadParts() {",
+        '  return Promise.resolve(loadCommonJs(new URL("./parts.cjs", import.meta.url)));',
+        "}",
+        "export function partsLoaded() {",
+        "  keepCodeCache();",
+        "}",
+      ].join("\n"),
+      resolveDir: path.dirname(args.path),
+      loader: "js",
+    }));
+  },
+};
+
 await build({
   entryPoints: { entry: path.join(root, "dist", "cli", "entry.js") },
   outdir,
   bundle: true,
-  splitting: true,
   format: "esm",
   platform: "node",
   target: "node20",
-  // Bundled CommonJS packages call require() for Node's built-ins.
-  banner: {
-    js: 'import { createRequire as __fluxLocalRequire } from "node:module"; const require = __fluxLocalRequire(import.meta.url);',
-  },
-  external: [
-    "pino",
-    "pino-pretty",
-    "isomorphic-git",
-    "@bufbuild/cel",
-    "@bufbuild/protobuf",
-    "difflib",
-    "tar-stream",
-  ],
+  external,
+  plugins: [partsThroughCodeCache],
+  logLevel: "warning",
+});
+
+await build({
+  entryPoints: { parts: path.join(root, "dist", "cli", "parts.js") },
+  outdir,
+  outExtension: { ".js": ".cjs" },
+  bundle: true,
+  format: "cjs",
+  platform: "node",
+  target: "node20",
+  // The modules find their package from their own address: the bundle's.
+  define: { "import.meta.url": "__fluxLocalUrl" },
+  // import() of a package left outside becomes require(): a script compiled
+  // with a code cache (node:vm) has no import() without
+  // --experimental-vm-modules on Node 20. Each such package has a CommonJS
+  // form (tests/cli/bundle.test.ts fetches a Git source through the bundle).
+  supported: { "dynamic-import": false },
+  banner: { js: 'const __fluxLocalUrl = require("node:url").pathToFileURL(__filename).href;' },
+  external,
   plugins: [englishOnly],
   logLevel: "warning",
 });

@@ -5,7 +5,8 @@
  * the command line, and a `build` or `get` run is recorded for next time.
  * After a run that renders, the cache is kept under its size bound.
  */
-import { flagValue, invocationOf } from "./run-cache/invocation.js";
+import { loadParts, partsLoaded, type Parts } from "./load-parts.js";
+import { cacheRootOf, flagValue, invocationOf } from "./run-cache/invocation.js";
 import { replay } from "./run-cache/replay.js";
 
 /** Commands whose runs fill the cache (and so are followed by the size bound). */
@@ -24,12 +25,12 @@ export async function runCommandLine(argv: readonly string[]): Promise<number> {
       return 1;
     }
   }
-  const recorder = inv ? (await import("./run-cache/record.js")).startRecording(inv) : undefined;
-  const workers = FILLING.has(argv[0] ?? "") ? await startWorkers(argv) : undefined;
+  const parts = await loadParts();
+  const recorder = inv ? parts.startRecording(inv) : undefined;
+  const workers = FILLING.has(argv[0] ?? "") ? await startWorkers(parts, argv) : undefined;
   let code: number;
   try {
-    const { main } = await import("./main.js");
-    code = await main(argv);
+    code = await parts.main(argv);
   } finally {
     await workers?.stopEarlyWorkers();
     if (recorder && inv) {
@@ -38,7 +39,10 @@ export async function runCommandLine(argv: readonly string[]): Promise<number> {
         process.stderr.write(`flux-local: run cache: this run is not kept (${why})\n`);
     }
   }
-  if (FILLING.has(argv[0] ?? "")) await keepCacheBounded(argv);
+  if (FILLING.has(argv[0] ?? "")) {
+    await keepCacheBounded(parts, argv);
+    partsLoaded();
+  }
   return code;
 }
 
@@ -48,22 +52,21 @@ export async function runCommandLine(argv: readonly string[]): Promise<number> {
  * will refuse.
  */
 async function startWorkers(
+  runner: Parts,
   argv: readonly string[],
 ): Promise<{ stopEarlyWorkers: () => Promise<void> } | undefined> {
   const end = argv.indexOf("--");
   const options = end < 0 ? argv : argv.slice(0, end);
   if (options.includes("--help") || options.includes("-h")) return undefined;
   const text = flagValue(argv, "--concurrency");
-  const runner = await import("../render/kustomize/runner.js");
   const concurrency = text === undefined ? runner.defaultConcurrency() : Number(text);
   if (!Number.isInteger(concurrency) || concurrency < 1) return undefined;
   await runner.startWorkersEarly(concurrency);
   return runner;
 }
 
-async function keepCacheBounded(argv: readonly string[]): Promise<void> {
-  const { cacheRootOf } = await import("./run-cache/invocation.js");
-  const { DEFAULT_CACHE_MAX_SIZE, parseSize, keepUnder } = await import("./run-cache/bound.js");
+async function keepCacheBounded(parts: Parts, argv: readonly string[]): Promise<void> {
+  const { DEFAULT_CACHE_MAX_SIZE, parseSize, keepUnder } = parts;
   const text =
     flagValue(argv, "--cache-max-size") ??
     process.env.FLUX_LOCAL_CACHE_MAX_SIZE ??

@@ -125,9 +125,9 @@ function programFolder(from: string): string {
 
 /**
  * The folder whose files are the code that runs: the bundle's folder
- * (dist/bundle) when this module is one of its chunks — the bundle holds the
+ * (dist/bundle) when this module is part of it — the bundle holds the
  * whole program but for the packages in node_modules — else dist/ (run
- * unbundled, or from source). The bundle is ~60 files, dist/ several hundred:
+ * unbundled, or from source). The bundle is two files, dist/ several hundred:
  * stat-ing them all cost ~15-20 ms at the start of every run.
  */
 const codeDir = ((here: string) =>
@@ -137,12 +137,13 @@ const codeDir = ((here: string) =>
 
 /**
  * The program: every file's name, size and time of its code (a rebuild
- * changes the key), the installed dependencies' lock file, the Node version.
+ * changes the key; V8 code caches, src/cli/code-cache.ts, are not code), the
+ * installed dependencies' lock file, the Node version.
  */
 function programId(): string {
   const hash = createHash("sha256").update(process.version).update(codeDir);
   for (const name of readdirSync(codeDir, { recursive: true, encoding: "utf8" }).sort()) {
-    if (!/\.(?:js|ts|json)$/.test(name)) continue;
+    if (!/\.(?:c?js|ts|json)$/.test(name)) continue;
     const st = statSync(path.join(codeDir, name), { bigint: true });
     hash.update(`${name}\0${st.size}\0${st.mtimeNs}\n`);
   }

@@ -1,0 +1,147 @@
+/**
+ * The published program: bin/flux-local.js running the bundle (dist/bundle,
+ * tools/bundle.ts), whose parts load through V8's code cache
+ * (src/cli/code-cache.ts). Each test runs a copy of the package's program
+ * files in a temp folder, so that its code cache is its own.
+ */
+import { execa } from "execa";
+import { existsSync } from "node:fs";
+import {
+  cp,
+  mkdir,
+  mkdtemp,
+  readdir,
+  rm,
+  stat,
+  symlink,
+  utimes,
+  writeFile,
+} from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterEach, describe, expect, it } from "vitest";
+import { startGitServer, TestRepo, type GitServer } from "../support/git-server.js";
+import { bootstrap, fluxKustomization, useTempRepos } from "../support/repo.js";
+
+const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
+const built = existsSync(path.join(projectRoot, "dist", "bundle", "parts.cjs"));
+
+const temps: string[] = [];
+const servers: GitServer[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.stop()));
+  await Promise.all(temps.splice(0).map((d) => rm(d, { recursive: true, force: true })));
+});
+const makeRepo = useTempRepos();
+
+/** A copy of the program (bin, bundle, package.json) over this package's node_modules and tools. */
+async function copyOfProgram(): Promise<string> {
+  const pkg = await mkdtemp(path.join(os.tmpdir(), "flux-local-pkg-"));
+  temps.push(pkg);
+  await cp(path.join(projectRoot, "bin"), path.join(pkg, "bin"), { recursive: true });
+  await mkdir(path.join(pkg, "dist", "bundle"), { recursive: true });
+  for (const name of ["entry.js", "parts.cjs"])
+    await cp(
+      path.join(projectRoot, "dist", "bundle", name),
+      path.join(pkg, "dist", "bundle", name),
+    );
+  await cp(path.join(projectRoot, "package.json"), path.join(pkg, "package.json"));
+  for (const name of ["node_modules", ".tools"])
+    if (existsSync(path.join(projectRoot, name)))
+      await symlink(path.join(projectRoot, name), path.join(pkg, name));
+  return pkg;
+}
+
+async function codeCaches(pkg: string): Promise<string[]> {
+  const dir = path.join(pkg, "dist", "bundle");
+  return (await readdir(dir)).filter((n) => n.endsWith(".v8")).map((n) => path.join(dir, n));
+}
+
+function run(pkg: string, args: string[], cwd: string) {
+  return execa(process.execPath, [path.join(pkg, "bin", "flux-local.js"), ...args], {
+    cwd,
+    env: { NO_COLOR: "1", FLUX_LOCAL_CACHE_DIR: path.join(pkg, "cache") },
+    reject: false,
+  });
+}
+
+describe.skipIf(!built)("the bundled program", () => {
+  it("keeps V8's code cache after its first run, runs from it, and makes it again when damaged", async () => {
+    const pkg = await copyOfProgram();
+    const args = ["build", "ks", "--path", "testdata/example/clusters/prod", "--no-cache"];
+    const first = await run(pkg, args, projectRoot);
+    expect(first.stderr).toBe("");
+    expect(first.exitCode).toBe(0);
+    const [cache, ...more] = await codeCaches(pkg);
+    expect(more).toEqual([]);
+    expect(cache).toBeDefined();
+    const made = await stat(cache!);
+
+    const second = await run(pkg, args, projectRoot);
+    expect(second.exitCode).toBe(0);
+    expect(second.stdout).toBe(first.stdout);
+    // Taken, not made again.
+    expect((await stat(cache!)).mtimeMs).toBe(made.mtimeMs);
+
+    await writeFile(cache!, "not V8's code cache");
+    const third = await run(pkg, args, projectRoot);
+    expect(third.stderr).toBe("");
+    expect(third.exitCode).toBe(0);
+    expect(third.stdout).toBe(first.stdout);
+    expect((await stat(cache!)).size).toBeGreaterThan(1000);
+  });
+
+  it("a rebuilt program does not take the old program's code cache", async () => {
+    const pkg = await copyOfProgram();
+    const args = ["get", "ks", "-A", "--path", "testdata/example/clusters/prod", "--no-cache"];
+    expect((await run(pkg, args, projectRoot)).exitCode).toBe(0);
+    const [before] = await codeCaches(pkg);
+    // Same size, other time: as a rebuild leaves it.
+    const parts = path.join(pkg, "dist", "bundle", "parts.cjs");
+    const later = new Date(Date.now() + 5_000);
+    await utimes(parts, later, later);
+    expect((await run(pkg, args, projectRoot)).exitCode).toBe(0);
+    const after = await codeCaches(pkg);
+    expect(after).toHaveLength(2);
+    expect(after).toContain(before);
+  });
+
+  it("fetches a Git source: the program's import() of a package outside the bundle", async () => {
+    const server = await startGitServer();
+    servers.push(server);
+    const remote = await TestRepo.create(server, "apps");
+    const commit = await remote.commit({
+      "app/cm.yaml":
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: from-git\n  namespace: default\ndata:\n  a: b\n",
+    });
+    remote.push();
+    await remote.remove();
+    const repo = await makeRepo({
+      "clusters/prod/flux-system/gotk.yaml": bootstrap(),
+      "clusters/prod/apps.yaml": `apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata:
+  name: apps
+  namespace: flux-system
+spec:
+  url: ${server.url}/apps.git
+  ref:
+    commit: ${commit}
+---
+${fluxKustomization("apps", { path: "./app", sourceRef: { kind: "GitRepository", name: "apps" } })}`,
+    });
+    const pkg = await copyOfProgram();
+    for (let i = 0; i < 2; i++) {
+      // Without the code cache, then from it.
+      const out = await run(
+        pkg,
+        ["build", "all", "--path", "clusters/prod", "--no-cache"],
+        repo.root,
+      );
+      expect(out.stderr).toBe("");
+      expect(out.exitCode).toBe(0);
+      expect(out.stdout).toContain("name: from-git");
+    }
+  });
+});

@@ -266,7 +266,7 @@ describe("kustomize worker failures", () => {
   it("prestart starts every worker before any build, and builds use them", async () => {
     const file = await fakeWorker("prestart", `echo '{"id":1,"yaml":"a: 1"}'`);
     const workers = pool(file, 2);
-    workers.prestart();
+    await workers.prestart();
     expect(workers.started).toBe(2);
     expect(await workers.build("/x", flux)).toBe("a: 1");
     expect(workers.started).toBe(2);
@@ -278,7 +278,8 @@ describe("kustomize worker failures", () => {
     await writeFile(file, "#!/bin/sh\nexec sleep 600\n");
     await chmod(file, 0o755);
     const workers = new WorkerPool(file, 2);
-    workers.prestart();
+    // Settles once the processes are started, though they are never ready.
+    await workers.prestart();
     const warnings: string[] = [];
     const warn = logger.warn.bind(logger);
     logger.warn = (...args: unknown[]) => {

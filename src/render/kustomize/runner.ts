@@ -205,8 +205,10 @@ export async function startWorkersEarly(concurrency: number): Promise<void> {
   const worker = await findWorker().catch(() => undefined);
   if (!worker || early) return;
   const pool = new WorkerPool(worker, workerCount(concurrency));
-  pool.prestart();
   early = { pool, concurrency };
+  // Until their processes are started: the program that loads next keeps the
+  // thread busy, and the workers' start-up is what the first build waits for.
+  await pool.prestart();
 }
 
 /** Stop the early workers no run took (see startWorkersEarly). */
@@ -226,7 +228,7 @@ export async function createKustomizeRunner(concurrency: number): Promise<Kustom
   void started?.pool.close();
   if (!worker) return new ProcessRunner();
   const pool = new WorkerPool(worker, workerCount(concurrency));
-  pool.prestart();
+  void pool.prestart();
   return pool;
 }
 
@@ -269,14 +271,22 @@ class Worker {
   private greeted = false;
   private exitReason: string | undefined;
 
+  /** Settles once the process is started (or could not be): not when it is ready. */
+  readonly spawned: Promise<void>;
+
   constructor(private readonly file: string) {
     // Started under the memory bound (prlimit); the answer to start() waits for it.
-    this.ready = bounded(file, []).then(([command, args]) => {
+    const launched = bounded(file, []).then(([command, args]) => {
       // Stopped (the run ended) before it was even started: start nothing.
       if (!this.alive)
         throw new FluxLocalError(`${WORKER_NAME} ${this.exitReason ?? "was stopped"}`);
-      return this.spawn(command, args);
+      return { hello: this.spawn(command, args) };
     });
+    this.spawned = launched.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.ready = launched.then(({ hello }) => hello);
     this.ready.catch(() => {});
   }
 
@@ -491,9 +501,10 @@ export class WorkerPool implements KustomizeRunner {
    * Start every worker now, before the first build asks: their start-up (the
    * OpenAPI schema, ~90 ms of CPU each) then overlaps the run's discovery and
    * its first builds instead of delaying them. A worker that cannot start
-   * makes the run fall back to processes, as at a build.
+   * makes the run fall back to processes, as at a build. The answer settles
+   * when their processes are started (not when they are ready).
    */
-  prestart(): void {
+  prestart(): Promise<void> {
     for (let i = this.all.size + this.starting.size; i < Math.max(1, this.size); i++) {
       void this.acquire().then(
         (worker) => {
@@ -502,6 +513,7 @@ export class WorkerPool implements KustomizeRunner {
         () => {},
       );
     }
+    return Promise.all([...this.starting].map((worker) => worker.spawned)).then(() => undefined);
   }
 
   private known: Promise<string> | undefined;

@@ -22,7 +22,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { startGitServer, TestRepo, type GitServer } from "../support/git-server.js";
-import { bootstrap, fluxKustomization, useTempRepos } from "../support/repo.js";
+import { useTempRepos } from "../support/repo.js";
+import { remoteAppsCluster } from "../hostile/support.js";
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 const built = existsSync(path.join(projectRoot, "dist", "bundle", "parts.cjs"));
@@ -117,20 +118,7 @@ describe.skipIf(!built)("the bundled program", () => {
     });
     remote.push();
     await remote.remove();
-    const repo = await makeRepo({
-      "clusters/prod/flux-system/gotk.yaml": bootstrap(),
-      "clusters/prod/apps.yaml": `apiVersion: source.toolkit.fluxcd.io/v1
-kind: GitRepository
-metadata:
-  name: apps
-  namespace: flux-system
-spec:
-  url: ${server.url}/apps.git
-  ref:
-    commit: ${commit}
----
-${fluxKustomization("apps", { path: "./app", sourceRef: { kind: "GitRepository", name: "apps" } })}`,
-    });
+    const repo = await makeRepo(remoteAppsCluster(`${server.url}/apps.git`, `commit: ${commit}`));
     const pkg = await copyOfProgram();
     for (let i = 0; i < 2; i++) {
       // Without the code cache, then from it.

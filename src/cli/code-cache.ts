@@ -15,12 +15,12 @@
  *
  * Node built-ins only (loaded by the entry, before the rest of the program).
  */
-import { createHash, randomBytes } from "node:crypto";
 import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import vm from "node:vm";
+import { nodeCrypto } from "../util/builtins.js";
 
 interface Loaded {
   script: vm.Script;
@@ -34,7 +34,8 @@ let loaded: Loaded | undefined;
 /** The code cache's file for `file` as it is now, under this Node. */
 export function codeCacheFile(file: string): string {
   const st = statSync(file, { bigint: true });
-  const key = createHash("sha256")
+  const key = nodeCrypto()
+    .createHash("sha256")
     .update(`${st.size}\0${st.mtimeNs}\0${process.version}\0${process.arch}`)
     .digest("hex")
     .slice(0, 16);
@@ -85,7 +86,7 @@ export function keepCodeCache(): void {
   if (!loaded || loaded.cached) return;
   const { script, cacheFile } = loaded;
   loaded.cached = true;
-  const tmp = `${cacheFile}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
+  const tmp = `${cacheFile}.tmp-${process.pid}-${nodeCrypto().randomBytes(4).toString("hex")}`;
   try {
     writeFileSync(tmp, script.createCachedData());
     renameSync(tmp, cacheFile);

@@ -7,10 +7,16 @@
  */
 import { loadParts, partsLoaded, type Parts } from "./load-parts.js";
 import { cacheRootOf, flagValue, invocationOf } from "./run-cache/invocation.js";
-import { replay } from "./run-cache/replay.js";
+import { replay, replayedSynchronously } from "./run-cache/replay.js";
 
 /** Commands whose runs fill the cache (and so are followed by the size bound). */
 const FILLING = new Set(["build", "get", "test", "diff"]);
+
+/**
+ * Whether the process may exit as soon as runCommandLine returns: a replay
+ * that wrote everything synchronously left nothing behind (bin/flux-local.js).
+ */
+export const mayExitAtOnce = replayedSynchronously;
 
 export async function runCommandLine(argv: readonly string[]): Promise<number> {
   const inv = invocationOf(argv, process.env, process.cwd());

@@ -4,13 +4,13 @@
  * directory cache and the run cache; Node built-ins only (the run cache's
  * replay path loads nothing else).
  */
-import { randomBytes } from "node:crypto";
 import { renameSync, rmSync } from "node:fs";
 import { rename, rm } from "node:fs/promises";
+import { nodeCrypto } from "./builtins.js";
 
 /** The name an entry is renamed to before it is deleted (swept if a run dies meanwhile). */
 function trashOf(dir: string): string {
-  return `${dir}.trash-${process.pid}-${randomBytes(4).toString("hex")}`;
+  return `${dir}.trash-${process.pid}-${nodeCrypto().randomBytes(4).toString("hex")}`;
 }
 
 export async function removeEntry(dir: string): Promise<void> {

@@ -8,15 +8,14 @@
  * Node built-ins only: this is on the path of a replayed run, which loads
  * nothing else.
  */
-import { createHash } from "node:crypto";
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, fstatSync, readdirSync, statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { isatty } from "node:tty";
 import { fileURLToPath } from "node:url";
+import { nodeTty } from "../../util/builtins.js";
 
 /** Changes whenever the entry format or what a key holds changes. */
-export const RUN_CACHE_FORMAT = "run-cache-1";
+export const RUN_CACHE_FORMAT = "run-cache-2";
 export const RUNS_NAMESPACE = "runs";
 /** The entry record, shared with the directory cache (`cache info` and `cache prune` list it). */
 export const META = ".flux-local-entry.json";
@@ -140,22 +139,60 @@ const codeDir = ((here: string) =>
  * changes the key; V8 code caches, src/cli/code-cache.ts, are not code), the
  * installed dependencies' lock file, the Node version.
  */
-function programId(): string {
-  const hash = createHash("sha256").update(process.version).update(codeDir);
+function programId(): string[] {
+  const id = [process.version, codeDir];
   for (const name of readdirSync(codeDir, { recursive: true, encoding: "utf8" }).sort()) {
     if (!/\.(?:c?js|ts|json)$/.test(name)) continue;
     const st = statSync(path.join(codeDir, name), { bigint: true });
-    hash.update(`${name}\0${st.size}\0${st.mtimeNs}\n`);
+    id.push(`${name}\0${st.size}\0${st.mtimeNs}`);
   }
   for (const name of ["package.json", "node_modules/.package-lock.json"]) {
     try {
       const st = statSync(path.join(packageDir, name), { bigint: true });
-      hash.update(`${name}\0${st.size}\0${st.mtimeNs}\n`);
+      id.push(`${name}\0${st.size}\0${st.mtimeNs}`);
     } catch {
-      hash.update(`${name}\0missing\n`);
+      id.push(`${name}\0missing`);
     }
   }
-  return hash.digest("hex");
+  return id;
+}
+
+/**
+ * isatty(fd), without loading node:tty (and with it net and stream) when fd
+ * is plainly not a terminal: not a character device, or the null device.
+ */
+function isTerminal(fd: number): boolean {
+  let st;
+  try {
+    st = fstatSync(fd);
+  } catch {
+    return false;
+  }
+  if (!st.isCharacterDevice()) return false;
+  try {
+    if (statSync(os.devNull).rdev === st.rdev) return false;
+  } catch {
+    // no null device to compare with: ask
+  }
+  return nodeTty().isatty(fd);
+}
+
+/**
+ * The name of the entry for `key` (its full text is kept in the entry and
+ * compared on use, so two keys with one name only take turns): 64 bits of
+ * two FNV-1a passes over the UTF-16 code units, with different offsets. Not
+ * SHA-256: node:crypto is not loaded by a replay that hashes nothing else.
+ */
+export function entryName(key: string): string {
+  let a = 0x811c9dc5;
+  let b = 0x050c5d1f;
+  for (let i = 0; i < key.length; i++) {
+    const c = key.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c ^ (a >>> 16), 0x01000193);
+  }
+  const hex = (n: number) => (n >>> 0).toString(16).padStart(8, "0");
+  return hex(a) + hex(b);
 }
 
 /**
@@ -174,7 +211,7 @@ export function invocationOf(
     if (hasFlag(argv, flag)) return undefined;
   if (env.FLUX_LOCAL_RUN_CACHE === "0") return undefined;
   const cacheRoot = cacheRootOf(argv, env, cwd);
-  const tty = [isatty(1), isatty(2)];
+  const tty = [isTerminal(1), isTerminal(2)];
   const key = JSON.stringify({
     format: RUN_CACHE_FORMAT,
     program: programId(),
@@ -184,11 +221,11 @@ export function invocationOf(
     tty,
     columns: tty[0] || tty[1] ? (process.stdout.columns ?? process.stderr.columns ?? 0) : 0,
   });
-  const hash = createHash("sha256").update(key).digest("hex");
+  const name = entryName(key);
   return {
     key,
     cacheRoot,
-    entryDir: path.join(cacheRoot, RUNS_NAMESPACE, hash.slice(0, 2), hash),
+    entryDir: path.join(cacheRoot, RUNS_NAMESPACE, name.slice(0, 2), name),
     verifyAll: hasFlag(argv, "--verify-cache"),
     verbose: hasFlag(argv, "--verbose") || hasFlag(argv, "-v"),
   };

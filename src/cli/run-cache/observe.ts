@@ -6,7 +6,6 @@
  *
  * Node built-ins only (on the path of a replayed run).
  */
-import { createHash } from "node:crypto";
 import {
   accessSync,
   lstatSync,
@@ -20,17 +19,39 @@ import {
   type Stats,
 } from "node:fs";
 import type { Observation } from "./invocation.js";
+import { nodeCrypto } from "../../util/builtins.js";
 
 export const sha256 = (data: string | Uint8Array): string =>
-  createHash("sha256").update(data).digest("hex");
+  nodeCrypto().createHash("sha256").update(data).digest("hex");
 
 export function errorCode(err: unknown): string {
   return `!${(err as NodeJS.ErrnoException).code ?? "ERROR"}`;
 }
 
+const NS_PER_S = 1_000_000_000n;
+
+/**
+ * A file's modification time in milliseconds exactly as a plain (not bigint)
+ * stat gives it, from the nanoseconds a bigint stat gives: Node computes
+ * `seconds * 1e3 + nanoseconds / 1e6` in floating point, which can round up
+ * to the next millisecond where the nanoseconds' floor does not.
+ */
+export function plainMtimeMs(st: BigIntStats): number {
+  let s = st.mtimeNs / NS_PER_S;
+  let ns = st.mtimeNs % NS_PER_S;
+  if (ns < 0n) {
+    ns += NS_PER_S;
+    s -= 1n;
+  }
+  return Number(s) * 1e3 + Number(ns) / 1e6;
+}
+
 /** A path's type as a run may have used it: a file's size and time, or just the type. */
 export function describeStat(st: Stats | BigIntStats): string {
-  if (st.isFile()) return `file:${st.size}:${Math.trunc(Number(st.mtimeMs))}`;
+  if (st.isFile()) {
+    const ms = typeof st.mtimeMs === "bigint" ? plainMtimeMs(st as BigIntStats) : st.mtimeMs;
+    return `file:${st.size}:${Math.trunc(ms)}`;
+  }
   if (st.isDirectory()) return "dir";
   if (st.isSymbolicLink()) return "link";
   return "other";
@@ -43,17 +64,34 @@ function direntType(d: Dirent): string {
   return "o";
 }
 
-/** A folder's entries, hashed: names sorted (with types), or the error code. */
+/** Listings up to this long are kept as they are; longer ones as their SHA-256. */
+const LISTING_KEPT = 1024;
+
+/**
+ * A folder's entries: names sorted (with types), as they are (after `=`) when
+ * short, else hashed — so that checking a small folder loads no node:crypto.
+ */
 export function describeEntries(entries: ReadonlyArray<string | Dirent>): string {
   const names = entries
     .map((e) => (typeof e === "string" ? e : `${e.name}\u0001${direntType(e)}`))
-    .sort();
-  return sha256(names.join("\0"));
+    .sort()
+    .join("\0");
+  return names.length <= LISTING_KEPT ? `=${names}` : sha256(names);
 }
 
 /** [size, mtimeNs, ctimeNs, ino] of a file: equal means unchanged (a write always moves ctime). */
 export function quickStat(st: BigIntStats): [string, string, string, string] {
   return [String(st.size), String(st.mtimeNs), String(st.ctimeNs), String(st.ino)];
+}
+
+/** quickStat(st) equals q (without making the four strings: see Probe). */
+function sameQuickStat(st: BigIntStats, q: readonly [string, string, string, string]): boolean {
+  return (
+    st.mtimeNs === BigInt(q[1]) &&
+    st.size === BigInt(q[0]) &&
+    st.ctimeNs === BigInt(q[2]) &&
+    st.ino === BigInt(q[3])
+  );
 }
 
 function attempt<T>(fn: () => T): T | string {
@@ -111,27 +149,106 @@ export function accessNow(p: string, mode: number): boolean {
   }
 }
 
-/** Whether the observation still holds; the first that does not is the reason for a miss. */
-export function holds(o: Observation, verifyAll: boolean): boolean {
+/**
+ * The file system as one check of a recorded run finds it: each path is
+ * lstat-ed once, and what else the check asks of it is taken from that
+ * answer where it cannot differ. A replay checks ~1,500 observations on
+ * ~600 paths of a 100-app repository, most paths three ways (the file's
+ * content by its stat, its type and size, its real path); system calls are
+ * most of its cost. What is derived:
+ * - stat of a path whose lstat found no link is that lstat (the same inode);
+ * - on Linux, the real path of such a path is its folder's real path and its
+ *   name (only a link resolves to another name; names keep their case). The
+ *   folder's real path is asked once per folder.
+ * Errors, links and anything else are asked of the system as before.
+ */
+const SLASH = 0x2f;
+/** Where a name resolves as itself unless it is a link, and in its own case (see Probe). */
+const DERIVE_REALPATHS = process.platform === "linux";
+
+export class Probe {
+  private readonly lstats = new Map<string, BigIntStats | string>();
+  private readonly stats = new Map<string, BigIntStats | string>();
+  private readonly realpaths = new Map<string, string>();
+
+  lstat(p: string): BigIntStats | string {
+    let st = this.lstats.get(p);
+    if (st === undefined) {
+      st = attempt(() => lstatSync(p, { bigint: true }));
+      this.lstats.set(p, st);
+    }
+    return st;
+  }
+
+  stat(p: string): BigIntStats | string {
+    const l = this.lstat(p);
+    if (typeof l !== "string" && !l.isSymbolicLink()) return l;
+    let st = this.stats.get(p);
+    if (st === undefined) {
+      st = attempt(() => statSync(p, { bigint: true }));
+      this.stats.set(p, st);
+    }
+    return st;
+  }
+
+  realpath(p: string): string {
+    let r = this.realpaths.get(p);
+    if (r === undefined) {
+      r = this.derivedRealpath(p) ?? realpathNow(p);
+      this.realpaths.set(p, r);
+    }
+    return r;
+  }
+
+  /**
+   * Only for an absolute path in normal form (no `//`, `.` or `..` parts, no
+   * trailing `/`), checked with indexOf: path.normalize, run a few hundred
+   * times in a short-lived process (not yet compiled), cost more than the
+   * realpath calls it saves.
+   */
+  private derivedRealpath(p: string): string | undefined {
+    if (!DERIVE_REALPATHS || p.charCodeAt(0) !== SLASH) return undefined;
+    const cut = p.lastIndexOf("/");
+    if (cut <= 0 || cut === p.length - 1) return undefined;
+    if (p.includes("//") || p.includes("/./") || p.includes("/../")) return undefined;
+    const name = p.slice(cut + 1);
+    if (name === "." || name === "..") return undefined;
+    const st = this.lstat(p);
+    if (typeof st === "string" || st.isSymbolicLink()) return undefined;
+    const dir = p.slice(0, cut);
+    let real = this.realpaths.get(dir);
+    if (real === undefined) {
+      real = realpathNow(dir);
+      this.realpaths.set(dir, real);
+    }
+    if (real.charCodeAt(0) !== SLASH) return undefined; // an error code
+    return real === "/" ? `/${name}` : `${real}/${name}`;
+  }
+}
+
+/**
+ * Whether the observation still holds; the first that does not is the reason
+ * for a miss. `probe` is the check's view of the file system (one per check).
+ */
+export function holds(o: Observation, verifyAll: boolean, probe: Probe): boolean {
   switch (o.k) {
     case "file": {
       if (o.h.startsWith("!")) return fileHashNow(o.p) === o.h;
       if (o.q && !verifyAll) {
-        try {
-          const now = quickStat(statSync(o.p, { bigint: true }));
-          if (now.every((v, i) => v === o.q![i])) return true;
-        } catch {
-          return false;
-        }
+        const st = probe.stat(o.p);
+        if (typeof st === "string") return false;
+        if (sameQuickStat(st, o.q)) return true;
       }
       return fileHashNow(o.p) === o.h;
     }
     case "dir":
       return entriesNow(o.p, o.types) === o.h;
-    case "stat":
-      return statNow(o.p, o.follow) === o.d;
+    case "stat": {
+      const st = o.follow ? probe.stat(o.p) : probe.lstat(o.p);
+      return (typeof st === "string" ? st : describeStat(st)) === o.d;
+    }
     case "realpath":
-      return realpathNow(o.p) === o.r;
+      return probe.realpath(o.p) === o.r;
     case "readlink":
       return readlinkNow(o.p) === o.r;
     case "access":

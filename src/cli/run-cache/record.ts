@@ -43,6 +43,7 @@ import {
   describeStat,
   errorCode,
   fileHashNow,
+  Probe,
   quickStat,
   sha256,
 } from "./observe.js";
@@ -459,10 +460,11 @@ export class RunRecorder implements RunRecorderHooks {
   private finalObservations(): Observation[] | undefined {
     const observations: Observation[] = [];
     const notOutput = (p: string) => !this.outputs.has(p) && !this.isExcluded(p);
+    const probe = new Probe();
     for (const o of this.observed.values()) {
       if (!notOutput(o.p)) continue;
       // What the run saw must still be so at its end (else it changed while the run read it).
-      if (!holds(o, true)) {
+      if (!holds(o, true, probe)) {
         this.notReplayable(`${o.p} changed while the run read it`);
         return undefined;
       }
@@ -540,21 +542,25 @@ export class RunRecorder implements RunRecorderHooks {
     const dir = this.inv.entryDir;
     const tmp = `${dir}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
     const recordText = Buffer.from(JSON.stringify(record), "utf8");
-    const now = Date.now();
-    const files: EntryMeta["files"] = {
-      [RECORD_FILE]: [recordText.length, now, sha256(recordText)],
-      [OUTPUT_FILE]: [output.length, now, sha256(output)],
-    };
-    const meta: EntryMeta = {
-      key: this.inv.key,
-      created: new Date(now).toISOString(),
-      digest: digestOf(files),
-      files,
-    };
     try {
       fs.mkdirSync(path.join(tmp, CONTENT), { recursive: true });
-      fs.writeFileSync(path.join(tmp, CONTENT, RECORD_FILE), recordText);
-      fs.writeFileSync(path.join(tmp, CONTENT, OUTPUT_FILE), output);
+      // Each file's size and modification time as written: a replay hashes
+      // only a file whose time moved (src/cli/run-cache/replay.ts).
+      const keep = (name: string, data: Buffer): [number, number, string] => {
+        const file = path.join(tmp, CONTENT, name);
+        fs.writeFileSync(file, data);
+        return [data.length, fs.statSync(file).mtimeMs, sha256(data)];
+      };
+      const files: EntryMeta["files"] = {
+        [RECORD_FILE]: keep(RECORD_FILE, recordText),
+        [OUTPUT_FILE]: keep(OUTPUT_FILE, output),
+      };
+      const meta: EntryMeta = {
+        key: this.inv.key,
+        created: new Date().toISOString(),
+        digest: digestOf(files),
+        files,
+      };
       fs.writeFileSync(path.join(tmp, META), JSON.stringify(meta));
       try {
         fs.renameSync(tmp, dir);

@@ -2,8 +2,12 @@
  * `npm run build`, second step: the command-line program as two files in
  * dist/bundle/, dependencies included.
  *
- * - entry.js (ES module): what src/cli/entry.ts loads before it knows whether
- *   the run cache answers, Node built-ins and the run cache's replay only.
+ * - entry.cjs (CommonJS): what src/cli/entry.ts loads before it knows
+ *   whether the run cache answers, Node built-ins and the run cache's replay
+ *   only. CommonJS, as bin/flux-local.js is: a replayed run is ~20 ms beyond
+ *   Node's start-up, and an ES module costs ~3.5 ms more to start (Node sets
+ *   up its loader) and imports built-ins through facades that load what they
+ *   only offer (node:fs's streams: ~1.7 ms).
  * - parts.cjs (CommonJS): everything else (src/cli/parts.ts), loaded on a
  *   miss through V8's code cache (src/cli/code-cache.ts). Node 20 has no
  *   code cache for ES modules, and compiling the program was a third of a
@@ -12,6 +16,8 @@
  *   top level only when it is first imported).
  *
  * bin/flux-local.js runs the bundle, or dist/cli/entry.js when there is none.
+ * Both files find their folder from `__filename` (`import.meta.url` in the
+ * compiled modules becomes `__fluxLocalUrl`).
  * The library (dist/index.js) is not bundled.
  *
  * Left outside (loaded from node_modules as before): packages loaded only by
@@ -73,7 +79,7 @@ const partsThroughCodeCache: Plugin = {
       contents: [
         'import { keepCodeCache, loadCommonJs } from "./code-cache.js";',
         "export function loadParts() {",
-        '  return Promise.resolve(loadCommonJs(new URL("./parts.cjs", import.meta.url)));',
+        '  return Promise.resolve(loadCommonJs(new URL("./parts.cjs", __fluxLocalUrl)));',
         "}",
         "export function partsLoaded() {",
         "  keepCodeCache();",
@@ -85,13 +91,24 @@ const partsThroughCodeCache: Plugin = {
   },
 };
 
+/** Where each CommonJS file is, as the modules' `import.meta.url` (defined as this). */
+const ownUrl = {
+  define: { "import.meta.url": "__fluxLocalUrl" },
+  // "use strict" first: esbuild's own comes after the banner, where it is no directive.
+  banner: {
+    js: '"use strict";\nconst __fluxLocalUrl = require("node:url").pathToFileURL(__filename).href;',
+  },
+};
+
 await build({
   entryPoints: { entry: path.join(root, "dist", "cli", "entry.js") },
   outdir,
+  outExtension: { ".js": ".cjs" },
   bundle: true,
-  format: "esm",
+  format: "cjs",
   platform: "node",
   target: "node20",
+  ...ownUrl,
   external,
   plugins: [partsThroughCodeCache],
   logLevel: "warning",
@@ -106,13 +123,12 @@ await build({
   platform: "node",
   target: "node20",
   // The modules find their package from their own address: the bundle's.
-  define: { "import.meta.url": "__fluxLocalUrl" },
+  ...ownUrl,
   // import() of a package left outside becomes require(): a script compiled
   // with a code cache (node:vm) has no import() without
   // --experimental-vm-modules on Node 20. Each such package has a CommonJS
   // form (tests/cli/bundle.test.ts fetches a Git source through the bundle).
   supported: { "dynamic-import": false },
-  banner: { js: 'const __fluxLocalUrl = require("node:url").pathToFileURL(__filename).href;' },
   external,
   plugins: [englishOnly],
   logLevel: "warning",

@@ -10,6 +10,7 @@ import {
   cp,
   mkdir,
   mkdtemp,
+  readFile,
   readdir,
   rm,
   stat,
@@ -42,7 +43,7 @@ async function copyOfProgram(): Promise<string> {
   temps.push(pkg);
   await cp(path.join(projectRoot, "bin"), path.join(pkg, "bin"), { recursive: true });
   await mkdir(path.join(pkg, "dist", "bundle"), { recursive: true });
-  for (const name of ["entry.js", "parts.cjs"])
+  for (const name of ["entry.cjs", "parts.cjs"])
     await cp(
       path.join(projectRoot, "dist", "bundle", name),
       path.join(pkg, "dist", "bundle", name),
@@ -59,10 +60,10 @@ async function codeCaches(pkg: string): Promise<string[]> {
   return (await readdir(dir)).filter((n) => n.endsWith(".v8")).map((n) => path.join(dir, n));
 }
 
-function run(pkg: string, args: string[], cwd: string) {
+function run(pkg: string, args: string[], cwd: string, env: Record<string, string> = {}) {
   return execa(process.execPath, [path.join(pkg, "bin", "flux-local.js"), ...args], {
     cwd,
-    env: { NO_COLOR: "1", FLUX_LOCAL_CACHE_DIR: path.join(pkg, "cache") },
+    env: { NO_COLOR: "1", FLUX_LOCAL_CACHE_DIR: path.join(pkg, "cache"), ...env },
     reject: false,
   });
 }
@@ -106,6 +107,46 @@ describe.skipIf(!built)("the bundled program", () => {
     const after = await codeCaches(pkg);
     expect(after).toHaveLength(2);
     expect(after).toContain(before);
+  });
+
+  it("replays a run loading neither node:crypto nor node:tty, and writes all of it", async () => {
+    const pkg = await copyOfProgram();
+    // The built-in modules the process loaded, written at its exit.
+    const modules = path.join(pkg, "modules.txt");
+    const hook = path.join(pkg, "modules.cjs");
+    await writeFile(
+      hook,
+      `process.on("exit", () => require("node:fs").writeFileSync(${JSON.stringify(modules)}, process.moduleLoadList.join("\\n")));\n`,
+    );
+    const args = ["build", "ks", "--path", "testdata/example/clusters/prod", "-v"];
+    const env = { NODE_OPTIONS: `--require ${hook}` };
+    const first = await run(pkg, args, projectRoot, env);
+    expect(first.exitCode).toBe(0);
+    expect(first.stdout).toContain("kind: ");
+    const second = await run(pkg, args, projectRoot, env);
+    expect(second.stderr).toContain("run cache: replayed");
+    expect(second.exitCode).toBe(0);
+    expect(second.stdout).toBe(first.stdout);
+    const loaded = (await readFile(modules, "utf8")).split("\n");
+    expect(loaded).not.toContain("NativeModule crypto");
+    expect(loaded).not.toContain("NativeModule tty");
+  });
+
+  it("a replay whose reader goes away ends as a rendering run does: 141, quietly", async () => {
+    const pkg = await copyOfProgram();
+    const args = ["build", "ks", "--path", "testdata/example/clusters/prod"];
+    expect((await run(pkg, args, projectRoot)).exitCode).toBe(0);
+    // stdout a pipe whose reader has closed it before the replay writes.
+    const child = execa(process.execPath, [path.join(pkg, "bin", "flux-local.js"), ...args], {
+      cwd: projectRoot,
+      env: { NO_COLOR: "1", FLUX_LOCAL_CACHE_DIR: path.join(pkg, "cache") },
+      reject: false,
+      stdout: "pipe",
+    });
+    child.stdout.destroy();
+    const out = await child;
+    expect(out.stderr).toBe("");
+    expect(out.exitCode).toBe(141);
   });
 
   it("fetches a Git source: the program's import() of a package outside the bundle", async () => {

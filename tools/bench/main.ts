@@ -11,6 +11,11 @@
  *
  *   npm run bench -- --apps 100 --sizes 100,500,1000 --chain 500 --runs 3 [--process]
  *
+ * `--unset NAME[,NAME]` runs everything (the floor, Node's start-up, ours)
+ * without those environment variables: e.g. NODE_EXTRA_CA_CERTS, which makes
+ * every Node process load the certificates it names before the first line of
+ * the program (~30 ms of a ~55 ms start-up on the machine of the README).
+ *
  * The diff figure (--diff-apps, 0 to leave it out): a repository of that many
  * Kustomizations (two objects each), one file changed in the working tree,
  * `diff ks` against HEAD.
@@ -187,11 +192,24 @@ function medianRun(runs: Run[]): Run {
   };
 }
 
-/** Run argv under GNU time: wall, user+sys CPU of it and its children, peak RSS. */
+/**
+ * What starting a command through timed() costs on top of the command: the
+ * median wall time of `true` run the same way (set by main before anything
+ * is measured).
+ */
+let spawnOverheadMs = 0;
+
+/**
+ * Run argv under GNU time: user+sys CPU of it and its children, and peak
+ * RSS. Wall time is measured here, to the microsecond, less the overhead of
+ * starting a command (GNU time's %e counts hundredths of a second: a tenth of
+ * a ~70 ms replay).
+ */
 async function timed(
   argv: string[],
   options: { cwd: string; env?: Record<string, string>; input?: string },
 ): Promise<Run & { stderr: string }> {
+  const started = performance.now();
   const result = await execa("/usr/bin/time", ["-f", "BENCH %e %U %S %M", ...argv], {
     cwd: options.cwd,
     env: options.env,
@@ -200,13 +218,14 @@ async function timed(
     reject: false,
     maxBuffer: 256 * 1024 * 1024,
   });
+  const elapsedMs = performance.now() - started;
   const stderr = String(result.stderr);
   const line = stderr.split("\n").findLast((l) => l.startsWith("BENCH "));
   if (!line) throw new Error(`no timing for ${argv.join(" ")}: ${stderr.slice(-2000)}`);
-  const [, wall, user, sys, rss] = line.split(" ").map(Number);
+  const [, , user, sys, rss] = line.split(" ").map(Number);
   const processes = stderr.split("\n").filter((l) => l.includes('"msg":"command finished"')).length;
   return {
-    wallMs: wall! * 1000,
+    wallMs: Math.max(0, elapsedMs - spawnOverheadMs),
     cpuMs: (user! + sys!) * 1000,
     peakRssMiB: rss! / 1024,
     processes,
@@ -384,21 +403,29 @@ async function main(): Promise<void> {
       releases: { type: "string", default: "50" },
       "diff-apps": { type: "string", default: "500" },
       json: { type: "string" },
+      unset: { type: "string", default: "" },
     },
   });
+  const unset = values.unset.split(",").filter(Boolean);
+  for (const name of unset) delete process.env[name];
   const cpus = os.availableParallelism();
   const concurrency = Math.max(2, cpus);
   const runs = Number(values.runs);
   const sizes = values.sizes.split(",").map(Number);
   const shapes = values.shapes.split(",");
+  const idle: Run[] = [];
+  for (let i = 0; i < 7; i++) idle.push(await timed(["true"], { cwd: projectRoot }));
+  spawnOverheadMs = medianRun(idle).wallMs;
   const starts: Run[] = [];
-  for (let i = 0; i < 3; i++)
+  for (let i = 0; i < 7; i++)
     starts.push(await timed([process.execPath, "-e", ""], { cwd: projectRoot }));
   const nodeStartMs = medianRun(starts).wallMs;
   const commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: projectRoot })
     .toString()
     .trim();
-  const machine = `${os.cpus()[0]?.model ?? "?"}, ${cpus} CPUs, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.platform()} ${os.release()}, node ${process.version}`;
+  const extraCa = process.env.NODE_EXTRA_CA_CERTS ? ", NODE_EXTRA_CA_CERTS set" : "";
+  const without = unset.length ? `, without ${unset.join(", ")}` : "";
+  const machine = `${os.cpus()[0]?.model ?? "?"}, ${cpus} CPUs, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.platform()} ${os.release()}, node ${process.version}${extraCa}${without}`;
   console.log(
     `flux-local bench at ${commit}: ${machine}; load average ${os
       .loadavg()
@@ -406,7 +433,7 @@ async function main(): Promise<void> {
       .join(" ")} (other work on the machine inflates wall times; compare ratios of one run)`,
   );
   console.log(
-    `concurrency ${concurrency}, median of ${runs} runs; floor = plain \`kustomize build\` of every spec.path (+${nodeStartMs.toFixed(0)} ms node start-up); cold = empty cache, warm = the same run again (replayed by the run cache), render-cache = again with FLUX_LOCAL_RUN_CACHE=0 (the render cache alone)`,
+    `concurrency ${concurrency}, median of ${runs} runs; floor = plain \`kustomize build\` of every spec.path (+${nodeStartMs.toFixed(0)} ms node start-up); wall times measured to the microsecond, less ${spawnOverheadMs.toFixed(1)} ms of starting a command; cold = empty cache, warm = the same run again (replayed by the run cache), render-cache = again with FLUX_LOCAL_RUN_CACHE=0 (the render cache alone)`,
   );
   const rows: Row[] = [];
   const plan: Array<() => Promise<GeneratedRepo>> = [];

@@ -19,8 +19,8 @@ import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import vm from "node:vm";
-import { nodeCrypto } from "../util/builtins.js";
+import type vm from "node:vm";
+import { nodeCrypto, nodeVm } from "../util/builtins.js";
 
 interface Loaded {
   script: vm.Script;
@@ -60,7 +60,7 @@ export function loadCommonJs<T>(url: URL): T {
   }
   // CommonJS's module wrapper, as Node's own loader writes it.
   const wrapped = `(function (exports, require, module, __filename, __dirname) { ${source}\n});`;
-  const script = new vm.Script(wrapped, {
+  const script = new (nodeVm().Script)(wrapped, {
     filename: file,
     cachedData,
   });

@@ -10,10 +10,12 @@
 import { createRequire } from "node:module";
 import type * as NodeCrypto from "node:crypto";
 import type * as NodeTty from "node:tty";
+import type * as NodeVm from "node:vm";
 
 const load = createRequire(import.meta.url);
 let crypto: typeof NodeCrypto | undefined;
 let tty: typeof NodeTty | undefined;
+let vm: typeof NodeVm | undefined;
 
 export function nodeCrypto(): typeof NodeCrypto {
   return (crypto ??= load("node:crypto") as typeof NodeCrypto);
@@ -21,4 +23,9 @@ export function nodeCrypto(): typeof NodeCrypto {
 
 export function nodeTty(): typeof NodeTty {
   return (tty ??= load("node:tty") as typeof NodeTty);
+}
+
+/** node:vm: for loading the program through V8's code cache (src/cli/code-cache.ts), on a miss. */
+export function nodeVm(): typeof NodeVm {
+  return (vm ??= load("node:vm") as typeof NodeVm);
 }

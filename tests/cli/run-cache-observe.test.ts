@@ -12,14 +12,16 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { entryName } from "../../src/cli/run-cache/invocation.js";
+import { entryName, type Observation } from "../../src/cli/run-cache/invocation.js";
 import {
   describeEntries,
   describeStat,
   errorCode,
   holds,
+  inOrderOfChecking,
   plainMtimeMs,
   Probe,
+  sha256,
   statNow,
 } from "../../src/cli/run-cache/observe.js";
 
@@ -108,6 +110,54 @@ describe("Probe", () => {
     expect(changed).toContain(path.join(dir, "linked"));
     expect(changed).toContain(path.join(dir, "linked/b.yaml"));
     expect(changed).not.toContain(path.join(dir, "real/b.yaml"));
+  });
+});
+
+describe("content observations first (Probe.unchanged)", () => {
+  /** What a recorder notes about `p`, in the order a replay checks it. */
+  function noted(p: string): Observation[] {
+    const big = fs.statSync(p, { bigint: true });
+    return inOrderOfChecking([
+      { k: "stat", p, follow: true, d: statNow(p, true) },
+      { k: "stat", p, follow: false, d: statNow(p, false) },
+      {
+        k: "file",
+        p,
+        h: sha256(fs.readFileSync(p)),
+        q: [String(big.size), String(big.mtimeNs), String(big.ctimeNs), String(big.ino)],
+      },
+    ]);
+  }
+  const failing = (observations: Observation[]) => {
+    const probe = new Probe();
+    return observations
+      .filter((o) => !holds(o, false, probe))
+      .map((o) => `${o.k}:${"follow" in o ? o.follow : ""}`);
+  };
+
+  it("a file left alone holds every way; one rewritten with the same bytes fails its stat, not its content", () => {
+    const file = path.join(dir, "a.yaml");
+    fs.writeFileSync(file, "a: 1\n");
+    fs.utimesSync(file, 1_700_000_000, 1_700_000_000);
+    const observations = noted(file);
+    expect(observations[0]!.k).toBe("file");
+    expect(failing(observations)).toEqual([]);
+    fs.writeFileSync(file, "a: 1\n"); // same bytes, a new time
+    expect(failing(observations)).toEqual(["stat:true", "stat:false"]);
+  });
+
+  it("through a link: a link pointed at another file fails, content and link both", () => {
+    const a = path.join(dir, "a.yaml");
+    const b = path.join(dir, "b.yaml");
+    const link = path.join(dir, "link.yaml");
+    fs.writeFileSync(a, "a: 1\n");
+    fs.writeFileSync(b, "b: 22\n");
+    fs.symlinkSync(a, link);
+    const observations = noted(link);
+    expect(failing(observations)).toEqual([]);
+    fs.rmSync(link);
+    fs.symlinkSync(b, link);
+    expect(failing(observations)).toEqual(["file:", "stat:true"]);
   });
 });
 

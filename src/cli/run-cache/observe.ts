@@ -167,6 +167,13 @@ const SLASH = 0x2f;
 const DERIVE_REALPATHS = process.platform === "linux";
 
 export class Probe {
+  /**
+   * Files found exactly as the recorded run left them (size, times and inode
+   * as its content observation noted them at its end, when the recorder also
+   * checked every stat observation again): their stat and lstat
+   * observations hold without describing the stat again.
+   */
+  readonly unchanged = new Set<string>();
   private readonly lstats = new Map<string, BigIntStats | string>();
   private readonly stats = new Map<string, BigIntStats | string>();
   private readonly realpaths = new Map<string, string>();
@@ -228,7 +235,9 @@ export class Probe {
 
 /**
  * Whether the observation still holds; the first that does not is the reason
- * for a miss. `probe` is the check's view of the file system (one per check).
+ * for a miss. `probe` is the check's view of the file system (one per check);
+ * checking a run's content observations first lets it skip work on the rest
+ * (see Probe.unchanged, and inOrderOfChecking).
  */
 export function holds(o: Observation, verifyAll: boolean, probe: Probe): boolean {
   switch (o.k) {
@@ -237,7 +246,10 @@ export function holds(o: Observation, verifyAll: boolean, probe: Probe): boolean
       if (o.q && !verifyAll) {
         const st = probe.stat(o.p);
         if (typeof st === "string") return false;
-        if (sameQuickStat(st, o.q)) return true;
+        if (sameQuickStat(st, o.q)) {
+          probe.unchanged.add(o.p);
+          return true;
+        }
       }
       return fileHashNow(o.p) === o.h;
     }
@@ -245,6 +257,7 @@ export function holds(o: Observation, verifyAll: boolean, probe: Probe): boolean
       return entriesNow(o.p, o.types) === o.h;
     case "stat": {
       const st = o.follow ? probe.stat(o.p) : probe.lstat(o.p);
+      if (probe.unchanged.has(o.p) && typeof st !== "string" && !st.isSymbolicLink()) return true;
       return (typeof st === "string" ? st : describeStat(st)) === o.d;
     }
     case "realpath":
@@ -254,4 +267,12 @@ export function holds(o: Observation, verifyAll: boolean, probe: Probe): boolean
     case "access":
       return accessNow(o.p, o.mode) === o.ok;
   }
+}
+
+/** A run's observations, content observations first (see Probe.unchanged). */
+export function inOrderOfChecking(observations: readonly Observation[]): Observation[] {
+  return [
+    ...observations.filter((o) => o.k === "file"),
+    ...observations.filter((o) => o.k !== "file"),
+  ];
 }

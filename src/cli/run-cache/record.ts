@@ -41,6 +41,7 @@ import {
   describeEntries,
   holds,
   describeStat,
+  inOrderOfChecking,
   errorCode,
   fileHashNow,
   Probe,
@@ -486,7 +487,7 @@ export class RunRecorder implements RunRecorderHooks {
       }
       observations.push({ k: "dir", p, h, types: true });
     }
-    return observations;
+    return inOrderOfChecking(observations);
   }
 
   /**

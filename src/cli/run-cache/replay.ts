@@ -187,9 +187,9 @@ export function replayedSynchronously(): boolean {
 }
 let replayDone = false;
 
+/** A line of the run cache's own on stderr (written as the recorded output is; lost if stderr is gone). */
 function say(line: string): void {
-  streamsUsed = true;
-  process.stderr.write(`flux-local: ${line}\n`);
+  writeOut(2, Buffer.from(`flux-local: ${line}\n`)).catch(() => undefined);
 }
 
 /**

@@ -1,14 +1,16 @@
 /**
- * `npm run build`, second step: the command-line program as two files in
- * dist/bundle/, dependencies included.
+ * `npm run build`, second step: the command-line program as three files in
+ * dist/bundle/, dependencies included, all CommonJS.
  *
- * - entry.cjs (CommonJS): what src/cli/entry.ts loads before it knows
- *   whether the run cache answers, Node built-ins and the run cache's replay
- *   only. CommonJS, as bin/flux-local.js is: a replayed run is ~20 ms beyond
+ * - code-cache.cjs: src/cli/code-cache.ts, which loads the other two
+ *   through V8's code cache.
+ * - entry.cjs: what src/cli/entry.ts loads before it knows whether the run
+ *   cache answers, Node built-ins and the run cache's replay only.
+ *   CommonJS, as bin/flux-local.js is: a replayed run is ~15 ms beyond
  *   Node's start-up, and an ES module costs ~3.5 ms more to start (Node sets
  *   up its loader) and imports built-ins through facades that load what they
  *   only offer (node:fs's streams: ~1.7 ms).
- * - parts.cjs (CommonJS): everything else (src/cli/parts.ts), loaded on a
+ * - parts.cjs: everything else (src/cli/parts.ts), loaded on a
  *   miss through V8's code cache (src/cli/code-cache.ts). Node 20 has no
  *   code cache for ES modules, and compiling the program was a third of a
  *   short run: from the cache it loads in a few milliseconds. The program's
@@ -16,7 +18,7 @@
  *   top level only when it is first imported).
  *
  * bin/flux-local.js runs the bundle, or dist/cli/entry.js when there is none.
- * Both files find their folder from `__filename` (`import.meta.url` in the
+ * The files find their folder from `__filename` (`import.meta.url` in the
  * compiled modules becomes `__fluxLocalUrl`).
  * The library (dist/index.js) is not bundled.
  *
@@ -77,7 +79,7 @@ const partsThroughCodeCache: Plugin = {
     }));
     b.onLoad({ filter: /.*/, namespace: "load-parts" }, (args) => ({
       contents: [
-        'import { keepCodeCache, loadCommonJs } from "./code-cache.js";',
+        'const { keepCodeCache, loadCommonJs } = require("./code-cache.cjs");',
         "export function loadParts() {",
         '  return Promise.resolve(loadCommonJs(new URL("./parts.cjs", __fluxLocalUrl)));',
         "}",
@@ -100,6 +102,20 @@ const ownUrl = {
   },
 };
 
+// The code cache's loader, on its own: bin/flux-local.js loads the entry
+// through it, and the entry the parts (one instance: Node's require cache).
+await build({
+  entryPoints: { "code-cache": path.join(root, "dist", "cli", "code-cache.js") },
+  outdir,
+  outExtension: { ".js": ".cjs" },
+  bundle: true,
+  format: "cjs",
+  platform: "node",
+  target: "node20",
+  ...ownUrl,
+  logLevel: "warning",
+});
+
 await build({
   entryPoints: { entry: path.join(root, "dist", "cli", "entry.js") },
   outdir,
@@ -109,7 +125,7 @@ await build({
   platform: "node",
   target: "node20",
   ...ownUrl,
-  external,
+  external: [...external, "./code-cache.cjs"],
   plugins: [partsThroughCodeCache],
   logLevel: "warning",
 });

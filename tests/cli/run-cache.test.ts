@@ -280,7 +280,12 @@ describe("the replay path", () => {
     const text = await readFile(entry, "utf8");
     const specs = [...text.matchAll(/\brequire\("([^"]+)"\)/g)].map((m) => m[1]!);
     expect(specs.length).toBeGreaterThan(0);
-    for (const spec of specs) expect(spec, `entry.cjs requires ${spec}`).toMatch(/^node:/);
+    // Built-ins, and the code cache's loader (built-ins only, bundled on its own).
+    for (const spec of specs)
+      expect(spec, `entry.cjs requires ${spec}`).toMatch(/^(?:node:.*|\.\/code-cache\.cjs)$/);
+    const loader = await readFile(path.join(bundle, "code-cache.cjs"), "utf8");
+    for (const [, spec] of loader.matchAll(/\brequire\("([^"]+)"\)/g))
+      expect(spec, `code-cache.cjs requires ${spec}`).toMatch(/^node:/);
     // Loaded on first use only (src/util/builtins.ts): a replay that hashes nothing needs neither.
     expect(specs).not.toContain("node:crypto");
     expect(specs).not.toContain("node:tty");
@@ -311,6 +316,7 @@ describe("the replay path", () => {
     expect([...seen].map((f) => path.relative(src, f)).sort()).toEqual([
       "../util/builtins.ts",
       "../util/cache-entry.ts",
+      "../util/short-hash.ts",
       "entry.ts",
       "load-parts.ts",
       "run-cache/invocation.ts",

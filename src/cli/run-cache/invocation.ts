@@ -13,6 +13,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { nodeTty } from "../../util/builtins.js";
+import { shortHash } from "../../util/short-hash.js";
 
 /** Changes whenever the entry format or what a key holds changes. */
 export const RUN_CACHE_FORMAT = "run-cache-2";
@@ -179,20 +180,11 @@ function isTerminal(fd: number): boolean {
 
 /**
  * The name of the entry for `key` (its full text is kept in the entry and
- * compared on use, so two keys with one name only take turns): 64 bits of
- * two FNV-1a passes over the UTF-16 code units, with different offsets. Not
- * SHA-256: node:crypto is not loaded by a replay that hashes nothing else.
+ * compared on use): not SHA-256, as node:crypto is not loaded by a replay
+ * that hashes nothing else.
  */
 export function entryName(key: string): string {
-  let a = 0x811c9dc5;
-  let b = 0x050c5d1f;
-  for (let i = 0; i < key.length; i++) {
-    const c = key.charCodeAt(i);
-    a = Math.imul(a ^ c, 0x01000193);
-    b = Math.imul(b ^ c ^ (a >>> 16), 0x01000193);
-  }
-  const hex = (n: number) => (n >>> 0).toString(16).padStart(8, "0");
-  return hex(a) + hex(b);
+  return shortHash(key);
 }
 
 /**

@@ -12,7 +12,10 @@ const path = require("node:path");
 const { pathToFileURL } = require("node:url");
 
 const bundle = path.join(__dirname, "..", "dist", "bundle");
-const entry = existsSync(path.join(bundle, "entry.cjs"))
+const bundled = ["code-cache.cjs", "entry.cjs"].every((name) =>
+  existsSync(path.join(bundle, name)),
+);
+const entry = bundled
   ? Promise.resolve(
       require(path.join(bundle, "code-cache.cjs")).loadCommonJs(
         pathToFileURL(path.join(bundle, "entry.cjs")),

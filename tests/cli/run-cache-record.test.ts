@@ -11,7 +11,8 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { Invocation, RunRecord } from "../../src/cli/run-cache/invocation.js";
+import type { Invocation, Observation, RunRecord } from "../../src/cli/run-cache/invocation.js";
+import { unpackObservations } from "../../src/cli/run-cache/observe.js";
 import { startRecording } from "../../src/cli/run-cache/record.js";
 
 let dir: string;
@@ -39,9 +40,10 @@ async function oldFile(name: string, text: string): Promise<string> {
   return file;
 }
 
-async function recorded(): Promise<RunRecord> {
+async function recorded(): Promise<RunRecord & { observations: Observation[] }> {
   const text = await readFile(path.join(inv.entryDir, "content", "record.json"), "utf8");
-  return JSON.parse(text) as RunRecord;
+  const record = JSON.parse(text) as RunRecord;
+  return { ...record, observations: record.paths.flatMap(unpackObservations) };
 }
 
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");

@@ -16,7 +16,8 @@ import {
   writeFile,
 } from "node:fs/promises";
 import os from "node:os";
-import { existsSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { existsSync, statSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -240,6 +241,34 @@ describe("the run cache", () => {
     const third = await build(repo.root);
     expect(third.stderr).toContain(REPLAYED);
     expect(third.stdout).toBe(first.stdout);
+  });
+
+  it("a record damaged where neither its size nor its time moved is a miss, not a failure", async () => {
+    const repo = await makeRepo(cluster());
+    const first = await build(repo.root);
+    const [entry] = await entries("runs");
+    const file = path.join(entry!, "content", "record.json");
+    const text = await readFile(file, "utf8");
+    const before = statSync(file, { bigint: true });
+    // Valid JSON, the same length, a path's facts of the wrong shape.
+    const record = JSON.parse(text) as { paths: Array<Record<string, unknown>> };
+    record.paths[0] = { p: record.paths[0]!.p, a: 5 };
+    const damaged = JSON.stringify(record);
+    expect(damaged.length).toBeLessThan(text.length);
+    await writeFile(file, damaged.padEnd(text.length, " "));
+    // Its modification time as it was, to the nanosecond (fs.utimes cannot say that).
+    const ns = before.mtimeNs % 1_000_000_000n;
+    const seconds = before.mtimeNs / 1_000_000_000n;
+    execFileSync("touch", ["-m", "-d", `@${seconds}.${String(ns).padStart(9, "0")}`, file]);
+    expect(statSync(file, { bigint: true }).mtimeNs).toBe(before.mtimeNs);
+    const second = await build(repo.root);
+    expect(second.stderr).toMatch(
+      /run cache entry .* is damaged \(record\.json has a path it cannot check\)/,
+    );
+    expect(second.exitCode).toBe(0);
+    expect(second.stdout).toBe(first.stdout);
+    const third = await build(repo.root);
+    expect(third.stderr).toContain(REPLAYED);
   });
 
   it("is bypassed with --no-cache, listed by cache info and removed by cache prune", async () => {

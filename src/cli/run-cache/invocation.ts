@@ -16,7 +16,7 @@ import { nodeTty } from "../../util/builtins.js";
 import { shortHash } from "../../util/short-hash.js";
 
 /** Changes whenever the entry format or what a key holds changes. */
-export const RUN_CACHE_FORMAT = "run-cache-2";
+export const RUN_CACHE_FORMAT = "run-cache-3";
 export const RUNS_NAMESPACE = "runs";
 /** The entry record, shared with the directory cache (`cache info` and `cache prune` list it). */
 export const META = ".flux-local-entry.json";
@@ -241,9 +241,34 @@ export type ReplayEvent =
   | { k: "write"; p: string; n: number }
   | { k: "remove"; p: string };
 
+/**
+ * The observations of one path, as a record keeps them (src/cli/run-cache/
+ * observe.ts packs and checks them): one object per path, its name once. A
+ * run looks at most paths two or three ways (content, stat, real path);
+ * kept one object per observation, the record was 60% longer to read and
+ * its objects cost a replay one more garbage collection.
+ */
+export interface PathFacts {
+  p: string;
+  /** File content: the "file" observation's h and q. */
+  h?: string;
+  q?: [string, string, string, string];
+  /** stat (following links) and lstat: a "stat" observation's d. */
+  s?: string;
+  l?: string;
+  /** realpath and readlink: the observation's r. */
+  r?: string;
+  t?: string;
+  /** Folder entries, names only (n) or with their types (e). */
+  n?: string;
+  e?: string;
+  /** Access checks: [mode, allowed]. */
+  a?: Array<[number, boolean]>;
+}
+
 export interface RunRecord {
   key: string;
   exitCode: number;
-  observations: Observation[];
+  paths: PathFacts[];
   events: ReplayEvent[];
 }

@@ -18,7 +18,7 @@ import {
   type Dirent,
   type Stats,
 } from "node:fs";
-import type { Observation } from "./invocation.js";
+import type { Observation, PathFacts } from "./invocation.js";
 import { nodeCrypto } from "../../util/builtins.js";
 
 export const sha256 = (data: string | Uint8Array): string =>
@@ -233,33 +233,47 @@ export class Probe {
   }
 }
 
+/** A file's content as recorded: unchanged size, times and inode, or else the same hash. */
+function contentHolds(
+  p: string,
+  h: string,
+  q: Quick | undefined,
+  verifyAll: boolean,
+  probe: Probe,
+): boolean {
+  if (h.startsWith("!")) return fileHashNow(p) === h;
+  if (q && !verifyAll) {
+    const st = probe.stat(p);
+    if (typeof st === "string") return false;
+    if (sameQuickStat(st, q)) {
+      probe.unchanged.add(p);
+      return true;
+    }
+  }
+  return fileHashNow(p) === h;
+}
+
+/** A stat (follow) or lstat observation; after the path's content check (see Probe.unchanged). */
+function statHolds(p: string, follow: boolean, d: string, probe: Probe): boolean {
+  const st = follow ? probe.stat(p) : probe.lstat(p);
+  if (probe.unchanged.has(p) && typeof st !== "string" && !st.isSymbolicLink()) return true;
+  return (typeof st === "string" ? st : describeStat(st)) === d;
+}
+
 /**
  * Whether the observation still holds; the first that does not is the reason
  * for a miss. `probe` is the check's view of the file system (one per check);
- * checking a run's content observations first lets it skip work on the rest
- * (see Probe.unchanged, and inOrderOfChecking).
+ * a path's content observation checked before its stat observations lets
+ * them skip work (see Probe.unchanged).
  */
 export function holds(o: Observation, verifyAll: boolean, probe: Probe): boolean {
   switch (o.k) {
-    case "file": {
-      if (o.h.startsWith("!")) return fileHashNow(o.p) === o.h;
-      if (o.q && !verifyAll) {
-        const st = probe.stat(o.p);
-        if (typeof st === "string") return false;
-        if (sameQuickStat(st, o.q)) {
-          probe.unchanged.add(o.p);
-          return true;
-        }
-      }
-      return fileHashNow(o.p) === o.h;
-    }
+    case "file":
+      return contentHolds(o.p, o.h, o.q, verifyAll, probe);
     case "dir":
       return entriesNow(o.p, o.types) === o.h;
-    case "stat": {
-      const st = o.follow ? probe.stat(o.p) : probe.lstat(o.p);
-      if (probe.unchanged.has(o.p) && typeof st !== "string" && !st.isSymbolicLink()) return true;
-      return (typeof st === "string" ? st : describeStat(st)) === o.d;
-    }
+    case "stat":
+      return statHolds(o.p, o.follow, o.d, probe);
     case "realpath":
       return probe.realpath(o.p) === o.r;
     case "readlink":
@@ -269,10 +283,79 @@ export function holds(o: Observation, verifyAll: boolean, probe: Probe): boolean
   }
 }
 
-/** A run's observations, content observations first (see Probe.unchanged). */
-export function inOrderOfChecking(observations: readonly Observation[]): Observation[] {
-  return [
-    ...observations.filter((o) => o.k === "file"),
-    ...observations.filter((o) => o.k !== "file"),
-  ];
+type Quick = [string, string, string, string];
+
+/**
+ * A run's observations as its record keeps them, one PathFacts per path in
+ * the order the paths were first seen; undefined when one path was seen one
+ * way twice with two answers (the recorder does not keep such a run).
+ */
+export function packObservations(observations: readonly Observation[]): PathFacts[] | undefined {
+  const byPath = new Map<string, PathFacts>();
+  const set = <K extends keyof PathFacts>(f: PathFacts, key: K, value: PathFacts[K]): boolean => {
+    if (f[key] !== undefined && JSON.stringify(f[key]) !== JSON.stringify(value)) return false;
+    f[key] = value;
+    return true;
+  };
+  for (const o of observations) {
+    let f = byPath.get(o.p);
+    if (!f) byPath.set(o.p, (f = { p: o.p }));
+    let ok: boolean;
+    switch (o.k) {
+      case "file":
+        ok = set(f, "h", o.h) && (o.q === undefined || set(f, "q", o.q));
+        break;
+      case "dir":
+        ok = set(f, o.types ? "e" : "n", o.h);
+        break;
+      case "stat":
+        ok = set(f, o.follow ? "s" : "l", o.d);
+        break;
+      case "realpath":
+        ok = set(f, "r", o.r);
+        break;
+      case "readlink":
+        ok = set(f, "t", o.r);
+        break;
+      case "access": {
+        const known = f.a?.find(([mode]) => mode === o.mode);
+        ok = known ? known[1] === o.ok : ((f.a ??= []).push([o.mode, o.ok]), true);
+        break;
+      }
+    }
+    if (!ok) return undefined;
+  }
+  return [...byPath.values()];
+}
+
+/** The observations one PathFacts holds (for messages and tests). */
+export function unpackObservations(f: PathFacts): Observation[] {
+  const { p } = f;
+  const out: Observation[] = [];
+  if (f.h !== undefined) out.push({ k: "file", p, h: f.h, ...(f.q ? { q: f.q } : {}) });
+  if (f.s !== undefined) out.push({ k: "stat", p, follow: true, d: f.s });
+  if (f.l !== undefined) out.push({ k: "stat", p, follow: false, d: f.l });
+  if (f.r !== undefined) out.push({ k: "realpath", p, r: f.r });
+  if (f.t !== undefined) out.push({ k: "readlink", p, r: f.t });
+  if (f.n !== undefined) out.push({ k: "dir", p, h: f.n, types: false });
+  if (f.e !== undefined) out.push({ k: "dir", p, h: f.e, types: true });
+  for (const [mode, ok] of f.a ?? []) out.push({ k: "access", p, mode, ok });
+  return out;
+}
+
+/**
+ * The first of a path's observations that no longer holds (its kind, for
+ * --verbose), or undefined when all do: its content first, then the rest.
+ */
+export function changedAt(f: PathFacts, verifyAll: boolean, probe: Probe): string | undefined {
+  const { p } = f;
+  if (f.h !== undefined && !contentHolds(p, f.h, f.q, verifyAll, probe)) return "file";
+  if (f.s !== undefined && !statHolds(p, true, f.s, probe)) return "stat";
+  if (f.l !== undefined && !statHolds(p, false, f.l, probe)) return "lstat";
+  if (f.r !== undefined && probe.realpath(p) !== f.r) return "realpath";
+  if (f.t !== undefined && readlinkNow(p) !== f.t) return "readlink";
+  if (f.n !== undefined && entriesNow(p, false) !== f.n) return "dir";
+  if (f.e !== undefined && entriesNow(p, true) !== f.e) return "dir";
+  for (const [mode, ok] of f.a ?? []) if (accessNow(p, mode) !== ok) return "access";
+  return undefined;
 }

@@ -41,7 +41,7 @@ import {
   describeEntries,
   holds,
   describeStat,
-  inOrderOfChecking,
+  packObservations,
   errorCode,
   fileHashNow,
   Probe,
@@ -487,7 +487,7 @@ export class RunRecorder implements RunRecorderHooks {
       }
       observations.push({ k: "dir", p, h, types: true });
     }
-    return inOrderOfChecking(observations);
+    return observations;
   }
 
   /**
@@ -532,8 +532,10 @@ export class RunRecorder implements RunRecorderHooks {
   finish(exitCode: number): Promise<string | undefined> {
     this.stop();
     const observations = this.reasons.length === 0 ? this.finalObservations() : undefined;
-    if (!observations) return Promise.resolve(this.reasons.join("; "));
-    const record: RunRecord = { key: this.inv.key, exitCode, observations, events: this.events };
+    const paths = observations && packObservations(observations);
+    if (observations && !paths) this.notReplayable("a path was seen one way twice, differently");
+    if (!paths) return Promise.resolve(this.reasons.join("; "));
+    const record: RunRecord = { key: this.inv.key, exitCode, paths, events: this.events };
     this.write(record, Buffer.concat(this.chunks));
     return Promise.resolve(undefined);
   }

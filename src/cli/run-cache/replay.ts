@@ -25,7 +25,7 @@ import {
   type Invocation,
   type RunRecord,
 } from "./invocation.js";
-import { holds, Probe, sha256 } from "./observe.js";
+import { changedAt, Probe, sha256 } from "./observe.js";
 import { nodeCrypto } from "../../util/builtins.js";
 import { removeEntrySync } from "../../util/cache-entry.js";
 
@@ -102,6 +102,8 @@ function load(inv: Invocation): Loaded {
     return { damaged: `${RECORD_FILE} is not valid JSON` };
   }
   if (record.key !== inv.key) return { damaged: `${RECORD_FILE} is for another run` };
+  if (!Array.isArray(record.paths) || !Array.isArray(record.events))
+    return { damaged: `${RECORD_FILE} is incomplete` };
   return { record, output };
 }
 
@@ -192,6 +194,13 @@ function say(line: string): void {
   writeOut(2, Buffer.from(`flux-local: ${line}\n`)).catch(() => undefined);
 }
 
+/** A damaged entry: said, removed, and a miss. */
+function damaged(inv: Invocation, why: string): undefined {
+  say(`warning: run cache entry ${inv.entryDir} is damaged (${why}): removed, running again`);
+  removeEntrySync(inv.entryDir);
+  return undefined;
+}
+
 /**
  * Replay the recorded run, if there is one and everything it read is as it
  * was: its exit code; undefined for a miss.
@@ -199,18 +208,19 @@ function say(line: string): void {
 export async function replay(inv: Invocation): Promise<number | undefined> {
   const loaded = load(inv);
   if (!loaded) return undefined;
-  if ("damaged" in loaded) {
-    say(
-      `warning: run cache entry ${inv.entryDir} is damaged (${loaded.damaged}): removed, running again`,
-    );
-    removeEntrySync(inv.entryDir);
-    return undefined;
-  }
+  if ("damaged" in loaded) return damaged(inv, loaded.damaged);
   const { record, output } = loaded;
   const probe = new Probe();
-  for (const o of record.observations) {
-    if (!holds(o, inv.verifyAll, probe)) {
-      if (inv.verbose) say(`run cache: ${o.k} ${o.p} changed, running again`);
+  for (const f of record.paths) {
+    let changed: string | undefined;
+    try {
+      changed = changedAt(f, inv.verifyAll, probe);
+    } catch {
+      // Valid JSON of another shape: a record damaged where its time did not move.
+      return damaged(inv, `${RECORD_FILE} has a path it cannot check`);
+    }
+    if (changed !== undefined) {
+      if (inv.verbose) say(`run cache: ${changed} ${f.p} changed, running again`);
       return undefined;
     }
   }
@@ -220,8 +230,7 @@ export async function replay(inv: Invocation): Promise<number | undefined> {
   } catch {
     // a read-only cache still replays
   }
-  if (inv.verbose)
-    say(`run cache: replayed (${record.observations.length} inputs unchanged, no render)`);
+  if (inv.verbose) say(`run cache: replayed (${record.paths.length} paths unchanged, no render)`);
   let offset = 0;
   for (const e of record.events) {
     if (e.k === "remove") {

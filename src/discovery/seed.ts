@@ -183,13 +183,24 @@ function markExpectedProducers(
         },
       ];
     });
+  // The Kustomizations of the checkout by their spec.path's folder: a child's
+  // producer is looked up along its file's folders, deepest first (comparing
+  // every pair cost ~1 s at 1,000 Kustomizations).
+  const byDir = new Map<string, Array<(typeof kustomizations)[number]>>();
+  for (const ks of kustomizations) {
+    if (!ks.dir) continue;
+    const dir = path.resolve(ks.dir);
+    const list = byDir.get(dir);
+    if (list) list.push(ks);
+    else byDir.set(dir, [ks]);
+  }
   for (const child of kustomizations) {
     let best: (typeof kustomizations)[number] | undefined;
-    for (const parent of kustomizations) {
-      if (parent === child || !parent.dir || parent.dependsOn.has(child.key)) continue;
-      const rel = path.relative(parent.dir, child.file);
-      if (rel.startsWith("..") || path.isAbsolute(rel)) continue;
-      if (!best || (best.dir?.length ?? 0) < parent.dir.length) best = parent;
+    for (let dir = path.dirname(path.resolve(child.file)); !best;) {
+      best = byDir.get(dir)?.find((parent) => parent !== child && !parent.dependsOn.has(child.key));
+      const up = path.dirname(dir);
+      if (up === dir) break;
+      dir = up;
     }
     if (best) plan.expectedProducers.set(child.key, best.key);
   }

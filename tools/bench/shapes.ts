@@ -293,7 +293,16 @@ spec:
 }
 
 /** `releases` HelmReleases of the chart `podinfo` from the Helm repository at `url`. */
-export async function helmReleases(releases: number, url: string): Promise<string> {
+/**
+ * N HelmReleases of one chart from the Helm repository at `url`, at `version`
+ * (a fixed version, as real repositories pin them, or a range such as
+ * ">=0.1.0", which no run is kept for: it may move).
+ */
+export async function helmReleases(
+  releases: number,
+  url: string,
+  version = ">=0.1.0",
+): Promise<string> {
   const { root, write } = await writer("helm");
   await write(
     "clusters/prod/apps.yaml",
@@ -315,7 +324,7 @@ spec: {url: "${url}"}
 kind: HelmRelease
 metadata: {name: podinfo-${i}, namespace: team-${i % 10}}
 spec:
-  chart: {spec: {chart: podinfo, version: ">=0.1.0", sourceRef: {kind: HelmRepository, name: charts, namespace: flux-system}}}
+  chart: {spec: {chart: podinfo, version: "${version}", sourceRef: {kind: HelmRepository, name: charts, namespace: flux-system}}}
   values: {replicaCount: ${(i % 3) + 1}}
 `,
     );

@@ -20,6 +20,20 @@ function nonStringPatterns(version: "1.1" | "1.2"): RegExp[] {
 
 const AMBIGUOUS: readonly RegExp[] = [...nonStringPatterns("1.1"), ...nonStringPatterns("1.2")];
 
+/**
+ * NEL, LS and PS: line breaks to a YAML 1.1 reader (folded into a space, or
+ * ending a plain scalar), ordinary characters to YAML 1.2 and to the YAML
+ * library, which writes them as they are. A string holding one is written
+ * double-quoted with the character escaped (`\N`, `\L`, `\P`: the same
+ * escapes in both versions).
+ */
+const YAML11_BREAKS = /[\u0085\u2028\u2029]/;
+const YAML11_BREAK_ESCAPES: Record<string, string> = {
+  "\u0085": "\\N",
+  "\u2028": "\\L",
+  "\u2029": "\\P",
+};
+
 /** True if the plain (unquoted) form of `value` reads as a non-string in YAML 1.1 or 1.2. */
 export function isAmbiguousPlainString(value: string): boolean {
   return AMBIGUOUS.some((re) => re.test(value));
@@ -58,22 +72,29 @@ export function libraryYaml(value: unknown, layout: YamlLayout = {}): string {
   });
   visit(doc, {
     Scalar(_key, node) {
-      if (typeof node.value === "string" && isAmbiguousPlainString(node.value)) {
-        node.type = "QUOTE_DOUBLE";
-      }
+      if (typeof node.value === "string" && mustQuote(node.value)) node.type = "QUOTE_DOUBLE";
     },
     Pair(_key, pair) {
       // Keys too (`on:` is the boolean true to a YAML 1.1 reader).
       if (isScalar(pair.key) && typeof pair.key.value === "string") {
-        if (isAmbiguousPlainString(pair.key.value)) pair.key.type = "QUOTE_DOUBLE";
+        if (mustQuote(pair.key.value)) pair.key.type = "QUOTE_DOUBLE";
       }
     },
   });
-  return doc.toString({
+  const text = doc.toString({
     ...LAYOUT,
     ...(layout.indentSeq !== undefined ? { indentSeq: layout.indentSeq } : {}),
     ...(layout.blockQuote !== undefined ? { blockQuote: layout.blockQuote } : {}),
   });
+  // Every such character is inside a double-quoted scalar now (strings are the
+  // only text we write): escaped there, it means the same to every reader.
+  return YAML11_BREAKS.test(text)
+    ? text.replace(/[\u0085\u2028\u2029]/g, (c) => YAML11_BREAK_ESCAPES[c]!)
+    : text;
+}
+
+function mustQuote(value: string): boolean {
+  return isAmbiguousPlainString(value) || YAML11_BREAKS.test(value);
 }
 
 /** Objects as a multi-document stream, each starting with `---`. */

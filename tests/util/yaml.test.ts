@@ -78,6 +78,24 @@ describe("YAML output", () => {
     expect(toYaml({ on: { push: null } })).toContain('"on":');
   });
 
+  it("escapes NEL, LS and PS, which a YAML 1.1 reader takes for line breaks, as values and keys", () => {
+    const value = {
+      nel: "v\u0085x",
+      ls: "line\u2028sep",
+      ps: "p\u2029q",
+      "key\u0085": ["a\u2028", { deep: "\u2029" }],
+      multi: "one\ntwo\u0085three",
+    };
+    const text = toYaml(value);
+    expect(text).not.toMatch(/[\u0085\u2028\u2029]/);
+    expect(text).toContain('nel: "v\\Nx"');
+    expect(text).toContain('ls: "line\\Lsep"');
+    expect(text).toContain('ps: "p\\Pq"');
+    expect(text).toContain('"key\\N":');
+    roundTrips(value);
+    expect(toYaml({ ...value, plain: "ok" })).toContain("plain: ok\n");
+  });
+
   it("leaves real booleans, numbers and plain words unquoted", () => {
     expect(toYaml({ a: true, b: 3, c: "hello", d: "v1.2.3" })).toBe(
       "a: true\nb: 3\nc: hello\nd: v1.2.3\n",

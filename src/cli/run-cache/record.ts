@@ -473,7 +473,7 @@ export class RunRecorder implements RunRecorderHooks {
     }
     for (const p of this.laterFiles) {
       if (!notOutput(p)) continue;
-      const file = this.finalFile(p);
+      const file = this.finalFile(p, probe);
       if (!file) return undefined;
       observations.push(file);
     }
@@ -494,18 +494,19 @@ export class RunRecorder implements RunRecorderHooks {
    * A file the run read, as it is at the end: unchanged since the run began
    * (its change time, and its link's, before the start), or undefined (and a
    * reason not to keep the run). Its hash is the one taken when the run read
-   * it, or else taken now.
+   * it, or else taken now. `probe` is the end's view of the file system,
+   * shared with the other observations' final check (one lstat a path).
    */
-  private finalFile(p: string): Observation | undefined {
+  private finalFile(p: string, probe: Probe): Observation | undefined {
+    // Missing (or a broken link): undefined, the error is what the run saw.
     let st: BigIntStats | undefined;
-    try {
-      st = fs.lstatSync(p, { bigint: true });
-      if (st.isSymbolicLink()) {
-        if (st.ctimeNs >= this.startedWallNs) return this.changed(p);
-        st = fs.statSync(p, { bigint: true });
-      }
-    } catch {
-      st = undefined; // missing (or a broken link): the error is what the run saw
+    const l = probe.lstat(p);
+    if (typeof l !== "string") {
+      if (l.isSymbolicLink()) {
+        if (l.ctimeNs >= this.startedWallNs) return this.changed(p);
+        const target = probe.stat(p);
+        st = typeof target === "string" ? undefined : target;
+      } else st = l;
     }
     if (st && st.ctimeNs >= this.startedWallNs) return this.changed(p);
     const known = this.readHashes.get(p);

@@ -102,44 +102,33 @@ const ownUrl = {
   },
 };
 
+/** One CommonJS file of the bundle, dist/bundle/<name>.cjs, from dist/cli/<module>.js. */
+const commonJs = (name: string, module: string) =>
+  ({
+    entryPoints: { [name]: path.join(root, "dist", "cli", `${module}.js`) },
+    outdir,
+    outExtension: { ".js": ".cjs" },
+    bundle: true,
+    format: "cjs",
+    platform: "node",
+    target: "node20",
+    // The modules find their package from their own address: the bundle's.
+    ...ownUrl,
+    logLevel: "warning",
+  }) as const;
+
 // The code cache's loader, on its own: bin/flux-local.js loads the entry
 // through it, and the entry the parts (one instance: Node's require cache).
-await build({
-  entryPoints: { "code-cache": path.join(root, "dist", "cli", "code-cache.js") },
-  outdir,
-  outExtension: { ".js": ".cjs" },
-  bundle: true,
-  format: "cjs",
-  platform: "node",
-  target: "node20",
-  ...ownUrl,
-  logLevel: "warning",
-});
+await build(commonJs("code-cache", "code-cache"));
 
 await build({
-  entryPoints: { entry: path.join(root, "dist", "cli", "entry.js") },
-  outdir,
-  outExtension: { ".js": ".cjs" },
-  bundle: true,
-  format: "cjs",
-  platform: "node",
-  target: "node20",
-  ...ownUrl,
+  ...commonJs("entry", "entry"),
   external: [...external, "./code-cache.cjs"],
   plugins: [partsThroughCodeCache],
-  logLevel: "warning",
 });
 
 await build({
-  entryPoints: { parts: path.join(root, "dist", "cli", "parts.js") },
-  outdir,
-  outExtension: { ".js": ".cjs" },
-  bundle: true,
-  format: "cjs",
-  platform: "node",
-  target: "node20",
-  // The modules find their package from their own address: the bundle's.
-  ...ownUrl,
+  ...commonJs("parts", "parts"),
   // import() of a package left outside becomes require(): a script compiled
   // with a code cache (node:vm) has no import() without
   // --experimental-vm-modules on Node 20. Each such package has a CommonJS
@@ -147,5 +136,4 @@ await build({
   supported: { "dynamic-import": false },
   external,
   plugins: [englishOnly],
-  logLevel: "warning",
 });

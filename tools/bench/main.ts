@@ -115,21 +115,9 @@ async function benchHelm(
     };
     const ours = async (cacheDir: string, cwd = root) => {
       const before = repo.requests();
-      const run = await timed(
-        [
-          process.execPath,
-          path.join(projectRoot, "bin", "flux-local.js"),
-          "build",
-          "all",
-          "--path",
-          "clusters/prod",
-          "--enable-helm",
-          "--concurrency",
-          String(concurrency),
-          "--verbose",
-          "--log-format",
-          "json",
-        ],
+      const run = await fluxLocal(
+        ["build", "all", "--path", "clusters/prod", "--enable-helm"],
+        concurrency,
         { cwd, env: { FLUX_LOCAL_CACHE_DIR: cacheDir } },
       );
       if (run.exitCode !== 0) console.error(`  ! helm bench exited ${run.exitCode}`);
@@ -323,6 +311,30 @@ async function floor(repo: GeneratedRepo, concurrency: number, nodeStartMs: numb
   return { ...run, wallMs: run.wallMs + nodeStartMs, processes: repo.specPaths.length };
 }
 
+/**
+ * flux-local's command line under timed(), at `concurrency`, with the JSON
+ * debug log on stderr (its "command finished" lines count the processes).
+ */
+function fluxLocal(
+  args: string[],
+  concurrency: number,
+  options: { cwd: string; env?: Record<string, string> },
+): Promise<Run & { stderr: string }> {
+  return timed(
+    [
+      process.execPath,
+      path.join(projectRoot, "bin", "flux-local.js"),
+      ...args,
+      "--concurrency",
+      String(concurrency),
+      "--verbose",
+      "--log-format",
+      "json",
+    ],
+    options,
+  );
+}
+
 async function ours(
   repo: GeneratedRepo,
   mode: "worker" | "process",
@@ -330,29 +342,14 @@ async function ours(
   concurrency: number,
   runCache = true,
 ): Promise<Run> {
-  const run = await timed(
-    [
-      process.execPath,
-      path.join(projectRoot, "bin", "flux-local.js"),
-      "build",
-      "ks",
-      "--path",
-      repo.path,
-      "--concurrency",
-      String(concurrency),
-      "--verbose",
-      "--log-format",
-      "json",
-    ],
-    {
-      cwd: repo.root,
-      env: {
-        FLUX_LOCAL_CACHE_DIR: cacheDir,
-        FLUX_LOCAL_KUSTOMIZE_WORKER: mode === "worker" ? "1" : "0",
-        FLUX_LOCAL_RUN_CACHE: runCache ? "1" : "0",
-      },
+  const run = await fluxLocal(["build", "ks", "--path", repo.path], concurrency, {
+    cwd: repo.root,
+    env: {
+      FLUX_LOCAL_CACHE_DIR: cacheDir,
+      FLUX_LOCAL_KUSTOMIZE_WORKER: mode === "worker" ? "1" : "0",
+      FLUX_LOCAL_RUN_CACHE: runCache ? "1" : "0",
     },
-  );
+  });
   if (run.exitCode !== 0) {
     const errors = run.stderr
       .split("\n")

@@ -12,7 +12,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { entryName, type Observation } from "../../src/cli/run-cache/invocation.js";
+import type { Observation } from "../../src/cli/run-cache/invocation.js";
+import { shortHash } from "../../src/util/short-hash.js";
 import {
   describeEntries,
   describeStat,
@@ -216,12 +217,12 @@ describe("describeEntries", () => {
   });
 });
 
-describe("entryName", () => {
+describe("shortHash (run cache entry names)", () => {
   it("is 16 hex digits, the same for the same key, another for another", () => {
-    const a = entryName('{"argv":["build","ks"]}');
+    const a = shortHash('{"argv":["build","ks"]}');
     expect(a).toMatch(/^[0-9a-f]{16}$/);
-    expect(entryName('{"argv":["build","ks"]}')).toBe(a);
-    const names = new Set(Array.from({ length: 5000 }, (_, i) => entryName(`key-${i}`)));
+    expect(shortHash('{"argv":["build","ks"]}')).toBe(a);
+    const names = new Set(Array.from({ length: 5000 }, (_, i) => shortHash(`key-${i}`)));
     expect(names.size).toBe(5000);
   });
 });

@@ -179,15 +179,6 @@ function isTerminal(fd: number): boolean {
 }
 
 /**
- * The name of the entry for `key` (its full text is kept in the entry and
- * compared on use): not SHA-256, as node:crypto is not loaded by a replay
- * that hashes nothing else.
- */
-export function entryName(key: string): string {
-  return shortHash(key);
-}
-
-/**
  * The run cache's view of this run, or undefined when it is not cached: a
  * command other than build and get, `--help`, or `--no-cache` (the run cache
  * is the render cache's outermost layer, bypassed with it).
@@ -213,7 +204,9 @@ export function invocationOf(
     tty,
     columns: tty[0] || tty[1] ? (process.stdout.columns ?? process.stderr.columns ?? 0) : 0,
   });
-  const name = entryName(key);
+  // Not SHA-256: the key itself is kept in the entry and compared on use,
+  // and a replay that hashes nothing else loads no node:crypto.
+  const name = shortHash(key);
   return {
     key,
     cacheRoot,

@@ -267,20 +267,8 @@ function statHolds(p: string, follow: boolean, d: string, probe: Probe): boolean
  * them skip work (see Probe.unchanged).
  */
 export function holds(o: Observation, verifyAll: boolean, probe: Probe): boolean {
-  switch (o.k) {
-    case "file":
-      return contentHolds(o.p, o.h, o.q, verifyAll, probe);
-    case "dir":
-      return entriesNow(o.p, o.types) === o.h;
-    case "stat":
-      return statHolds(o.p, o.follow, o.d, probe);
-    case "realpath":
-      return probe.realpath(o.p) === o.r;
-    case "readlink":
-      return readlinkNow(o.p) === o.r;
-    case "access":
-      return accessNow(o.p, o.mode) === o.ok;
-  }
+  // One observation packed alone: the one check, changedAt, for both forms.
+  return changedAt(packObservations([o])![0]!, verifyAll, probe) === undefined;
 }
 
 type Quick = [string, string, string, string];

@@ -185,7 +185,7 @@ let streamsUsed = false;
  * ~1 ms, a twentieth of a replay's own time.
  */
 export function replayedSynchronously(): boolean {
-  return replayDone && !streamsUsed && streamed.size === 0;
+  return replayDone && !streamsUsed; // a descriptor in `streamed` has used its stream
 }
 let replayDone = false;
 

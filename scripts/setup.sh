@@ -14,7 +14,11 @@ cd "$(dirname "$0")/.."
 # Bump both with: cd worker && go get -tool sigs.k8s.io/kustomize/kustomize/v5@vX.Y.Z && go mod tidy
 KUSTOMIZE_VERSION="$(awk '$1 == "sigs.k8s.io/kustomize/kustomize/v5" { print $2 }' worker/go.mod)"
 [ -n "$KUSTOMIZE_VERSION" ] || { echo "[setup] worker/go.mod does not require sigs.k8s.io/kustomize/kustomize/v5" >&2; exit 1; }
-HELM_VERSION="${HELM_VERSION:-v4.2.4}"
+# The helm version lives in worker/helm/go.mod likewise (the helm worker links
+# helm's packages of that release; the helm binary is built from it too). Bump:
+# cd worker/helm && go get -tool helm.sh/helm/v4/cmd/helm@vX.Y.Z && go mod tidy
+HELM_VERSION="$(awk '$1 == "helm.sh/helm/v4" { print $2 } $1 == "require" && $2 == "helm.sh/helm/v4" { print $3 }' worker/helm/go.mod)"
+[ -n "$HELM_VERSION" ] || { echo "[setup] worker/helm/go.mod does not require helm.sh/helm/v4" >&2; exit 1; }
 # Renders ResourceSets (`flux-operator build resourceset`). Needs Go 1.27: the
 # go command fetches that toolchain itself (GOTOOLCHAIN below). ~5 min to build.
 FLUX_OPERATOR_VERSION="${FLUX_OPERATOR_VERSION:-v0.59.0}"
@@ -68,30 +72,38 @@ install_tool flux-operator github.com/controlplaneio-fluxcd/flux-operator/cmd/cl
   "$FLUX_OPERATOR_VERSION" cli "$FLUX_OPERATOR_GOTOOLCHAIN"
 log "flux-operator $FLUX_OPERATOR_VERSION ($CACHE/flux-operator-$FLUX_OPERATOR_VERSION)"
 
-# 2b. The kustomize worker: one long-lived kustomize per concurrency slot (see
-# README, "The kustomize worker"). Cached by a hash of its source; without Go,
-# flux-local falls back to one kustomize process per build.
-WORKER=flux-local-kustomize-worker
-worker_hash="$( (cd worker && cat go.mod go.sum ./*.go) | sha256sum | cut -c1-16)"
-worker_dir="$CACHE/$WORKER-$worker_hash"
-if [ ! -x "$worker_dir/$WORKER" ]; then
-  if command -v go >/dev/null 2>&1; then
-    log "building the kustomize worker (kustomize $KUSTOMIZE_VERSION packages, cached in $worker_dir)"
-    tmp="$(mktemp -d "$CACHE/.$WORKER-XXXXXX")"
-    (cd worker && go build -trimpath \
-      -ldflags "-s -w -X sigs.k8s.io/kustomize/api/provenance.version=$KUSTOMIZE_VERSION" \
-      -o "$tmp/$WORKER" .)
-    mkdir -p "$worker_dir" && mv "$tmp/$WORKER" "$worker_dir/$WORKER"
-    rm -rf "$tmp"
-  else
-    log "go is not installed: no kustomize worker, one kustomize process per build (slower)"
+# 2b. The workers: one long-lived kustomize, and one long-lived helm, per
+# concurrency slot (see README, "The workers"). Each is cached by a hash of its
+# source; without Go, flux-local falls back to one process per build (slower).
+# build_worker NAME DIR WHAT [LDFLAGS]
+build_worker() {
+  local name="$1" src="$2" what="$3" ldflags="${4:-}"
+  local hash dir tmp
+  hash="$( (cd "$src" && cat go.mod go.sum ./*.go) | sha256sum | cut -c1-16)"
+  dir="$CACHE/$name-$hash"
+  if [ ! -x "$dir/$name" ]; then
+    if command -v go >/dev/null 2>&1; then
+      log "building the $what worker (cached in $dir)"
+      tmp="$(mktemp -d "$CACHE/.$name-XXXXXX")"
+      if ! (cd "$src" && go build -trimpath -ldflags "-s -w $ldflags" -o "$tmp/$name" .); then
+        rm -rf "$tmp"
+        return 1
+      fi
+      mkdir -p "$dir" && mv "$tmp/$name" "$dir/$name"
+      rm -rf "$tmp"
+    else
+      log "go is not installed: no $what worker, one $what process per build (slower)"
+    fi
   fi
-fi
-if [ -x "$worker_dir/$WORKER" ]; then
-  ln -sfn "$worker_dir/$WORKER" ".tools/bin/$WORKER"
-else
-  rm -f ".tools/bin/$WORKER"
-fi
+  if [ -x "$dir/$name" ]; then
+    ln -sfn "$dir/$name" ".tools/bin/$name"
+  else
+    rm -f ".tools/bin/$name"
+  fi
+}
+build_worker flux-local-kustomize-worker worker kustomize \
+  "-X sigs.k8s.io/kustomize/api/provenance.version=$KUSTOMIZE_VERSION"
+build_worker flux-local-helm-worker worker/helm helm
 
 # 3. The OCI registry the tests start on loopback (Debian's docker-registry).
 if [ ! -x /usr/bin/docker-registry ] && ! command -v docker-registry >/dev/null 2>&1; then

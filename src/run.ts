@@ -249,6 +249,7 @@ export async function render(request: RenderRequest): Promise<RenderResult> {
     issues.push(...definitionIssues(store));
   } finally {
     await ctx.kustomize?.close();
+    await helmRelease?.close();
     await rm(scratchDir, { recursive: true, force: true });
     forgetScratch();
   }

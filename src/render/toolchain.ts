@@ -9,6 +9,7 @@ import path from "node:path";
 import { findTool, INSTALL_HINTS, isExecutable, onPath } from "../exec/tools.js";
 import { packageRoot } from "../util/package-info.js";
 import { errorMessage } from "../util/errors.js";
+import { findHelmWorker } from "./helm/runner.js";
 import { findWorker } from "./kustomize/runner.js";
 
 export interface ToolStatus {
@@ -48,8 +49,8 @@ async function firstLine(file: string, args: readonly string[]): Promise<string 
   return line?.replace(/^(git version|client:)\s*/, "") || undefined;
 }
 
-/** The worker prints `{"ready":true,"kustomize":"vX"}` on start and exits when stdin closes. */
-async function workerVersion(file: string): Promise<string | undefined> {
+/** A worker prints `{"ready":true,"kustomize":"vX"}` (or `"helm"`) on start and exits when stdin closes. */
+async function workerVersion(file: string, tool: string): Promise<string | undefined> {
   const result = await execa(file, [], {
     reject: false,
     timeout: VERSION_TIMEOUT_MS,
@@ -57,8 +58,8 @@ async function workerVersion(file: string): Promise<string | undefined> {
   });
   const line = String(result.stdout).split("\n")[0] ?? "";
   try {
-    const ready = JSON.parse(line) as { kustomize?: unknown };
-    return typeof ready.kustomize === "string" ? ready.kustomize : undefined;
+    const ready = JSON.parse(line) as Record<string, unknown>;
+    return typeof ready[tool] === "string" ? ready[tool] : undefined;
   } catch {
     return undefined;
   }
@@ -102,38 +103,37 @@ async function helmStatus(): Promise<ToolStatus> {
   }
 }
 
-async function workerStatus(): Promise<ToolStatus> {
+/** A worker of `tool` (kustomize, helm): found by `find`, switched by `setting`. */
+async function workerStatus(
+  tool: "kustomize" | "helm",
+  find: () => Promise<string | undefined>,
+  setting: string,
+  toolSetting: string,
+  call: string,
+): Promise<ToolStatus> {
   const base = {
-    name: "kustomize worker",
-    purpose: "one long-lived kustomize per build slot (faster); optional",
+    name: `${tool} worker`,
+    purpose: `one long-lived ${tool} per ${call} slot (faster); optional`,
     required: false,
-    install:
-      "optional: in a flux-local checkout `npm run setup` builds it (needs Go); or set FLUX_LOCAL_KUSTOMIZE_WORKER to its path",
+    install: `optional: in a flux-local checkout \`npm run setup\` builds it (needs Go); or set ${setting} to its path`,
   };
+  const fallback = `one ${tool} process per ${call}`;
   try {
-    const file = await findWorker();
+    const file = await find();
     if (!file) {
-      const off = ["0", "false", "off"].includes(process.env.FLUX_LOCAL_KUSTOMIZE_WORKER ?? "");
-      if (off) {
+      if (["0", "false", "off"].includes(process.env[setting] ?? ""))
+        return { ...base, problem: `switched off by ${setting} (${fallback})`, install: "" };
+      if (process.env[toolSetting]) {
         return {
           ...base,
-          problem: "switched off by FLUX_LOCAL_KUSTOMIZE_WORKER (one kustomize process per build)",
+          problem: `not used: ${toolSetting} picks another ${tool} (${fallback})`,
           install: "",
         };
       }
-      if (process.env.FLUX_LOCAL_KUSTOMIZE) {
-        return {
-          ...base,
-          problem: "not used: FLUX_LOCAL_KUSTOMIZE picks another kustomize (one process per build)",
-          install: "",
-        };
-      }
-      return { ...base, problem: "not found (one kustomize process per build)" };
+      return { ...base, problem: `not found (${fallback})` };
     }
-    const via = process.env.FLUX_LOCAL_KUSTOMIZE_WORKER
-      ? "FLUX_LOCAL_KUSTOMIZE_WORKER"
-      : ".tools/bin";
-    return { ...base, path: file, via, version: await workerVersion(file), install: "" };
+    const via = process.env[setting] ? setting : ".tools/bin";
+    return { ...base, path: file, via, version: await workerVersion(file, tool), install: "" };
   } catch (err) {
     return { ...base, problem: errorMessage(err) };
   }
@@ -164,7 +164,18 @@ async function plainStatus(
 export async function inspectTools(
   which: { optional?: boolean } = { optional: true },
 ): Promise<ToolStatus[]> {
-  const core = await Promise.all([kustomizeStatus(), helmStatus(), workerStatus()]);
+  const core = await Promise.all([
+    kustomizeStatus(),
+    helmStatus(),
+    workerStatus(
+      "kustomize",
+      findWorker,
+      "FLUX_LOCAL_KUSTOMIZE_WORKER",
+      "FLUX_LOCAL_KUSTOMIZE",
+      "build",
+    ),
+    workerStatus("helm", findHelmWorker, "FLUX_LOCAL_HELM_WORKER", "FLUX_LOCAL_HELM", "render"),
+  ]);
   if (which.optional === false) return core;
   const extra = await Promise.all([
     plainStatus("flux-operator", "renders ResourceSets; optional", ["version", "--client"]),

@@ -75,6 +75,7 @@ describe("flux-local --version", () => {
     expect(lines[1]).toMatch(/^kustomize v\d+\.\d+\.\d+ \(\/.+\/kustomize, from \.tools\/bin\)$/);
     expect(lines[2]).toMatch(/^helm v\d+\.\d+.* \(\/.+\/helm, from \.tools\/bin\)$/);
     expect(lines[3]).toMatch(/^kustomize worker v\d+\.\d+\.\d+ \(\/.+flux-local-kustomize-worker/);
+    expect(lines[4]).toMatch(/^helm worker v4\.\d+\.\d+ \(\/.+flux-local-helm-worker/);
   });
 
   it("says where a tool named by its environment variable is", async () => {
@@ -86,6 +87,17 @@ describe("flux-local --version", () => {
     expect(stdout).toContain(`kustomize v`);
     expect(stdout).toContain(`(${kustomize}, from FLUX_LOCAL_KUSTOMIZE)`);
     expect(stdout).toContain("kustomize worker: not used: FLUX_LOCAL_KUSTOMIZE");
+    expect(stdout).toMatch(/^helm worker v4/m);
+  });
+
+  it("says when the helm worker is switched off", async () => {
+    const { stdout } = await runCli(["--version"], {
+      cwd: projectRoot,
+      env: { FLUX_LOCAL_HELM_WORKER: "0" },
+    });
+    expect(stdout).toContain(
+      "helm worker: switched off by FLUX_LOCAL_HELM_WORKER (one helm process per render)",
+    );
   });
 });
 
@@ -93,7 +105,7 @@ describe("flux-local doctor", () => {
   it("lists every tool with its path and version, exit 0 when kustomize is there", async () => {
     const { stdout, exitCode } = await runCli(["doctor"], { cwd: projectRoot });
     expect(exitCode).toBe(0);
-    for (const name of ["kustomize", "helm", "kustomize worker", "git"]) {
+    for (const name of ["kustomize", "helm", "kustomize worker", "helm worker", "git"]) {
       expect(stdout).toMatch(new RegExp(`^ok +${name} \\S+ \\(/`, "m"));
     }
     // flux-operator is optional (ResourceSets): whether it is installed is the machine's business.

@@ -7,7 +7,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import {
   defaultHelmOptions,
   type HelmRenderOptions,
@@ -213,6 +213,13 @@ describe("HelmRelease rendering of charts in the checkout", () => {
   });
 
   it("uses releaseName, targetNamespace and the CLI's helm flags", async () => {
+    // One helm process per render, to see its command line.
+    const saved = process.env.FLUX_LOCAL_HELM_WORKER;
+    process.env.FLUX_LOCAL_HELM_WORKER = "0";
+    onTestFinished(() => {
+      if (saved === undefined) delete process.env.FLUX_LOCAL_HELM_WORKER;
+      else process.env.FLUX_LOCAL_HELM_WORKER = saved;
+    });
     const argvs: string[][] = [];
     const stop = onCommand(({ argv }) => {
       if (argv.includes("template")) argvs.push([...argv]);

@@ -1,7 +1,8 @@
 /**
  * The render cache for HelmReleases: a second run with nothing changed starts
  * no helm; a changed chart file or changed values render again; --no-cache
- * and --enable-dns neither read nor write it.
+ * and --enable-dns neither read nor write it. Counted with one helm process
+ * per render (FLUX_LOCAL_HELM_WORKER=0).
  */
 import { appendFile, mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
@@ -12,10 +13,12 @@ import { defaultHelmOptions } from "../../src/controllers/helmrelease/options.js
 import { onCommand } from "../../src/exec/run.js";
 import { render, type RenderRequest } from "../../src/run.js";
 import { bootstrap, fluxKustomization, useTempRepos } from "../support/repo.js";
+import { useEnv } from "../support/worker.js";
 import { chartFiles, docs, gitChart, helmRelease } from "./support.js";
 
 describe("helm render cache", () => {
   const makeRepo = useTempRepos();
+  useEnv("FLUX_LOCAL_HELM_WORKER", "0");
   let cacheDir: string;
   beforeEach(async () => {
     cacheDir = await mkdtemp(path.join(os.tmpdir(), "flux-local-helm-cache-"));

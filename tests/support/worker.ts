@@ -6,7 +6,7 @@
 import { access, constants } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterEach, beforeAll, expect } from "vitest";
+import { afterEach, beforeAll, beforeEach, expect } from "vitest";
 import { WorkerPool, WORKER_NAME } from "../../src/render/kustomize/runner.js";
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -30,4 +30,21 @@ export function useWorkerPools(defaultSize: number): (file?: string, size?: numb
     pools.push(made);
     return made;
   };
+}
+
+/**
+ * Call at a describe's top level: every test in it runs with `name` set to
+ * `value` (FLUX_LOCAL_HELM_WORKER=0: one helm process per render, each seen
+ * by onCommand), restored after.
+ */
+export function useEnv(name: string, value: string): void {
+  let saved: string | undefined;
+  beforeEach(() => {
+    saved = process.env[name];
+    process.env[name] = value;
+  });
+  afterEach(() => {
+    if (saved === undefined) delete process.env[name];
+    else process.env[name] = saved;
+  });
 }

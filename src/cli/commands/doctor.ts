@@ -21,7 +21,7 @@ export function doctorCommand(setExit: (code: number) => void): Command {
   ]);
   return cmd
     .description(
-      "show the tools flux-local runs (kustomize, helm, the kustomize worker, flux-operator, git): where, which version, how to install what is missing",
+      "show the tools flux-local runs (kustomize, helm, their workers, flux-operator, git): where, which version, how to install what is missing",
     )
     .action(async () => {
       const statuses = await inspectTools();

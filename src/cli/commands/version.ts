@@ -1,6 +1,6 @@
 /**
  * `flux-local --version`: the package version (from package.json) and the
- * kustomize, helm and kustomize worker a render would run, with where they are.
+ * kustomize, helm and their workers a render would run, with where they are.
  */
 import { formatToolLine, inspectTools } from "../../render/toolchain.js";
 import { packageVersion } from "../../util/package-info.js";

@@ -58,6 +58,7 @@ const RENDER_TOOLS = new Set([
   "kustomize",
   "kubectl",
   "flux-local-kustomize-worker",
+  "flux-local-helm-worker",
   "flux-operator",
 ]);
 
@@ -404,6 +405,7 @@ export class RunRecorder implements RunRecorderHooks {
         RENDER_TOOLS.has(name) ||
         file === process.env.FLUX_LOCAL_KUSTOMIZE ||
         file === process.env.FLUX_LOCAL_KUSTOMIZE_WORKER ||
+        file === process.env.FLUX_LOCAL_HELM_WORKER ||
         ((name === "helm" || file === process.env.FLUX_LOCAL_HELM) && rest.includes("template"));
       if (!tool) this.notReplayable(`ran ${name}`);
     });

@@ -14,10 +14,15 @@ import path from "node:path";
 import type { KubeObject } from "../../flux/objects.js";
 import type { HelmRelease } from "../../flux/schema.js";
 import { postRender } from "../../render/helm/post-render.js";
-import { helmTemplate, prepareHelmHome, type TemplateRequest } from "../../render/helm/template.js";
+import { createHelmRunner, type HelmRunner } from "../../render/helm/runner.js";
+import {
+  helmEnvironment,
+  helmTemplate,
+  prepareHelmHome,
+  type TemplateRequest,
+} from "../../render/helm/template.js";
 import { chartFiles, helmInputs, type RenderInputs } from "../../render/inputs.js";
-import { jsonExact, renderCacheKey, toolIdentity } from "../../render/kustomize/cache.js";
-import { findTool } from "../../exec/tools.js";
+import { jsonExact, renderCacheKey } from "../../render/kustomize/cache.js";
 import { ProcessRunner } from "../../render/kustomize/runner.js";
 import {
   composeValues,
@@ -64,7 +69,7 @@ export class HelmReleaseController implements Reconciler<"HelmRelease"> {
   readonly charts: ChartFetcher;
   private readonly locator: ChartLocator;
   private readonly preparer: ChartPreparer;
-  private helmHome: Promise<string> | undefined;
+  private helm: Promise<HelmRunner> | undefined;
 
   constructor(
     private readonly ctx: RunContext,
@@ -75,13 +80,21 @@ export class HelmReleaseController implements Reconciler<"HelmRelease"> {
     this.preparer = new ChartPreparer(this.charts, options.skipInvalidPaths);
   }
 
-  private home(): Promise<string> {
-    this.helmHome ??= (async () => {
+  /** The run's helm (workers or processes), over a private, empty helm home. */
+  private runner(): Promise<HelmRunner> {
+    this.helm ??= (async () => {
       const home = path.join(this.ctx.options.scratchDir, "helm-home");
       await prepareHelmHome(home);
-      return home;
+      return createHelmRunner(this.ctx.options.concurrency, helmEnvironment(home));
     })();
-    return this.helmHome;
+    return this.helm;
+  }
+
+  /** Stop the helm workers (at the end of the run). */
+  async close(): Promise<void> {
+    const helm = this.helm;
+    this.helm = undefined;
+    await (await helm?.catch(() => undefined))?.close();
   }
 
   async reconcile(hr: HelmRelease, entry: StoreEntry, generation: number): Promise<Outcome> {
@@ -176,7 +189,15 @@ export class HelmReleaseController implements Reconciler<"HelmRelease"> {
         return { phase: "Failed", reason: "ValuesFailed", message: err.message };
       throw err;
     }
-    const helmHome = await this.home();
+    let helm: HelmRunner;
+    try {
+      helm = await this.runner();
+    } catch (err) {
+      // FLUX_LOCAL_HELM_WORKER names no executable.
+      if (err instanceof FluxLocalError)
+        return { phase: "Failed", reason: "InstallFailed", message: err.message };
+      throw err;
+    }
     const request: TemplateRequest = {
       releaseName: releaseName(hr),
       namespace: hr.spec.targetNamespace ?? entry.ref.namespace,
@@ -209,7 +230,7 @@ export class HelmReleaseController implements Reconciler<"HelmRelease"> {
         async () => {
           const output = await helmTemplate(request, {
             cwd: scratch,
-            helmHome,
+            runner: helm,
             chartLabel: `${chart.meta.name}`,
             signal: this.ctx.options.signal,
           });
@@ -229,7 +250,7 @@ export class HelmReleaseController implements Reconciler<"HelmRelease"> {
     const cache = this.options.enableDns ? undefined : this.ctx.helmCache;
     const cachedRender = async (): Promise<KubeObject[]> => {
       if (!cache) return renderOnce();
-      const builders = [await toolIdentity((await findTool("helm")).file)];
+      const builders = [await helm.identity()];
       if (renderers.length > 0)
         builders.push(await (this.ctx.kustomize ?? new ProcessRunner()).identity());
       const key = renderCacheKey(inputs.key, builders.join(" "));

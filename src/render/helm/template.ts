@@ -8,10 +8,9 @@
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { parseYamlDocuments } from "../../discovery/yaml.js";
-import { run } from "../../exec/run.js";
-import { findTool } from "../../exec/tools.js";
 import type { KubeObject } from "../../flux/objects.js";
-import { RenderError, SubprocessError } from "../../util/errors.js";
+import { RenderError } from "../../util/errors.js";
+import { HelmFailure, type HelmRunner } from "./runner.js";
 
 export interface TemplateRequest {
   releaseName: string;
@@ -107,8 +106,8 @@ export function cleanHelmMessage(stderr: string, chartDir: string, chartLabel: s
 export interface TemplateRun {
   /** Scratch folder to run in. */
   cwd: string;
-  /** Private helm home (see helmEnvironment). */
-  helmHome: string;
+  /** Who runs helm: the run's helm worker pool, or a process per render (runner.ts). */
+  runner: HelmRunner;
   /** How the chart is named in messages. */
   chartLabel: string;
   signal?: AbortSignal;
@@ -119,17 +118,15 @@ export async function helmTemplate(
   request: TemplateRequest,
   context: TemplateRun,
 ): Promise<KubeObject[]> {
-  const helm = await findTool("helm");
   let stdout: string;
   try {
-    ({ stdout } = await run(helm.file, [...helm.prefix, ...templateArgs(request)], {
+    stdout = await context.runner.template(templateArgs(request), {
       cwd: context.cwd,
-      env: helmEnvironment(context.helmHome),
       signal: context.signal,
       timeoutMs: context.timeoutMs,
-    }));
+    });
   } catch (err) {
-    if (err instanceof SubprocessError) {
+    if (err instanceof HelmFailure) {
       const detail = cleanHelmMessage(err.stderr, request.chartDir, context.chartLabel);
       throw new RenderError(`helm template failed: ${detail || err.message}`, { cause: err });
     }

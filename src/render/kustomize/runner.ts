@@ -9,22 +9,12 @@
  * One runner per run: workers start lazily, one per concurrent build at most,
  * and stop with close() at the end of the run (or when it is aborted).
  */
-import { createInterface } from "node:readline";
 import os from "node:os";
 import path from "node:path";
-import { execa, type ResultPromise } from "execa";
-import {
-  bounded,
-  defaultTimeoutMs,
-  notifyCommand,
-  run,
-  stoppedByBound,
-  withoutGoDump,
-} from "../../exec/run.js";
+import { LineWorkerPool, type LineWorker, type LineWorkerKind } from "../../exec/line-worker.js";
+import { run } from "../../exec/run.js";
 import { findTool, isExecutable } from "../../exec/tools.js";
 import { FluxLocalError, SubprocessError } from "../../util/errors.js";
-import { RAISE } from "../../util/limits.js";
-import { logger } from "../../util/log.js";
 import { toolIdentity } from "./cache.js";
 import type { KubeObject } from "../../flux/objects.js";
 import { packageRoot } from "../../util/package-info.js";
@@ -235,267 +225,98 @@ export async function createKustomizeRunner(concurrency: number): Promise<Kustom
 /** The worker protocol that takes a kustomization in the request (worker/main.go). */
 const OVERLAY_PROTOCOL = 2;
 
-/** The protocol a worker's greeting names; 1 (plain builds) when it names none. */
-function helloProtocol(line: string): number {
-  try {
-    const protocol = (JSON.parse(line) as { protocol?: unknown } | null)?.protocol;
-    return typeof protocol === "number" && Number.isInteger(protocol) ? protocol : 1;
-  } catch {
-    return 1;
-  }
-}
-
-interface Pending {
-  dir: string;
-  resolve: (output: KustomizeOutput) => void;
-  reject: (err: Error) => void;
-}
-
-const STDERR_TAIL = 4000;
 const OBJECTS_FIELD = ',"objects":';
 
-/** One worker process, serving one build at a time. */
-class Worker {
-  private child!: ResultPromise;
-  private readonly ready: Promise<void>;
-  private pending: Pending | undefined;
-  private nextId = 1;
-  private stderrTail = "";
-  /** The start of stderr: where a Go runtime writes why it died, before the dump. */
-  private stderrHead = "";
-  private readonly started = performance.now();
-  alive = true;
-  /** The protocol its greeting names (1 when it names none). */
-  protocol = 1;
-  /** Said it is ready (its start-up, the OpenAPI schema included, is done). */
-  private greeted = false;
-  private exitReason: string | undefined;
+/** The kustomize worker as a line worker (src/exec/line-worker.ts). */
+function kustomizeWorkerKind(file: string): LineWorkerKind {
+  return {
+    file,
+    label: "the kustomize worker",
+    name: WORKER_NAME,
+    failure: (message) => new KustomizeFailure(message),
+    stderrText: kustomizeErrorText,
+  };
+}
 
-  /** Settles once the process is started (or could not be): not when it is ready. */
-  readonly spawned: Promise<void>;
-
-  constructor(private readonly file: string) {
-    // Started under the memory bound (prlimit); the answer to start() waits for it.
-    const launched = bounded(file, []).then(([command, args]) => {
-      // Stopped (the run ended) before it was even started: start nothing.
-      if (!this.alive)
-        throw new FluxLocalError(`${WORKER_NAME} ${this.exitReason ?? "was stopped"}`);
-      return { hello: this.spawn(command, args) };
-    });
-    this.spawned = launched.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.ready = launched.then(({ hello }) => hello);
-    this.ready.catch(() => {});
+/** A worker's answer (its line, read as JSON) as the build's output, or a KustomizeFailure. */
+function buildAnswer(
+  line: string,
+  message: { yaml?: unknown; objects?: unknown; error?: unknown },
+): KustomizeOutput {
+  if (typeof message.error === "string") throw new KustomizeFailure(message.error);
+  if (Array.isArray(message.objects)) {
+    // The worker writes {"id":N,"objects":[...]}: the array's text is the line's tail.
+    const at = line.indexOf(OBJECTS_FIELD);
+    return {
+      objects: message.objects as KubeObject[],
+      ...(at > 0 ? { json: line.slice(at + OBJECTS_FIELD.length, -1) } : {}),
+    };
   }
+  return { yaml: typeof message.yaml === "string" ? message.yaml : "" };
+}
 
-  private spawn(command: string, commandArgs: string[]): Promise<void> {
-    const file = this.file;
-    this.child = execa(command, commandArgs, {
-      stdin: "pipe",
-      stdout: "pipe",
-      stderr: "pipe",
-      buffer: false,
-      reject: false,
-      cleanup: true,
-      windowsHide: true,
-    });
-    this.child.stderr?.setEncoding("utf8");
-    this.child.stderr?.on("data", (chunk: string) => {
-      if (this.stderrHead.length < STDERR_TAIL) this.stderrHead += chunk.slice(0, STDERR_TAIL);
-      this.stderrTail = (this.stderrTail + chunk).slice(-STDERR_TAIL);
-    });
-    // Writes after the worker died fail with EPIPE; the exit handler reports it.
-    this.child.stdin?.on("error", () => {});
-    const lines = createInterface({ input: this.child.stdout!, crlfDelay: Infinity });
-    let onHello: ((err?: Error) => void) | undefined;
-    const ready = new Promise<void>((resolve, reject) => {
-      onHello = (err) => (err ? reject(err) : resolve());
-    });
-    lines.on("line", (line) => {
-      if (!this.greeted) {
-        this.greeted = true;
-        this.protocol = helloProtocol(line);
-        onHello?.(
-          /"ready":true/.test(line)
-            ? undefined
-            : new FluxLocalError(
-                `${WORKER_NAME} did not start: unexpected output ${line.slice(0, 200)}`,
-              ),
-        );
-        return;
-      }
-      this.answer(line);
-    });
-    void this.child.then((result) => {
-      this.alive = false;
-      const durationMs = Math.round(performance.now() - this.started);
-      notifyCommand({ argv: [file], durationMs, exitCode: result.exitCode });
-      const how =
-        this.exitReason ??
-        (result.signal
-          ? `was killed by ${result.signal}`
-          : result.exitCode === undefined
-            ? `could not start (${result.shortMessage})`
-            : `exited with code ${result.exitCode}`);
-      // A Go crash dump says why first, then pages of stacks: keep the why.
-      const crashed = /^goroutine \d+ /m.test(this.stderrHead + this.stderrTail);
-      let stderr = kustomizeErrorText(
-        crashed ? withoutGoDump(this.stderrHead) : this.stderrTail,
-      ).trim();
-      const bound = this.exitReason
-        ? undefined
-        : stoppedByBound("", this.stderrHead + this.stderrTail, result.signal);
-      if (bound) stderr = stderr ? `${stderr} — ${bound}` : bound;
-      const reason = `the kustomize worker (${file}) ${how}${stderr ? `: ${stderr}` : ""}`;
-      onHello?.(new FluxLocalError(reason));
-      const pending = this.pending;
-      this.pending = undefined;
-      pending?.reject(new KustomizeFailure(`${reason} (building ${pending.dir})`));
-    });
-    return ready;
+/**
+ * One build on `worker`; with `objects`, the answer is objects when JSON says
+ * them exactly; with `overlay` (protocol 2), of DIR with that kustomization.
+ */
+async function workerBuild(
+  worker: LineWorker,
+  dir: string,
+  options: KustomizeBuildOptions,
+  objects: boolean,
+  overlay?: KustomizeOverlay,
+): Promise<KustomizeOutput> {
+  const request = {
+    dir,
+    rootOnly: !options.loadRestrictionsNone,
+    ...(objects ? { objects: true } : {}),
+    ...(overlay
+      ? {
+          root: overlay.root,
+          kustomization: overlay.kustomization,
+          ...(overlay.reach === "all" ? { reachAll: true } : { reach: [...overlay.reach] }),
+        }
+      : {}),
+  };
+  const line = await worker.request(
+    JSON.stringify(request).slice(1, -1),
+    `building ${dir}`,
+    options,
+  );
+  let message: Parameters<typeof buildAnswer>[1];
+  try {
+    message = JSON.parse(line) as typeof message;
+  } catch {
+    // Garbage on the protocol: this worker cannot be trusted with another build.
+    worker.stop("answered garbage");
+    throw new KustomizeFailure(`the kustomize worker answered garbage: ${line.slice(0, 200)}`);
   }
-
-  start(): Promise<void> {
-    return this.ready;
-  }
-
-  private answer(line: string): void {
-    const pending = this.pending;
-    if (!pending) return;
-    this.pending = undefined;
-    let message: { yaml?: unknown; objects?: unknown; error?: unknown };
-    try {
-      message = JSON.parse(line) as typeof message;
-    } catch {
-      pending.reject(
-        new KustomizeFailure(`the kustomize worker answered garbage: ${line.slice(0, 200)}`),
-      );
-      this.stop("answered garbage");
-      return;
-    }
-    if (typeof message.error === "string") pending.reject(new KustomizeFailure(message.error));
-    else if (Array.isArray(message.objects)) {
-      // The worker writes {"id":N,"objects":[...]}: the array's text is the line's tail.
-      const at = line.indexOf(OBJECTS_FIELD);
-      pending.resolve({
-        objects: message.objects as KubeObject[],
-        ...(at > 0 ? { json: line.slice(at + OBJECTS_FIELD.length, -1) } : {}),
-      });
-    } else pending.resolve({ yaml: typeof message.yaml === "string" ? message.yaml : "" });
-  }
-
-  /**
-   * One build; with `objects`, the answer is objects when JSON says them
-   * exactly; with `overlay` (protocol 2), of DIR with that kustomization.
-   */
-  build(
-    dir: string,
-    options: KustomizeBuildOptions,
-    objects: boolean,
-    overlay?: KustomizeOverlay,
-  ): Promise<KustomizeOutput> {
-    if (!this.alive) return Promise.reject(new KustomizeFailure("the kustomize worker is gone"));
-    const timeoutMs = options.timeoutMs ?? defaultTimeoutMs();
-    return new Promise<KustomizeOutput>((resolve, reject) => {
-      const signal = options.signal;
-      const onAbort = () => this.stop("was stopped: the build was cancelled");
-      const timer = setTimeout(
-        () =>
-          this.stop(
-            `was stopped: the build timed out (took longer than ${timeoutMs} ms, the limit; ${RAISE.toolTimeout})`,
-          ),
-        timeoutMs,
-      );
-      const done = () => {
-        clearTimeout(timer);
-        signal?.removeEventListener("abort", onAbort);
-      };
-      this.pending = {
-        dir,
-        resolve: (output) => {
-          done();
-          resolve(output);
-        },
-        reject: (err) => {
-          done();
-          reject(err);
-        },
-      };
-      if (signal?.aborted) {
-        onAbort();
-        return;
-      }
-      signal?.addEventListener("abort", onAbort, { once: true });
-      const request = {
-        id: this.nextId++,
-        dir,
-        rootOnly: !options.loadRestrictionsNone,
-        ...(objects ? { objects: true } : {}),
-        ...(overlay
-          ? {
-              root: overlay.root,
-              kustomization: overlay.kustomization,
-              ...(overlay.reach === "all" ? { reachAll: true } : { reach: [...overlay.reach] }),
-            }
-          : {}),
-      };
-      this.child.stdin?.write(`${JSON.stringify(request)}\n`);
-    });
-  }
-
-  /** Kill the worker; a build in flight fails with `why` at once. */
-  stop(why: string): void {
-    if (!this.alive) return;
-    this.alive = false;
-    this.exitReason ??= why;
-    this.child?.kill("SIGKILL");
-    const pending = this.pending;
-    this.pending = undefined;
-    pending?.reject(
-      new KustomizeFailure(`the kustomize worker (${this.file}) ${why} (building ${pending.dir})`),
-    );
-  }
-
-  /** Close stdin (the worker exits by itself) and wait for it, a few seconds at most. */
-  async close(): Promise<void> {
-    // One still starting was never needed: no reason to wait for its start-up.
-    if (this.alive && !this.greeted) this.stop("was not needed");
-    if (this.alive) this.child.stdin?.end();
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      this.child,
-      new Promise<void>((resolve) => {
-        timer = setTimeout(() => {
-          this.stop("was stopped at the end of the run");
-          resolve();
-        }, 5_000);
-      }),
-    ]);
-    clearTimeout(timer);
-  }
+  return buildAnswer(line, message);
 }
 
 /** Up to `size` workers, started when first needed, each serving one build at a time. */
 export class WorkerPool implements KustomizeRunner {
   readonly mode = "worker";
-  private readonly idle: Worker[] = [];
-  private readonly all = new Set<Worker>();
-  private readonly waiting: Array<(worker: Worker | undefined) => void> = [];
-  /** Workers not ready yet. */
-  private readonly starting = new Set<Worker>();
-  private closed = false;
+  private readonly pool: LineWorkerPool;
   /** Set when the worker cannot start at all: the rest of the run uses processes. */
   private fallback: ProcessRunner | undefined;
 
-  constructor(
-    readonly file: string,
-    private readonly size: number,
-  ) {}
+  constructor(file: string, size: number) {
+    this.pool = new LineWorkerPool(
+      kustomizeWorkerKind(file),
+      size,
+      "one kustomize process per build",
+    );
+  }
+
+  get file(): string {
+    return this.pool.file;
+  }
 
   /** Workers started so far (tests look at it). */
-  started = 0;
+  get started(): number {
+    return this.pool.started;
+  }
 
   /**
    * Start every worker now, before the first build asks: their start-up (the
@@ -505,15 +326,7 @@ export class WorkerPool implements KustomizeRunner {
    * when their processes are started (not when they are ready).
    */
   prestart(): Promise<void> {
-    for (let i = this.all.size + this.starting.size; i < Math.max(1, this.size); i++) {
-      void this.acquire().then(
-        (worker) => {
-          if (worker) this.release(worker);
-        },
-        () => {},
-      );
-    }
-    return Promise.all([...this.starting].map((worker) => worker.spawned)).then(() => undefined);
+    return this.pool.prestart();
   }
 
   private known: Promise<string> | undefined;
@@ -542,13 +355,13 @@ export class WorkerPool implements KustomizeRunner {
     options: KustomizeBuildOptions,
   ): Promise<KustomizeOutput | undefined> {
     if (this.fallback) return undefined;
-    const worker = await this.acquire();
+    const worker = await this.pool.acquire();
     if (!worker) return undefined;
     try {
       if (worker.protocol < OVERLAY_PROTOCOL) return undefined;
-      return await worker.build(dir, options, true, overlay);
+      return await workerBuild(worker, dir, options, true, overlay);
     } finally {
-      this.release(worker);
+      this.pool.release(worker);
     }
   }
 
@@ -558,77 +371,16 @@ export class WorkerPool implements KustomizeRunner {
     objects: boolean,
   ): Promise<KustomizeOutput> {
     if (this.fallback) return this.fallback.buildOutput(dir, options);
-    const worker = await this.acquire();
+    const worker = await this.pool.acquire();
     if (!worker) return (this.fallback ??= new ProcessRunner()).buildOutput(dir, options);
     try {
-      return await worker.build(dir, options, objects);
+      return await workerBuild(worker, dir, options, objects);
     } finally {
-      this.release(worker);
+      this.pool.release(worker);
     }
   }
 
-  private async acquire(): Promise<Worker | undefined> {
-    if (this.closed) throw new FluxLocalError("the kustomize workers were stopped (run ended)");
-    if (this.fallback) return undefined;
-    for (;;) {
-      const idle = this.idle.pop();
-      if (!idle) break;
-      if (idle.alive) return idle;
-      this.all.delete(idle);
-    }
-    if (this.all.size + this.starting.size < Math.max(1, this.size)) {
-      const worker = new Worker(this.file);
-      this.starting.add(worker);
-      this.started++;
-      try {
-        await worker.start();
-      } catch (err) {
-        // Stopped at the end of the run before it was ready (see prestart).
-        if (this.closed) throw new FluxLocalError("the kustomize workers were stopped (run ended)");
-        logger.warn(
-          { err: (err as Error).message },
-          "kustomize worker unavailable: one kustomize process per build",
-        );
-        this.fallback ??= new ProcessRunner();
-        this.wakeAll();
-        return undefined;
-      } finally {
-        this.starting.delete(worker);
-      }
-      if (this.closed) {
-        void worker.close();
-        throw new FluxLocalError("the kustomize workers were stopped (run ended)");
-      }
-      this.all.add(worker);
-      return worker;
-    }
-    return new Promise<Worker | undefined>((resolve) => this.waiting.push(resolve)).then(
-      (worker) => worker ?? this.acquire(),
-    );
-  }
-
-  private release(worker: Worker): void {
-    if (!worker.alive) {
-      // Crashed, timed out or cancelled: the next build starts a fresh one.
-      this.all.delete(worker);
-      this.waiting.shift()?.(undefined);
-      return;
-    }
-    const waiter = this.waiting.shift();
-    if (waiter) waiter(worker);
-    else this.idle.push(worker);
-  }
-
-  private wakeAll(): void {
-    for (const waiter of this.waiting.splice(0)) waiter(undefined);
-  }
-
-  async close(): Promise<void> {
-    this.closed = true;
-    this.wakeAll();
-    const workers = [...this.all, ...this.starting];
-    this.all.clear();
-    this.idle.length = 0;
-    await Promise.all(workers.map((w) => w.close()));
+  close(): Promise<void> {
+    return this.pool.close();
   }
 }

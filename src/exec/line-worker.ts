@@ -10,9 +10,12 @@
  * the timeout or is cancelled fails the request in flight with the reason
  * (and what its stderr said) and is replaced by the next request.
  */
+import path from "node:path";
 import { createInterface } from "node:readline";
 import { execa, type ResultPromise } from "execa";
 import { bounded, defaultTimeoutMs, notifyCommand, stoppedByBound, withoutGoDump } from "./run.js";
+import { isExecutable } from "./tools.js";
+import { packageRoot } from "../util/package-info.js";
 import { FluxLocalError } from "../util/errors.js";
 import { RAISE } from "../util/limits.js";
 import { logger } from "../util/log.js";
@@ -45,6 +48,30 @@ interface Pending {
 }
 
 const STDERR_TAIL = 4000;
+
+/**
+ * A worker binary to use, or undefined for one process per call: `setting`
+ * (FLUX_LOCAL_KUSTOMIZE_WORKER, FLUX_LOCAL_HELM_WORKER) =0 switches it off,
+ * =PATH names it; otherwise .tools/bin's `name`, unless `toolSetting` picks
+ * another tool (a worker is built from one release only).
+ */
+export async function findWorkerBinary(
+  name: string,
+  setting: string,
+  toolSetting: string,
+): Promise<string | undefined> {
+  const value = process.env[setting];
+  if (value === "0" || value === "false" || value === "off") return undefined;
+  if (value && value !== "1") {
+    if (await isExecutable(value)) return value;
+    throw new FluxLocalError(
+      `${setting}=${value} is not an executable file (0 switches the worker off)`,
+    );
+  }
+  if (process.env[toolSetting]) return undefined;
+  const local = path.join(packageRoot, ".tools", "bin", name);
+  return (await isExecutable(local)) ? local : undefined;
+}
 
 /** The protocol a worker's greeting names; 1 when it names none. */
 function helloProtocol(line: string): number {

@@ -11,7 +11,6 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { stringify } from "yaml";
 import { defaultHelmOptions } from "../../src/controllers/helmrelease/options.js";
 import {
   HELM_WORKER_NAME,
@@ -27,6 +26,7 @@ import {
   type TemplateRequest,
 } from "../../src/render/helm/template.js";
 import { render } from "../../src/run.js";
+import { runSnapshot, withEnv } from "../support/worker.js";
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 const workerFile = path.join(projectRoot, ".tools", "bin", HELM_WORKER_NAME);
@@ -123,33 +123,17 @@ describe("helm worker", () => {
 
   it("renders the testdata examples exactly as one helm process per release does", async () => {
     for (const example of ["helm-example"]) {
-      const snapshot = async (worker: boolean) => {
-        const saved = process.env.FLUX_LOCAL_HELM_WORKER;
-        process.env.FLUX_LOCAL_HELM_WORKER = worker ? workerFile : "0";
-        try {
+      const snapshot = (worker: boolean) =>
+        withEnv("FLUX_LOCAL_HELM_WORKER", worker ? workerFile : "0", async () => {
           const result = await render({
             path: `testdata/${example}`,
             cwd: projectRoot,
             noCache: true,
             helm: defaultHelmOptions(),
           });
-          const releases = result.store.list("HelmRelease");
-          expect(releases.length, example).toBeGreaterThan(0);
-          return stringify({
-            issues: result.issues,
-            entries: result.store.list().map((e) => ({
-              key: e.key,
-              phase: e.status.phase,
-              reason: e.status.reason,
-              message: e.status.message,
-              artifact: e.artifact,
-            })),
-          });
-        } finally {
-          if (saved === undefined) delete process.env.FLUX_LOCAL_HELM_WORKER;
-          else process.env.FLUX_LOCAL_HELM_WORKER = saved;
-        }
-      };
+          expect(result.store.list("HelmRelease").length, example).toBeGreaterThan(0);
+          return runSnapshot(result);
+        });
       expect(await snapshot(true), example).toBe(await snapshot(false));
     }
   });

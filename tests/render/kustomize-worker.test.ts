@@ -9,7 +9,6 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
-import { stringify } from "yaml";
 import { render } from "../../src/run.js";
 import { parseYamlDocuments } from "../../src/discovery/yaml.js";
 import {
@@ -19,7 +18,7 @@ import {
   type KustomizeBuildOptions,
 } from "../../src/render/kustomize/runner.js";
 import { useTempRepos } from "../support/repo.js";
-import { useWorkerPools, workerFile } from "../support/worker.js";
+import { runSnapshot, useWorkerPools, withEnv, workerFile } from "../support/worker.js";
 import { logger } from "../../src/util/log.js";
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -175,30 +174,12 @@ describe("kustomize worker", () => {
 
   it("renders every testdata example exactly as one process per build does", async () => {
     for (const example of ["example", "helm-example", "sources-mapped"]) {
-      const snapshot = async (worker: boolean) => {
-        const saved = process.env.FLUX_LOCAL_KUSTOMIZE_WORKER;
-        process.env.FLUX_LOCAL_KUSTOMIZE_WORKER = worker ? workerFile : "0";
-        try {
-          const result = await render({
-            path: `testdata/${example}`,
-            cwd: projectRoot,
-            noCache: true,
-          });
-          return stringify({
-            issues: result.issues,
-            entries: result.store.list().map((e) => ({
-              key: e.key,
-              phase: e.status.phase,
-              reason: e.status.reason,
-              message: e.status.message,
-              artifact: e.artifact,
-            })),
-          });
-        } finally {
-          if (saved === undefined) delete process.env.FLUX_LOCAL_KUSTOMIZE_WORKER;
-          else process.env.FLUX_LOCAL_KUSTOMIZE_WORKER = saved;
-        }
-      };
+      const snapshot = (worker: boolean) =>
+        withEnv("FLUX_LOCAL_KUSTOMIZE_WORKER", worker ? workerFile : "0", async () =>
+          runSnapshot(
+            await render({ path: `testdata/${example}`, cwd: projectRoot, noCache: true }),
+          ),
+        );
       const viaWorker = await snapshot(true);
       const viaProcess = await snapshot(false);
       expect(viaWorker.length).toBeGreaterThan(100);

@@ -7,7 +7,9 @@ import { access, constants } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeAll, beforeEach, expect } from "vitest";
+import { stringify } from "yaml";
 import { WorkerPool, WORKER_NAME } from "../../src/render/kustomize/runner.js";
+import type { RenderResult } from "../../src/run.js";
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 
@@ -46,5 +48,36 @@ export function useEnv(name: string, value: string): void {
   afterEach(() => {
     if (saved === undefined) delete process.env[name];
     else process.env[name] = saved;
+  });
+}
+
+/** Run `body` with `name` set to `value` in process.env, restored after. */
+export async function withEnv<T>(name: string, value: string, body: () => Promise<T>): Promise<T> {
+  const saved = process.env[name];
+  process.env[name] = value;
+  try {
+    return await body();
+  } finally {
+    if (saved === undefined) delete process.env[name];
+    else process.env[name] = saved;
+  }
+}
+
+/**
+ * A run's issues and every object's status and artifact, as text to compare
+ * runs by; objects by key (the store keeps them in the order they came, which
+ * depends on which render finished first).
+ */
+export function runSnapshot(result: RenderResult): string {
+  const entries = [...result.store.list()].sort((a, b) => a.key.localeCompare(b.key));
+  return stringify({
+    issues: result.issues,
+    entries: entries.map((e) => ({
+      key: e.key,
+      phase: e.status.phase,
+      reason: e.status.reason,
+      message: e.status.message,
+      artifact: e.artifact,
+    })),
   });
 }

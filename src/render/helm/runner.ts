@@ -11,12 +11,10 @@
  * One runner per run (per helm home): workers start on the first render and
  * stop with close() at the end of the run.
  */
-import path from "node:path";
-import { LineWorkerPool, type LineWorkerKind } from "../../exec/line-worker.js";
+import { findWorkerBinary, LineWorkerPool, type LineWorkerKind } from "../../exec/line-worker.js";
 import { run, type ExecOptions } from "../../exec/run.js";
-import { findTool, isExecutable } from "../../exec/tools.js";
-import { FluxLocalError, SubprocessError } from "../../util/errors.js";
-import { packageRoot } from "../../util/package-info.js";
+import { findTool } from "../../exec/tools.js";
+import { SubprocessError } from "../../util/errors.js";
 import { toolIdentity } from "../kustomize/cache.js";
 import { workerCount } from "../kustomize/runner.js";
 
@@ -57,18 +55,8 @@ export interface HelmRunner {
  * .tools/bin's, unless FLUX_LOCAL_HELM picks another helm (the worker is
  * built from one release only).
  */
-export async function findHelmWorker(): Promise<string | undefined> {
-  const setting = process.env.FLUX_LOCAL_HELM_WORKER;
-  if (setting === "0" || setting === "false" || setting === "off") return undefined;
-  if (setting && setting !== "1") {
-    if (await isExecutable(setting)) return setting;
-    throw new FluxLocalError(
-      `FLUX_LOCAL_HELM_WORKER=${setting} is not an executable file (0 switches the worker off)`,
-    );
-  }
-  if (process.env.FLUX_LOCAL_HELM) return undefined;
-  const local = path.join(packageRoot, ".tools", "bin", HELM_WORKER_NAME);
-  return (await isExecutable(local)) ? local : undefined;
+export function findHelmWorker(): Promise<string | undefined> {
+  return findWorkerBinary(HELM_WORKER_NAME, "FLUX_LOCAL_HELM_WORKER", "FLUX_LOCAL_HELM");
 }
 
 /** One `helm` process per render, with `env` (the private helm home). */

@@ -11,13 +11,17 @@
  */
 import os from "node:os";
 import path from "node:path";
-import { LineWorkerPool, type LineWorker, type LineWorkerKind } from "../../exec/line-worker.js";
+import {
+  findWorkerBinary,
+  LineWorkerPool,
+  type LineWorker,
+  type LineWorkerKind,
+} from "../../exec/line-worker.js";
 import { run } from "../../exec/run.js";
-import { findTool, isExecutable } from "../../exec/tools.js";
-import { FluxLocalError, SubprocessError } from "../../util/errors.js";
+import { findTool } from "../../exec/tools.js";
+import { SubprocessError } from "../../util/errors.js";
 import { toolIdentity } from "./cache.js";
 import type { KubeObject } from "../../flux/objects.js";
-import { packageRoot } from "../../util/package-info.js";
 
 export interface KustomizeBuildOptions {
   /** `--load-restrictor LoadRestrictionsNone` (Flux's) when true, kustomize's default otherwise. */
@@ -147,18 +151,8 @@ export class ProcessRunner implements KustomizeRunner {
  * .tools/bin's, unless FLUX_LOCAL_KUSTOMIZE picks another kustomize (the
  * worker is built from one release only).
  */
-export async function findWorker(): Promise<string | undefined> {
-  const setting = process.env.FLUX_LOCAL_KUSTOMIZE_WORKER;
-  if (setting === "0" || setting === "false" || setting === "off") return undefined;
-  if (setting && setting !== "1") {
-    if (await isExecutable(setting)) return setting;
-    throw new FluxLocalError(
-      `FLUX_LOCAL_KUSTOMIZE_WORKER=${setting} is not an executable file (0 switches the worker off)`,
-    );
-  }
-  if (process.env.FLUX_LOCAL_KUSTOMIZE) return undefined;
-  const local = path.join(packageRoot, ".tools", "bin", WORKER_NAME);
-  return (await isExecutable(local)) ? local : undefined;
+export function findWorker(): Promise<string | undefined> {
+  return findWorkerBinary(WORKER_NAME, "FLUX_LOCAL_KUSTOMIZE_WORKER", "FLUX_LOCAL_KUSTOMIZE");
 }
 
 /** How many builds run at once when the caller does not say: the CPU count, two at least. */

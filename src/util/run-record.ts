@@ -10,6 +10,13 @@
 export interface RunRecorderHooks {
   /** This run depends on something besides its inputs on disk (the network, a moving reference). */
   notReplayable(reason: string): void;
+  /**
+   * `fetch` gets a pinned reference's content (a commit, a tag, a digest, an
+   * exact chart version) into the source cache: the network it uses does not
+   * stop the run being kept, as a later run would be that served it from the
+   * cache; a failure does.
+   */
+  pinnedFetch<T>(what: string, fetch: () => Promise<T>): Promise<T>;
   /** The run wrote `content` to `file` (undefined: removed it), as its output. */
   wroteOutput(file: string, content: string | undefined): void;
   /** A stream that writes to stderr without being recorded (the live progress display). */
@@ -31,6 +38,12 @@ export function setRunRecorder(recorder: RunRecorderHooks | undefined): void {
 
 export function runRecorder(): RunRecorderHooks | undefined {
   return holder[KEY];
+}
+
+/** Run `fetch`, a pinned reference's fetch into the source cache (see RunRecorderHooks.pinnedFetch). */
+export function pinnedFetch<T>(what: string, fetch: () => Promise<T>): Promise<T> {
+  const recorder = holder[KEY];
+  return recorder ? recorder.pinnedFetch(what, fetch) : fetch();
 }
 
 /** Mark the current run (if recorded) as not to be replayed, saying why. */

@@ -10,7 +10,7 @@
 import { FluxLocalError } from "../../util/errors.js";
 import type { ArtifactContext } from "../context.js";
 import type { ResolutionRecord } from "./source-cache.js";
-import { notReplayable } from "../../util/run-record.js";
+import { notReplayable, pinnedFetch } from "../../util/run-record.js";
 
 /** A fetch that cannot be done offline; its message says how to fill the cache. */
 export class OfflineMissError extends FluxLocalError {}
@@ -58,11 +58,16 @@ export async function cachedFetch(ac: ArtifactContext, req: CachedRequest): Prom
         : `${req.describe} was never fetched into the cache and --offline is set; run once without --offline to fetch it`,
     );
   }
-  if (!record) record = await req.resolve();
-  const resolved = record;
-  const result = await ac.cache.dirs.ensure(req.namespace, req.entryKey(resolved.id), (dir) =>
-    req.fill(dir, resolved),
-  );
-  await ac.cache.writeRecord(req.recordKey, resolved);
-  return { path: result.path, revision: resolved.revision, hit: result.hit, offline: false };
+  const fetch = async (): Promise<CachedResult> => {
+    record ??= await req.resolve();
+    const resolved = record;
+    const result = await ac.cache.dirs.ensure(req.namespace, req.entryKey(resolved.id), (dir) =>
+      req.fill(dir, resolved),
+    );
+    await ac.cache.writeRecord(req.recordKey, resolved);
+    return { path: result.path, revision: resolved.revision, hit: result.hit, offline: false };
+  };
+  // A pinned reference fetched now is what a later run would serve from the
+  // cache: a run that fetched one may be kept (a moving one is not, above).
+  return req.immutable || req.known ? pinnedFetch(req.describe, fetch) : fetch();
 }

@@ -9,6 +9,7 @@
  */
 import { appendFile, readFile } from "node:fs/promises";
 import { errorMessage, FluxLocalError, UsageError } from "../../util/errors.js";
+import { notReplayable } from "../../util/run-record.js";
 
 /** GitHub refuses comment bodies longer than this. */
 export const MAX_COMMENT = 65_536;
@@ -80,6 +81,7 @@ class GitHubApi {
 
   async call<T>(method: string, path: string, body?: unknown): Promise<T> {
     const url = `${this.base.replace(/\/+$/, "")}${path}`;
+    notReplayable("talked to the GitHub API");
     let response: Response;
     try {
       response = await fetch(url, {

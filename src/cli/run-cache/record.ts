@@ -142,6 +142,22 @@ export class RunRecorder implements RunRecorderHooks {
     if (!this.reasons.includes(reason)) this.reasons.push(reason);
   }
 
+  /** Pinned fetches in flight: the network they use does not stop the run being kept. */
+  private pinnedFetches = 0;
+
+  async pinnedFetch<T>(what: string, fetch: () => Promise<T>): Promise<T> {
+    this.pinnedFetches++;
+    try {
+      return await fetch();
+    } catch (err) {
+      // A failure (the network's, the server's) must not be replayed.
+      this.notReplayable(`fetching ${what} failed`);
+      throw err;
+    } finally {
+      this.pinnedFetches--;
+    }
+  }
+
   wroteOutput(file: string, content: string | undefined): void {
     const full = path.resolve(file);
     this.outputs.add(full);
@@ -412,7 +428,11 @@ export class RunRecorder implements RunRecorderHooks {
     for (const name of ["exec", "execFile", "fork", "spawnSync", "execSync", "execFileSync"])
       this.wrapCall(cp, name, (a) => this.notReplayable(`ran ${path.basename(String(a[0]))}`));
     const proto = net.Socket.prototype as unknown as Record<string, unknown>;
-    this.wrapCall(proto, "connect", () => this.notReplayable("used the network"));
+    // The network, but for a pinned fetch (see pinnedFetch): a replay could not say
+    // whether what it would fetch now is what it fetched then.
+    this.wrapCall(proto, "connect", () => {
+      if (this.pinnedFetches === 0) this.notReplayable("used the network");
+    });
   }
 
   private patchOutput(): void {

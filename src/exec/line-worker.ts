@@ -119,7 +119,8 @@ export class LineWorker {
   }
 
   private spawn(command: string, commandArgs: string[]): Promise<void> {
-    const { file, kind } = { file: this.kind.file, kind: this.kind };
+    const kind = this.kind;
+    const file = kind.file;
     this.child = execa(command, commandArgs, {
       stdin: "pipe",
       stdout: "pipe",

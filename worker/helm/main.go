@@ -1,7 +1,7 @@
 // Command flux-local-helm-worker is flux-local's long-lived helm: it runs
 // `helm template` (helm's own command, helm.sh/helm/v4/pkg/cmd, of the release
 // flux-local installs) for one request after another, so helm's start-up (a
-// ~100 MB binary to load, the Kubernetes client packages to initialise) is
+// ~80 MB binary to load, the Kubernetes client packages to initialise) is
 // paid once per process instead of once per release.
 //
 // Protocol: one JSON object per line (JSON strings never hold a raw newline).

@@ -4,7 +4,7 @@
  * release flux-local installs), or one helm process per render when the
  * worker is absent or switched off (FLUX_LOCAL_HELM_WORKER=0). Both run
  * helm's own template command with the same arguments and environment and
- * print the same bytes; the worker pays helm's start-up (loading a ~100 MB
+ * print the same bytes; the worker pays helm's start-up (loading a ~80 MB
  * binary, initialising the Kubernetes client packages) once per run instead
  * of once per release: ~36 ms a release as processes, ~2 ms in the worker.
  *

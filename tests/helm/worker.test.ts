@@ -177,6 +177,50 @@ describe("helm worker", () => {
     ).rejects.toThrow(/the helm worker answered garbage: not json/);
   });
 
+  async function hostileChart(name: string, template: string): Promise<string> {
+    const dir = path.join(scratch, name);
+    await mkdir(path.join(dir, "templates"), { recursive: true });
+    await writeFile(
+      path.join(dir, "Chart.yaml"),
+      `apiVersion: v2\nname: ${name}\nversion: 0.1.0\n`,
+    );
+    await writeFile(path.join(dir, "templates", "a.yaml"), template);
+    return dir;
+  }
+
+  it("fails a chart whose template fails with helm's own message, and goes on", async () => {
+    const chartDir = await hostileChart("fails", '{{ fail "the chart says no" }}\n');
+    const args = templateArgs(request("podinfo", { chartDir }));
+    const workers = pool();
+    const viaWorker = await outcome(workers, args);
+    expect(viaWorker.error).toContain("the chart says no");
+    expect(viaWorker).toEqual(await outcome(new HelmProcessRunner(env), args));
+    // The same worker renders the next release.
+    expect((await outcome(workers, templateArgs(request("podinfo")))).out).toContain(
+      "kind: Service",
+    );
+    expect(workers.started).toBe(1);
+  });
+
+  it("stops a chart whose template never ends at the time bound; the next release gets a fresh worker", async () => {
+    const chartDir = await hostileChart(
+      "endless",
+      "{{ range until 2000000000 }}{{ range until 2000000000 }}x{{ end }}{{ end }}\n",
+    );
+    const workers = pool();
+    await expect(
+      workers.template(templateArgs(request("podinfo", { chartDir })), {
+        cwd: scratch,
+        timeoutMs: 1_000,
+      }),
+    ).rejects.toThrow(
+      /the helm worker .* was stopped: the render timed out \(took longer than 1000 ms/,
+    );
+    const next = await workers.template(templateArgs(request("podinfo")), { cwd: scratch });
+    expect(next).toContain("kind: Service");
+    expect(workers.started).toBe(2);
+  });
+
   it("falls back to one helm process per render when the worker cannot start", async () => {
     const dir = path.join(scratch, "broken");
     await mkdir(dir, { recursive: true });

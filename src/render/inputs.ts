@@ -160,10 +160,19 @@ export const fsReader: InputReader = {
     }
   },
   async list(dir) {
-    const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-    return entries
-      .filter((e) => e.isFile() || e.isSymbolicLink())
-      .map((e) => path.join(e.parentPath, e.name));
+    // One folder at a time rather than readdir's recursive form, whose answer
+    // the run cache cannot check: each folder's listing is then an observation
+    // of its own, and a run over a chart in the checkout can be replayed.
+    const files: string[] = [];
+    const walk = async (folder: string): Promise<void> => {
+      for (const entry of await readdir(folder, { withFileTypes: true })) {
+        const full = path.join(folder, entry.name);
+        if (entry.isDirectory()) await walk(full);
+        else if (entry.isFile() || entry.isSymbolicLink()) files.push(full);
+      }
+    };
+    await walk(dir);
+    return files;
   },
 };
 

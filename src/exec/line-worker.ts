@@ -29,6 +29,8 @@ export interface LineWorkerKind {
   name: string;
   /** Environment added to flux-local's own. */
   env?: Record<string, string>;
+  /** What a request does, in messages: "build", "render" (the build timed out). */
+  call: string;
   /** The error a failed request rejects with (the caller's failure type). */
   failure: (message: string) => Error;
   /** The worker's stderr as a reason (warnings dropped). */
@@ -195,20 +197,43 @@ export class LineWorker {
   }
 
   /**
-   * Send one request (`body`: a JSON object's members after `"id":N,`, or
-   * empty) and answer the worker's answer line, raw. `what` names the request
-   * in messages. A timeout or an abort kills the worker.
+   * Send one request (`fields`, beside its id) and answer the worker's answer:
+   * its line, raw, and the line read as JSON. `what` names the request in
+   * messages. A timeout or an abort kills the worker; so does an answer that
+   * is not JSON (the worker cannot be trusted with another request).
    */
-  request(body: string, what: string, options: RequestOptions): Promise<string> {
+  async request(
+    fields: Record<string, unknown>,
+    what: string,
+    options: RequestOptions,
+  ): Promise<{ line: string; answer: Record<string, unknown> }> {
+    const line = await this.send(fields, what, options);
+    try {
+      const answer: unknown = JSON.parse(line);
+      if (typeof answer === "object" && answer !== null && !Array.isArray(answer))
+        return { line, answer: answer as Record<string, unknown> };
+    } catch {
+      // below
+    }
+    this.stop("answered garbage");
+    throw this.kind.failure(`${this.kind.label} answered garbage: ${line.slice(0, 200)}`);
+  }
+
+  private send(
+    fields: Record<string, unknown>,
+    what: string,
+    options: RequestOptions,
+  ): Promise<string> {
     if (!this.alive) return Promise.reject(this.kind.failure(`${this.kind.label} is gone`));
     const timeoutMs = options.timeoutMs ?? defaultTimeoutMs();
+    const call = this.kind.call;
     return new Promise<string>((resolve, reject) => {
       const signal = options.signal;
-      const onAbort = () => this.stop(`was stopped: the ${verb(what)} was cancelled`);
+      const onAbort = () => this.stop(`was stopped: the ${call} was cancelled`);
       const timer = setTimeout(
         () =>
           this.stop(
-            `was stopped: the ${verb(what)} timed out (took longer than ${timeoutMs} ms, the limit; ${RAISE.toolTimeout})`,
+            `was stopped: the ${call} timed out (took longer than ${timeoutMs} ms, the limit; ${RAISE.toolTimeout})`,
           ),
         timeoutMs,
       );
@@ -232,8 +257,7 @@ export class LineWorker {
         return;
       }
       signal?.addEventListener("abort", onAbort, { once: true });
-      const id = this.nextId++;
-      this.child.stdin?.write(body ? `{"id":${id},${body}}\n` : `{"id":${id}}\n`);
+      this.child.stdin?.write(`${JSON.stringify({ id: this.nextId++, ...fields })}\n`);
     });
   }
 
@@ -267,12 +291,6 @@ export class LineWorker {
     ]);
     clearTimeout(timer);
   }
-}
-
-/** "building /x" → "build": what timed out or was cancelled. */
-function verb(what: string): string {
-  const first = what.split(" ")[0] ?? "request";
-  return first === "building" ? "build" : first === "rendering" ? "render" : "request";
 }
 
 /**

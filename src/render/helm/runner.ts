@@ -15,7 +15,7 @@ import { findWorkerBinary, LineWorkerPool, type LineWorkerKind } from "../../exe
 import { run, type ExecOptions } from "../../exec/run.js";
 import { findTool } from "../../exec/tools.js";
 import { SubprocessError } from "../../util/errors.js";
-import { toolIdentity } from "../kustomize/cache.js";
+import { identityOnce, toolIdentity } from "../kustomize/cache.js";
 import { workerCount } from "../kustomize/runner.js";
 
 export const HELM_WORKER_NAME = "flux-local-helm-worker";
@@ -59,6 +59,16 @@ export function findHelmWorker(): Promise<string | undefined> {
   return findWorkerBinary(HELM_WORKER_NAME, "FLUX_LOCAL_HELM_WORKER", "FLUX_LOCAL_HELM");
 }
 
+/** helm's stderr without its informational logs (symbolic link notices, warnings) and blank lines. */
+export function withoutHelmNotices(stderr: string): string {
+  return stderr
+    .split("\n")
+    .filter(
+      (line) => line.trim() !== "" && !/^(WARNING:|level=(DEBUG|INFO|WARN)\b)/.test(line.trim()),
+    )
+    .join("\n");
+}
+
 /** One `helm` process per render, with `env` (the private helm home). */
 export class HelmProcessRunner implements HelmRunner {
   readonly mode = "process";
@@ -82,16 +92,7 @@ export class HelmProcessRunner implements HelmRunner {
     }
   }
 
-  private known: Promise<string> | undefined;
-
-  identity(): Promise<string> {
-    return (this.known ??= findTool("helm")
-      .then((tool) => toolIdentity(tool.file))
-      .catch((err: unknown) => {
-        this.known = undefined;
-        throw err;
-      }));
-  }
+  readonly identity = identityOnce(async () => toolIdentity((await findTool("helm")).file));
 
   async close(): Promise<void> {}
 }
@@ -100,24 +101,19 @@ export class HelmProcessRunner implements HelmRunner {
 export class HelmWorkerPool implements HelmRunner {
   readonly mode = "worker";
   private readonly pool: LineWorkerPool;
-  private fallback: HelmProcessRunner | undefined;
+  /** Who renders when the worker cannot start at all (the pool is then unavailable). */
+  private readonly processes: HelmProcessRunner;
 
-  constructor(
-    file: string,
-    size: number,
-    private readonly env: Record<string, string>,
-  ) {
+  constructor(file: string, size: number, env: Record<string, string>) {
+    this.processes = new HelmProcessRunner(env);
     const kind: LineWorkerKind = {
       file,
       label: "the helm worker",
+      call: "render",
       name: HELM_WORKER_NAME,
       env,
       failure: (message) => new HelmFailure(message, ""),
-      stderrText: (stderr) =>
-        stderr
-          .split("\n")
-          .filter((line) => line.trim() !== "" && !/^(WARNING:|level=)/.test(line.trim()))
-          .join("\n"),
+      stderrText: withoutHelmNotices,
     };
     this.pool = new LineWorkerPool(kind, size, "one helm process per render");
   }
@@ -128,22 +124,14 @@ export class HelmWorkerPool implements HelmRunner {
   }
 
   async template(args: readonly string[], call: HelmCall): Promise<string> {
-    if (this.fallback) return this.fallback.template(args, call);
     const worker = await this.pool.acquire();
-    if (!worker) return (this.fallback ??= new HelmProcessRunner(this.env)).template(args, call);
+    if (!worker) return this.processes.template(args, call);
     try {
-      const line = await worker.request(
-        `"args":${JSON.stringify(args)}`,
+      const { answer } = await worker.request(
+        { args },
         `rendering ${args[1] ?? "a release"}`,
         call,
       );
-      let answer: { stdout?: unknown; error?: unknown };
-      try {
-        answer = JSON.parse(line) as typeof answer;
-      } catch {
-        worker.stop("answered garbage");
-        throw new HelmFailure(`the helm worker answered garbage: ${line.slice(0, 200)}`, "");
-      }
       if (typeof answer.error === "string")
         throw new HelmFailure(`helm ${args[0]} failed`, `Error: ${answer.error}`);
       return typeof answer.stdout === "string" ? answer.stdout : "";
@@ -152,14 +140,7 @@ export class HelmWorkerPool implements HelmRunner {
     }
   }
 
-  private known: Promise<string> | undefined;
-
-  identity(): Promise<string> {
-    return (this.known ??= toolIdentity(this.pool.file).catch((err: unknown) => {
-      this.known = undefined;
-      throw err;
-    }));
-  }
+  readonly identity = identityOnce(() => toolIdentity(this.pool.file));
 
   close(): Promise<void> {
     return this.pool.close();

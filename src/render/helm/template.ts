@@ -10,7 +10,7 @@ import path from "node:path";
 import { parseYamlDocuments } from "../../discovery/yaml.js";
 import type { KubeObject } from "../../flux/objects.js";
 import { RenderError } from "../../util/errors.js";
-import { HelmFailure, type HelmRunner } from "./runner.js";
+import { HelmFailure, withoutHelmNotices, type HelmRunner } from "./runner.js";
 
 export interface TemplateRequest {
   releaseName: string;
@@ -88,19 +88,13 @@ export async function prepareHelmHome(home: string): Promise<void> {
 
 /** Helm's error without its `Error:` prefix, with scratch paths replaced by `chartLabel`. */
 export function cleanHelmMessage(stderr: string, chartDir: string, chartLabel: string): string {
-  return (
-    stderr
-      .split("\n")
-      // Drop helm's informational logs (symbolic link notices, warnings).
-      .filter(
-        (line) => line.trim() !== "" && !/^(WARNING:|level=(DEBUG|INFO|WARN)\b)/.test(line.trim()),
-      )
-      .map((line) => line.replace(/^Error: /, ""))
-      .join("\n")
-      .split(chartDir)
-      .join(chartLabel)
-      .trim()
-  );
+  return withoutHelmNotices(stderr)
+    .split("\n")
+    .map((line) => line.replace(/^Error: /, ""))
+    .join("\n")
+    .split(chartDir)
+    .join(chartLabel)
+    .trim();
 }
 
 export interface TemplateRun {

@@ -28,6 +28,19 @@ export interface RenderStore {
 const FORMAT = 2;
 
 /** Who builds: a binary's identity without running it. */
+/**
+ * `identify()` asked once: the binary does not change while a run lasts. A
+ * failure is not kept (the next call asks again).
+ */
+export function identityOnce(identify: () => Promise<string>): () => Promise<string> {
+  let known: Promise<string> | undefined;
+  return () =>
+    (known ??= identify().catch((err: unknown) => {
+      known = undefined;
+      throw err;
+    }));
+}
+
 export async function toolIdentity(file: string): Promise<string> {
   const real = await realpath(file);
   const st = await stat(real);

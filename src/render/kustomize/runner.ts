@@ -20,7 +20,7 @@ import {
 import { run } from "../../exec/run.js";
 import { findTool } from "../../exec/tools.js";
 import { SubprocessError } from "../../util/errors.js";
-import { toolIdentity } from "./cache.js";
+import { identityOnce, toolIdentity } from "./cache.js";
 import type { KubeObject } from "../../flux/objects.js";
 
 export interface KustomizeBuildOptions {
@@ -132,17 +132,10 @@ export class ProcessRunner implements KustomizeRunner {
 
   async close(): Promise<void> {}
 
-  private known: Promise<string> | undefined;
-
-  identity(): Promise<string> {
-    // Asked once per build; the binary does not change while a run lasts.
-    return (this.known ??= findTool("kustomize")
-      .then(async (tool) => [await toolIdentity(tool.file), ...tool.prefix].join(" "))
-      .catch((err: unknown) => {
-        this.known = undefined;
-        throw err;
-      }));
-  }
+  readonly identity = identityOnce(async () => {
+    const tool = await findTool("kustomize");
+    return [await toolIdentity(tool.file), ...tool.prefix].join(" ");
+  });
 }
 
 /**
@@ -226,6 +219,7 @@ function kustomizeWorkerKind(file: string): LineWorkerKind {
   return {
     file,
     label: "the kustomize worker",
+    call: "build",
     name: WORKER_NAME,
     failure: (message) => new KustomizeFailure(message),
     stderrText: kustomizeErrorText,
@@ -272,28 +266,16 @@ async function workerBuild(
         }
       : {}),
   };
-  const line = await worker.request(
-    JSON.stringify(request).slice(1, -1),
-    `building ${dir}`,
-    options,
-  );
-  let message: Parameters<typeof buildAnswer>[1];
-  try {
-    message = JSON.parse(line) as typeof message;
-  } catch {
-    // Garbage on the protocol: this worker cannot be trusted with another build.
-    worker.stop("answered garbage");
-    throw new KustomizeFailure(`the kustomize worker answered garbage: ${line.slice(0, 200)}`);
-  }
-  return buildAnswer(line, message);
+  const { line, answer } = await worker.request(request, `building ${dir}`, options);
+  return buildAnswer(line, answer);
 }
 
 /** Up to `size` workers, started when first needed, each serving one build at a time. */
 export class WorkerPool implements KustomizeRunner {
   readonly mode = "worker";
   private readonly pool: LineWorkerPool;
-  /** Set when the worker cannot start at all: the rest of the run uses processes. */
-  private fallback: ProcessRunner | undefined;
+  /** Who builds when the worker cannot start at all (the pool is then unavailable). */
+  private readonly processes = new ProcessRunner();
 
   constructor(file: string, size: number) {
     this.pool = new LineWorkerPool(
@@ -323,15 +305,7 @@ export class WorkerPool implements KustomizeRunner {
     return this.pool.prestart();
   }
 
-  private known: Promise<string> | undefined;
-
-  identity(): Promise<string> {
-    // Asked once per build; the binary does not change while a run lasts.
-    return (this.known ??= toolIdentity(this.file).catch((err: unknown) => {
-      this.known = undefined;
-      throw err;
-    }));
-  }
+  readonly identity = identityOnce(() => toolIdentity(this.file));
 
   async build(dir: string, options: KustomizeBuildOptions): Promise<string> {
     const output = await this.run(dir, options, false);
@@ -348,7 +322,6 @@ export class WorkerPool implements KustomizeRunner {
     overlay: KustomizeOverlay,
     options: KustomizeBuildOptions,
   ): Promise<KustomizeOutput | undefined> {
-    if (this.fallback) return undefined;
     const worker = await this.pool.acquire();
     if (!worker) return undefined;
     try {
@@ -364,9 +337,8 @@ export class WorkerPool implements KustomizeRunner {
     options: KustomizeBuildOptions,
     objects: boolean,
   ): Promise<KustomizeOutput> {
-    if (this.fallback) return this.fallback.buildOutput(dir, options);
     const worker = await this.pool.acquire();
-    if (!worker) return (this.fallback ??= new ProcessRunner()).buildOutput(dir, options);
+    if (!worker) return this.processes.buildOutput(dir, options);
     try {
       return await workerBuild(worker, dir, options, objects);
     } finally {
